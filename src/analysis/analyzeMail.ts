@@ -1,0 +1,191 @@
+import type { CdasEntry } from '../config/schema.js';
+import { checkUrgency } from './checkUrgency.js';
+import { classifyKind } from './classifyKind.js';
+import { decideReply, decideRoute, isAutomatic } from './decideRoute.js';
+import { detectSituations, isMultiple } from './detectSituations.js';
+import { detectUrgency } from './detectUrgency.js';
+import { foldText } from './foldText.js';
+import { buildCdasDirectory, identifySender } from './identifySender.js';
+import { normalizePrestations, prestationsInText } from './normalizePrestations.js';
+import { type ParsedMail, type ParseLimits, parseMail } from './parseMail.js';
+import { ownText, quoteStart } from './quotedText.js';
+import { readFormFields } from './readFormFields.js';
+import { readRubrics } from './readRubrics.js';
+import { lintMail } from './rules/index.js';
+import type { Analysis, Rubrics } from './types.js';
+
+export interface AnalyzerSettings {
+  relaySenders: readonly string[];
+  allowedDomains: readonly string[];
+  cdas: readonly CdasEntry[];
+  limits: ParseLimits;
+  urgentUnpaidMonths: number;
+}
+
+export interface AnalyzeOptions {
+  /** When the mailbox received the mail (IMAP INTERNALDATE); used when the Date header is missing. */
+  receivedAt?: Date;
+}
+
+export type Analyzer = (raw: Buffer | string, options?: AnalyzeOptions) => Promise<Analysis>;
+
+const templateExample = /\((?:ex|exemple|par exemple)\b[^)]*\)/g;
+
+const noRubrics = (): Rubrics => ({
+  motif: { present: false, value: null },
+  prestations: { present: false, value: null },
+  commentaire: { present: false, value: null },
+  specificites: { present: false, value: null },
+});
+
+function unreadable(reason: string, raw: Buffer): Analysis {
+  // Keep the Message-ID when it can be read, so the case can still be threaded.
+  const head = raw.subarray(0, 65536).toString('latin1');
+  const messageId = /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? null;
+  return {
+    messageId,
+    subject: null,
+    date: null,
+    kind: 'direct',
+    unreadable: true,
+    unreadableReason: reason,
+    sender: { address: null, allowed: false, cdas: null, via: 'from' },
+    replyTo: null,
+    inReplyTo: null,
+    references: [],
+    fields: { organisme: null, nomPrenom: null, adresseElectronique: null, numeroAllocataire: null },
+    rubrics: noRubrics(),
+    prestations: [],
+    urgent: false,
+    urgency: { source: null, check: null, reason: null },
+    multipleSituations: false,
+    attachments: [],
+    lint: [],
+    route: 'standard',
+    reply: 'none',
+  };
+}
+
+/**
+ * Builds the analyzer once per configuration. The analyzer is pure: raw mail
+ * in, Analysis out, no I/O; it never throws — a mail it cannot read comes out
+ * flagged `unreadable` and routed `standard`, so a technician still sees it.
+ */
+export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
+  const relays = new Set(settings.relaySenders.map((a) => a.toLowerCase()));
+  const directory = buildCdasDirectory(settings.cdas);
+
+  function understand(mail: ParsedMail, options: AnalyzeOptions): Analysis {
+    const text = mail.text.replace(/\r\n?/g, '\n');
+    const folded = foldText(text);
+    const subject = mail.subject ?? '';
+    const foldedSubject = foldText(subject);
+    const end = quoteStart(folded);
+    const own = ownText(folded);
+
+    const form = readFormFields(text.slice(0, end), own);
+    const fromRelay = relays.has(mail.from?.address ?? '');
+    const kind = classifyKind({ mail, foldedSubject, hasFormFields: form.labelCount >= 2, fromRelay });
+    const foldedOrganisme = form.fields.organisme ? foldText(form.fields.organisme) : null;
+    const { sender, replyTo } = identifySender({
+      mail,
+      fields: form.fields,
+      foldedOrganisme,
+      isFormFromRelay: kind === 'cdap-form' && fromRelay,
+      allowedDomains: settings.allowedDomains,
+      directory,
+    });
+
+    const { rubrics, counts } = readRubrics(text, own, own.length);
+    const foldedRubric = (value: string | null) => (value === null ? null : foldText(value));
+    const foldedRubrics = {
+      motif: foldedRubric(rubrics.motif.value),
+      prestations: foldedRubric(rubrics.prestations.value),
+      commentaire: foldedRubric(rubrics.commentaire.value),
+      specificites: foldedRubric(rubrics.specificites.value),
+    };
+    const rubricPrestations = foldedRubrics.prestations
+      ? normalizePrestations(foldedRubrics.prestations)
+      : [];
+    const prestations =
+      rubricPrestations.length > 0
+        ? rubricPrestations
+        : prestationsInText(`${subject}\n${text.slice(0, end)}`, own);
+
+    // The form's template examples ("(ex : allophone, sans domicile fixe...)") are not what the worker wrote.
+    const ownAll = `${foldedSubject}\n${own}`.replace(templateExample, (m) => ' '.repeat(m.length));
+    const source = detectUrgency({ organisme: foldedOrganisme, subject: foldedSubject, ownBody: own });
+    const urgent = source !== null;
+    const mailDate = mail.date ?? options.receivedAt ?? null;
+    let urgency: Analysis['urgency'] = { source: null, check: null, reason: null };
+    if (urgent) {
+      const check = checkUrgency({
+        folded: ownAll,
+        rubricPrestations,
+        motif: foldedRubrics.motif,
+        mailDate,
+        urgentUnpaidMonths: settings.urgentUnpaidMonths,
+      });
+      urgency = {
+        source,
+        check: check.substantiated ? 'substantiated' : 'unsubstantiated',
+        reason: check.reason,
+      };
+    }
+
+    const situations = detectSituations(own, form.fields.numeroAllocataire, counts);
+    const multipleSituations = isMultiple(situations);
+    // Robots get no lint: nobody will read feedback sent to them.
+    const lint = isAutomatic(kind)
+      ? []
+      : lintMail({
+          own: ownAll,
+          rubrics,
+          folded: foldedRubrics,
+          rubricPrestations,
+          urgencySource: source,
+          urgency,
+          situations,
+          multipleSituations,
+          attachments: mail.attachments,
+        });
+    const route = decideRoute(kind, sender.allowed, urgent);
+    return {
+      messageId: mail.messageId,
+      subject: mail.subject,
+      date: mailDate ? mailDate.toISOString() : null,
+      kind,
+      unreadable: false,
+      unreadableReason: null,
+      sender,
+      replyTo,
+      inReplyTo: mail.inReplyTo,
+      references: mail.references,
+      fields: form.fields,
+      rubrics,
+      prestations,
+      urgent,
+      urgency,
+      multipleSituations,
+      attachments: mail.attachments,
+      lint,
+      route,
+      reply: decideReply(route, lint),
+    };
+  }
+
+  return async function analyzeMail(input, options = {}) {
+    const raw = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+    let mail: ParsedMail;
+    try {
+      mail = await parseMail(raw, settings.limits);
+    } catch (err) {
+      return unreadable((err as Error).message, raw);
+    }
+    try {
+      return understand(mail, options);
+    } catch (err) {
+      return unreadable(`analysis failed: ${(err as Error).message}`, raw);
+    }
+  };
+}

@@ -1,0 +1,63 @@
+import type { Analysis, MailKind, ReplyDecision, Route, Severity } from './types.js';
+
+const kinds: Record<MailKind, string> = {
+  'cdap-form': 'formulaire CDAP Mon Compte Partenaire',
+  direct: 'message direct',
+  'auto-reply': 'réponse automatique',
+  bounce: 'avis de non-remise',
+  bulk: 'envoi en nombre (liste, lettre d’information)',
+};
+const routes: Record<Route, string> = {
+  priority: 'prioritaire',
+  standard: 'standard',
+  quarantine: 'quarantaine (expéditeur non reconnu)',
+  ignored: 'ignoré (message automatique)',
+};
+const replies: Record<ReplyDecision, string> = {
+  ack: 'accusé de réception',
+  'ack-with-feedback': 'accusé de réception avec remarques sur la forme',
+  none: 'aucune réponse',
+};
+const severities: Record<Severity, string> = { error: 'à corriger', warning: 'attention', info: 'conseil' };
+const sources = { organisme: 'champ « Nom de votre organisme »', subject: 'objet', body: 'texte du message' };
+
+/** The analysis in French, as `cdap-triage analyze` prints it for a person. */
+export function describeAnalysis(a: Analysis): string {
+  const lines: string[] = [];
+  if (a.unreadable) {
+    lines.push(`  Illisible : ${a.unreadableReason}`);
+    lines.push(`  File : ${routes[a.route]} — un technicien le verra dans le dossier des erreurs.`);
+    return lines.join('\n');
+  }
+  const cdas = a.sender.cdas ? ` — ${a.sender.cdas.name}` : '';
+  lines.push(`  Type : ${kinds[a.kind]}`);
+  lines.push(
+    `  Demandeur : ${a.sender.address ?? 'inconnu'} (${a.sender.allowed ? 'domaine autorisé' : 'domaine non autorisé'})${cdas}`,
+  );
+  if (a.urgent) {
+    lines.push(
+      `  Urgence : oui, mot-clé trouvé dans le ${sources[a.urgency.source ?? 'body']} — ${a.urgency.check === 'substantiated' ? 'justifiée' : 'non justifiée'}`,
+    );
+    if (a.urgency.reason) lines.push(`    ${a.urgency.reason}`);
+  } else {
+    lines.push('  Urgence : non');
+  }
+  lines.push(`  Prestations : ${a.prestations.length ? a.prestations.join(', ') : 'aucune reconnue'}`);
+  const mark = (r: { present: boolean; value: string | null }) =>
+    !r.present ? 'absente' : r.value ? 'remplie' : 'vide';
+  lines.push(
+    `  Rubriques : motif ${mark(a.rubrics.motif)}, prestations ${mark(a.rubrics.prestations)}, commentaire ${mark(a.rubrics.commentaire)}, spécificités ${mark(a.rubrics.specificites)}`,
+  );
+  lines.push(`  Plusieurs situations : ${a.multipleSituations ? 'oui' : 'non'}`);
+  if (a.attachments.length) {
+    lines.push(
+      `  Pièces jointes : ${a.attachments.map((p) => `${p.filename ?? 'sans nom'}${p.inline ? ' (image intégrée)' : ''}`).join(', ')}`,
+    );
+  }
+  lines.push(`  File : ${routes[a.route]} — Réponse : ${replies[a.reply]}`);
+  if (a.lint.length) {
+    lines.push('  Ce que le CDAS lira :');
+    for (const f of a.lint) lines.push(`    [${severities[f.severity]}] ${f.message}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,182 @@
+import type { AddressObject, AttachmentStream, Headers, MessageText } from 'mailparser';
+import { MailParser } from 'mailparser';
+import { htmlToText } from './htmlToText.js';
+import type { AttachmentInfo } from './types.js';
+
+export interface ParseLimits {
+  maxMessageBytes: number;
+  maxHtmlLength: number;
+  timeLimitMs: number;
+}
+
+export interface MailAddress {
+  address: string;
+  name: string;
+}
+
+/** What the rules need of a parsed mail; no attachment content is kept. */
+export interface ParsedMail {
+  headers: Headers;
+  subject: string | null;
+  from: MailAddress | null;
+  replyTo: MailAddress | null;
+  /** '' for the null return path `<>`, null when the header is absent. */
+  returnPath: string | null;
+  date: Date | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  /** Top-level content type, lower case, e.g. `multipart/report`. */
+  contentType: string;
+  /** The `report-type` parameter of a multipart/report. */
+  reportType: string | null;
+  /** The body as text: the plain part, else the HTML converted to text. */
+  text: string;
+  attachments: AttachmentInfo[];
+}
+
+export class UnreadableMailError extends Error {
+  override name = 'UnreadableMailError';
+}
+
+function firstAddress(value: AddressObject | AddressObject[] | undefined): MailAddress | null {
+  const obj = Array.isArray(value) ? value[0] : value;
+  for (const entry of obj?.value ?? []) {
+    if (entry.address) return { address: entry.address.trim().toLowerCase(), name: entry.name ?? '' };
+    for (const member of entry.group ?? []) {
+      if (member.address) return { address: member.address.trim().toLowerCase(), name: member.name ?? '' };
+    }
+  }
+  return null;
+}
+
+function returnPathOf(headers: Headers): string | null {
+  const value = headers.get('return-path') as AddressObject | undefined;
+  if (value === undefined) return null;
+  return firstAddress(value)?.address ?? '';
+}
+
+function contentTypeOf(headers: Headers): { type: string; reportType: string | null } {
+  const value = headers.get('content-type') as
+    | { value?: string; params?: Record<string, string> }
+    | undefined;
+  return {
+    type: (value?.value ?? 'text/plain').toLowerCase(),
+    reportType: value?.params?.['report-type']?.toLowerCase() ?? null,
+  };
+}
+
+function referencesOf(value: string | string[] | undefined): string[] {
+  if (!value) return [];
+  const list = Array.isArray(value) ? value : value.split(/\s+/);
+  return list.map((v) => v.trim()).filter(Boolean);
+}
+
+/**
+ * Parses raw MIME with mailparser, streaming attachments through without
+ * keeping them (only type, name and size are kept). Rejects with
+ * UnreadableMailError when the mail is over the limits or the MIME breaks.
+ */
+export function parseMail(raw: Buffer, limits: ParseLimits): Promise<ParsedMail> {
+  if (raw.length > limits.maxMessageBytes) {
+    return Promise.reject(
+      new UnreadableMailError(
+        `message of ${raw.length} bytes is over the ${limits.maxMessageBytes}-byte limit`,
+      ),
+    );
+  }
+  return new Promise<ParsedMail>((resolvePromise, rejectPromise) => {
+    const parser = new MailParser({
+      skipHtmlToText: true,
+      skipTextToHtml: true,
+      skipImageLinks: true,
+      skipTextLinks: true,
+      checksumAlgo: false,
+      maxHtmlLengthToParse: limits.maxHtmlLength,
+    });
+    const attachments: AttachmentInfo[] = [];
+    let text: MessageText | null = null;
+    let settled = false;
+
+    const finish = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        parser.removeAllListeners('data');
+        parser.destroy();
+        rejectPromise(error);
+        return;
+      }
+      try {
+        resolvePromise(assemble());
+      } catch (cause) {
+        rejectPromise(
+          new UnreadableMailError(`mail structure not understood: ${(cause as Error).message}`, { cause }),
+        );
+      }
+    };
+
+    const assemble = (): ParsedMail => {
+      const headers = parser.headers || new Map();
+      const { type, reportType } = contentTypeOf(headers);
+      let body = text?.text ?? '';
+      if (!body.trim() && text?.html) {
+        if (text.html.length > limits.maxHtmlLength) {
+          throw new Error(
+            `HTML body of ${text.html.length} characters is over the ${limits.maxHtmlLength} limit`,
+          );
+        }
+        body = htmlToText(text.html);
+      }
+      return {
+        headers,
+        subject: parser.subject?.trim() || null,
+        from: firstAddress(parser.from),
+        replyTo: firstAddress(parser.replyTo),
+        returnPath: returnPathOf(headers),
+        date: parser.date && !Number.isNaN(parser.date.getTime()) ? parser.date : null,
+        messageId: parser.messageId ?? null,
+        inReplyTo: parser.inReplyTo ?? null,
+        references: referencesOf(parser.references),
+        contentType: type,
+        reportType,
+        text: body,
+        attachments,
+      };
+    };
+
+    const timer = setTimeout(
+      () => finish(new UnreadableMailError(`parsing took longer than ${limits.timeLimitMs} ms`)),
+      limits.timeLimitMs,
+    );
+
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') {
+        text = data;
+        return;
+      }
+      let size = 0;
+      data.content.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+      });
+      data.content.on('end', () => {
+        attachments.push({
+          filename: data.filename ?? null,
+          contentType: data.contentType,
+          size,
+          inline: Boolean(data.related || (data.contentDisposition === 'inline' && data.cid)),
+        });
+        data.release?.();
+      });
+      data.content.on('error', (err: Error) =>
+        finish(new UnreadableMailError(`attachment cannot be decoded: ${err.message}`, { cause: err })),
+      );
+    });
+    parser.on('error', (err: Error) =>
+      finish(new UnreadableMailError(`MIME cannot be parsed: ${err.message}`, { cause: err })),
+    );
+    parser.on('end', () => finish(null));
+    parser.end(raw);
+  });
+}

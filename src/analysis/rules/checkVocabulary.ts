@@ -1,0 +1,16 @@
+import type { Rule } from './ruleContext.js';
+
+const suspension = /\bsuspen(?:sion|sions|du|due|dus|dues|dre)\b/;
+
+/** BP-send 4: say "non-paiement", not "suspension" — suspension is only one cause. */
+export const checkVocabulary: Rule = ({ own }) =>
+  suspension.test(own)
+    ? [
+        {
+          rule: 'vocabulary-suspension',
+          severity: 'warning',
+          message:
+            'Votre message parle de « suspension ». Pour une prestation qui n’est pas ou plus versée, merci d’écrire plutôt « non-paiement » : la suspension n’est qu’une des causes possibles, et le technicien ne cherche pas de la même façon selon la cause (bonne pratique n°4).',
+        },
+      ]
+    : [];

@@ -1,0 +1,25 @@
+import type { SituationSignals } from '../detectSituations.js';
+import type { AttachmentInfo, Finding, PrestationCode, Rubrics, Urgency, UrgencySource } from '../types.js';
+
+/** What every lint rule may read: the analysis so far, nothing else. */
+export interface RuleContext {
+  /** Folded own text (subject + body, quotes removed), for vocabulary rules. */
+  own: string;
+  rubrics: Rubrics;
+  /** Folded rubric values (null when absent or empty). */
+  folded: {
+    motif: string | null;
+    prestations: string | null;
+    commentaire: string | null;
+    specificites: string | null;
+  };
+  /** Benefits named by the prestation rubric. */
+  rubricPrestations: PrestationCode[];
+  urgencySource: UrgencySource | null;
+  urgency: Urgency;
+  situations: SituationSignals;
+  multipleSituations: boolean;
+  attachments: AttachmentInfo[];
+}
+
+export type Rule = (ctx: RuleContext) => Finding[];

@@ -1,0 +1,128 @@
+/**
+ * The analyzer's contract: one raw mail in, one `Analysis` out.
+ * Every later stage (routing, replies, web) reads only this shape.
+ */
+
+export type MailKind = 'cdap-form' | 'direct' | 'auto-reply' | 'bounce' | 'bulk';
+
+export type Route = 'priority' | 'standard' | 'quarantine' | 'ignored';
+
+export type ReplyDecision = 'ack' | 'ack-with-feedback' | 'none';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export type RuleId =
+  | 'rubric-missing'
+  | 'rubric-empty'
+  | 'multiple-situations'
+  | 'urgency-keyword-placement'
+  | 'urgency-unsubstantiated'
+  | 'vocabulary-suspension'
+  | 'dates-missing'
+  | 'prestation-unknown'
+  | 'attachments-channel'
+  | 'family-event-social-service'
+  | 'specificity-documents-recipient';
+
+export type RubricName = 'motif' | 'prestations' | 'commentaire' | 'specificites';
+
+export type PrestationCode =
+  | 'RSA'
+  | 'AAH'
+  | 'APL'
+  | 'PPA'
+  | 'ASF'
+  | 'AF'
+  | 'ALF'
+  | 'ALS'
+  | 'CF'
+  | 'PAJE'
+  | 'AEEH'
+  | 'ARS'
+  | 'AJPP'
+  | 'PreParE'
+  | 'CMG';
+
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  /** What the CDAS worker reads, in French. */
+  message: string;
+  /** Which rubric a rubric rule is about. */
+  rubric?: RubricName;
+}
+
+export interface Rubric {
+  present: boolean;
+  /** The value as written, trimmed; null when absent or empty. */
+  value: string | null;
+}
+
+export type Rubrics = Record<RubricName, Rubric>;
+
+export interface FormFields {
+  organisme: string | null;
+  nomPrenom: string | null;
+  adresseElectronique: string | null;
+  numeroAllocataire: string | null;
+}
+
+export interface CdasRef {
+  id: string;
+  name: string;
+  /** How it was recognised: the sender's address, or the organisme field. */
+  matchedBy: 'address' | 'organisme';
+}
+
+export interface Sender {
+  /** The address the request comes from (the form's address for relay mail). */
+  address: string | null;
+  allowed: boolean;
+  cdas: CdasRef | null;
+  /** `form` when the address was read from the CDAP form of a relay mail. */
+  via: 'form' | 'from';
+}
+
+export type UrgencySource = 'organisme' | 'subject' | 'body';
+
+export interface Urgency {
+  source: UrgencySource | null;
+  /** null when the mail is not flagged urgent. */
+  check: 'substantiated' | 'unsubstantiated' | null;
+  /** Why, in French; null when the mail is not flagged urgent. */
+  reason: string | null;
+}
+
+export interface AttachmentInfo {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  /** An image embedded in the HTML (a signature logo), not a document sent. */
+  inline: boolean;
+}
+
+export interface Analysis {
+  messageId: string | null;
+  subject: string | null;
+  /** ISO time of the mail (Date header, else the received time given by the caller). */
+  date: string | null;
+  kind: MailKind;
+  /** True when the MIME could not be read; the mail still routes to `standard`. */
+  unreadable: boolean;
+  unreadableReason: string | null;
+  sender: Sender;
+  /** Where an answer would go: form address for relay mail, else Reply-To, else From. */
+  replyTo: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  fields: FormFields;
+  rubrics: Rubrics;
+  prestations: PrestationCode[];
+  urgent: boolean;
+  urgency: Urgency;
+  multipleSituations: boolean;
+  attachments: AttachmentInfo[];
+  lint: Finding[];
+  route: Route;
+  reply: ReplyDecision;
+}

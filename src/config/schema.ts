@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** A mail address, normalised to lower case. */
+const mailAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'is not a mail address (expected name@domain.tld)');
+
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'is not a domain name (expected e.g. ille-et-vilaine.fr)');
+
+export const cdasEntrySchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+  name: z.string().min(1),
+  address: mailAddress,
+  aliases: z.array(z.string().min(2)).default([]),
+});
+
+export const configSchema = z.object({
+  relaySenders: z.array(mailAddress).default([]),
+  allowedDomains: z.array(domain).min(1, 'needs at least one domain, or nobody would ever get an answer'),
+  cdasDirectoryFile: z.string().min(1),
+  analysis: z.object({
+    maxMessageBytes: z.number().int().positive(),
+    maxHtmlLength: z.number().int().positive(),
+    timeLimitMs: z.number().int().positive(),
+    urgentUnpaidMonths: z.number().int().min(1).max(24),
+  }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  redis: z.object({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+    /** Prefix of every BullMQ and cdap-triage key, so several deployments can share one Redis. */
+    prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"'),
+  }),
+  imap: z.object({
+    /** Empty: `run` starts a local Dovecot with demo mail instead. */
+    host: z.string().default(''),
+    port: z.number().int().min(1).max(65535),
+    secure: z.boolean(),
+    user: z.string().default(''),
+    password: z.string().default(''),
+    tlsRejectUnauthorized: z.boolean(),
+  }),
+  /** The mailboxes to watch; one intake per mailbox across all replicas. */
+  mailboxes: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+        path: z.string().min(1),
+      }),
+    )
+    .min(1, 'needs at least one mailbox to watch'),
+  folders: z.object({
+    parent: z.string().min(1),
+    priority: z.string().min(1),
+    standard: z.string().min(1),
+    quarantine: z.string().min(1),
+    ignored: z.string().min(1),
+    errors: z.string().min(1),
+    /** IMAP keyword set on urgent mail, where the server allows keywords. */
+    urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'must be an IMAP keyword such as $CdapUrgent'),
+  }),
+  intake: z.object({
+    reconcileIntervalMs: z.number().int().min(1000),
+    /** Mail larger than this (RFC822.SIZE) is not downloaded: it becomes a quarantined case. */
+    maxDownloadBytes: z.number().int().positive(),
+    batchSize: z.number().int().min(1).max(1000),
+    leaseTtlMs: z.number().int().min(2000),
+    /** After a connection fails, wait at most this long before the next attempt. */
+    maxBackoffMs: z.number().int().min(100),
+    /** A NOOP that takes longer than this means the connection is dead. */
+    watchdogTimeoutMs: z.number().int().min(500),
+    watchdogIntervalMs: z.number().int().min(1000),
+    /** Mail received longer ago than this is triaged and filed but never answered (backfill). */
+    replyMaxAgeHours: z.number().positive(),
+  }),
+  triage: z.object({
+    concurrency: z.number().int().min(1).max(200),
+    /** How long a job may run before BullMQ considers its worker dead and gives it to another. */
+    lockDurationMs: z.number().int().min(1000),
+  }),
+  cases: z.object({
+    retentionDays: z.number().int().min(1),
+    standardDueDays: z.number().int().min(1),
+    standardWarningDays: z.number().int().min(1),
+    urgentDueWorkingDays: z.number().int().min(1),
+  }),
+  shutdownTimeoutMs: z.number().int().min(100),
+});
+
+export type CdasEntry = z.infer<typeof cdasEntrySchema>;
+
+export type Config = z.infer<typeof configSchema> & {
+  /** The CDAS directory read from `cdasDirectoryFile`. */
+  cdas: CdasEntry[];
+};

@@ -1,0 +1,124 @@
+import { foldText } from '../analysis/foldText.js';
+import { maskPersonalData } from '../analysis/maskPersonalData.js';
+import { NON_PAYMENT } from '../analysis/textPatterns.js';
+import type { Analysis, Finding, MailKind, PrestationCode, ReplyDecision, Route } from '../analysis/types.js';
+import { computeSla, type Sla, type SlaSettings } from './computeSla.js';
+
+/** Where in the mailbox a mail was found. */
+export interface MailRef {
+  mailboxId: string;
+  uidValidity: string;
+  uid: number;
+}
+
+/** The nature of a request, for the yearly review of "flux et nature des mails". */
+export type MotifCategory =
+  | 'non-paiement'
+  | 'baisse'
+  | 'explication'
+  | 'changement-situation'
+  | 'document'
+  | 'autre'
+  | 'non-indique';
+
+/**
+ * A case: what technicians and operators see of one request. It keeps no
+ * NIR, no allocataire number, no names: only what routing, answering and the
+ * yearly indicators need. The reply address is kept to answer.
+ */
+export interface CaseRecord {
+  ref: string;
+  mail: MailRef;
+  messageId: string | null;
+  contentHash: string;
+  receivedAt: string;
+  triagedAt: string;
+  route: Route;
+  kind: MailKind;
+  unreadable: boolean;
+  unreadableReason: string | null;
+  urgent: boolean;
+  urgencySource: Analysis['urgency']['source'];
+  urgencyCheck: Analysis['urgency']['check'];
+  urgencyReason: string | null;
+  cdas: { id: string; name: string } | null;
+  senderDomain: string | null;
+  replyTo: string | null;
+  prestations: PrestationCode[];
+  motif: MotifCategory;
+  multipleSituations: boolean;
+  lint: Finding[];
+  lintErrors: number;
+  lintWarnings: number;
+  reply: ReplyDecision;
+  /** Why no reply goes out although the analysis asked for one (backfill, too old, follow-up…). */
+  replySuppressed: string | null;
+  /** Subject with NIR, numbers and addresses masked. */
+  subject: string | null;
+  sla: Sla | null;
+  status: 'open' | 'handled' | 'recorded';
+  handledAt: string | null;
+  followUps: Array<{ receivedAt: string; mail: MailRef }>;
+  backfill: boolean;
+}
+
+export function categorizeMotif(motif: string | null): MotifCategory {
+  if (motif === null) return 'non-indique';
+  const f = foldText(motif);
+  if (NON_PAYMENT.test(f)) return 'non-paiement';
+  if (/baisse|diminu|reduction|montant/.test(f)) return 'baisse';
+  if (/explication|comprendre|question|renseignement|information|calcul|pourquoi/.test(f))
+    return 'explication';
+  if (/changement|demenagement|separation|naissance|deces|situation/.test(f)) return 'changement-situation';
+  if (/document|piece|justificatif|attestation|dossier|formulaire/.test(f)) return 'document';
+  return 'autre';
+}
+
+export interface CaseInput {
+  analysis: Analysis;
+  mail: MailRef;
+  contentHash: string;
+  receivedAt: Date;
+  backfill: boolean;
+  now: Date;
+  sla: SlaSettings;
+}
+
+/** Everything of a case but its reference, which Redis allocates. */
+export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
+  const { analysis: a } = input;
+  const open = a.route === 'priority' || a.route === 'standard';
+  const address = a.sender.address;
+  return {
+    mail: input.mail,
+    messageId: a.messageId,
+    contentHash: input.contentHash,
+    receivedAt: input.receivedAt.toISOString(),
+    triagedAt: input.now.toISOString(),
+    route: a.route,
+    kind: a.kind,
+    unreadable: a.unreadable,
+    unreadableReason: a.unreadableReason,
+    urgent: a.urgent,
+    urgencySource: a.urgency.source,
+    urgencyCheck: a.urgency.check,
+    urgencyReason: a.urgency.reason,
+    cdas: a.sender.cdas ? { id: a.sender.cdas.id, name: a.sender.cdas.name } : null,
+    senderDomain: address ? address.slice(address.lastIndexOf('@') + 1) : null,
+    replyTo: a.replyTo,
+    prestations: a.prestations,
+    motif: categorizeMotif(a.rubrics.motif.value),
+    multipleSituations: a.multipleSituations,
+    lint: a.lint,
+    lintErrors: a.lint.filter((f) => f.severity === 'error').length,
+    lintWarnings: a.lint.filter((f) => f.severity === 'warning').length,
+    reply: a.reply,
+    replySuppressed: input.backfill && a.reply !== 'none' ? 'backfill' : null,
+    subject: a.subject ? maskPersonalData(a.subject).slice(0, 300) : null,
+    sla: open ? computeSla(input.receivedAt, a.urgent, input.sla) : null,
+    status: open ? 'open' : 'recorded',
+    handledAt: null,
+    followUps: [],
+    backfill: input.backfill,
+  };
+}

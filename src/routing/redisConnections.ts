@@ -1,0 +1,42 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export class RedisPolicyError extends Error {
+  override name = 'RedisPolicyError';
+}
+
+/**
+ * Producers (intake, web) fail fast so a Redis outage pauses intake instead of
+ * piling up commands; workers wait forever, as BullMQ requires.
+ */
+export function createRedis(url: string, role: 'producer' | 'worker', extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role === 'worker',
+    connectTimeout: 5000,
+    // Reconnect for ever, at most every 2 s: the service resumes by itself.
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+    ...extra,
+  });
+}
+
+/**
+ * BullMQ loses jobs when Redis evicts keys under memory pressure: refuse to
+ * start rather than lose a family's mail.
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch {
+    // Managed Redis may forbid CONFIG; the operator is then responsible for the policy.
+    return;
+  }
+  if (policy && policy !== 'noeviction') {
+    throw new RedisPolicyError(
+      `Redis maxmemory-policy is "${policy}": queued mail could be evicted and lost. ` +
+        'Set it to noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and maxmemory-policy noeviction in redis.conf).',
+    );
+  }
+}
