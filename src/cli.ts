@@ -5,6 +5,9 @@ import { describeAnalysis } from './analysis/describeAnalysis.js';
 import { analyzerSettings, createAnalyzer } from './analysis/index.js';
 import { ConfigError, loadConfig, maskSecrets } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
+import { startLocalMailbox } from './local/localMailbox.js';
+import { createLogger } from './log.js';
+import { startService } from './service.js';
 
 const program = new Command();
 
@@ -96,6 +99,52 @@ program
     }
     process.stdout.write(`${describeAnalysis(analysis)}\n`);
     if (analysis.reply === 'ack-with-feedback') process.exitCode = 1;
+  });
+
+program
+  .command('run')
+  .description(
+    'Lance le service : relève de la boîte (IMAP), tri, files prioritaire et standard, classement en dossiers. ' +
+      'Sans IMAP_HOST, démarre un Dovecot local rempli de messages de démonstration.',
+  )
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage run\n  $ IMAP_HOST=imap.caf.example IMAP_USER=partenaires IMAP_PASSWORD=… REDIS_URL=redis://127.0.0.1:6379 cdap-triage run',
+  )
+  .action(async () => {
+    const config = configOrExit();
+    const log = createLogger({ level: config.log.level });
+    if (!config.imap.host) {
+      const local = await startLocalMailbox(log);
+      config.imap = local.imap;
+      if (config.relaySenders.length === 0) {
+        // The demo mails come from this invented form robot.
+        config.relaySenders = ['cdap-formulaire@caf35.example.fr'];
+      }
+      process.stderr.write(
+        `cdap-triage: no IMAP_HOST set — using a local Dovecot on 127.0.0.1:${local.imap.port} (user ${local.imap.user})` +
+          `${local.demoMails ? `, filled with ${local.demoMails} demo mails` : ''}.\n`,
+      );
+    }
+    let service: Awaited<ReturnType<typeof startService>>;
+    try {
+      service = await startService(config, log);
+    } catch (err) {
+      process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    const shutdown = async (code: number) => {
+      await service.stop();
+      process.exit(code);
+    };
+    for (const intake of service.intakes) {
+      intake.on('fatal', (err: Error) => {
+        process.stderr.write(`cdap-triage: ${err.message}\n`);
+        void shutdown(1);
+      });
+    }
+    process.once('SIGTERM', () => void shutdown(0));
+    process.once('SIGINT', () => void shutdown(0));
   });
 
 program

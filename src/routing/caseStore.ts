@@ -147,9 +147,10 @@ export class CaseStore {
 
   /** Files a later mail of the same request beside its case, once. */
   async attachFollowUp(ref: string, mail: MailRef, receivedAt: Date, filing: Filing): Promise<boolean> {
+    // Filing first: a crash before the claim files the mail on the retry all the same.
+    await this.addFiling(mail.mailboxId, filing);
     const claimed = await this.redis.set(this.keys.mail(mail), ref, 'PX', this.retentionMs, 'NX');
     if (claimed === null) return false;
-    await this.addFiling(mail.mailboxId, filing);
     await this.update(ref, (c) =>
       c.followUps.some((f) => f.mail.uid === mail.uid && f.mail.uidValidity === mail.uidValidity)
         ? null
@@ -185,7 +186,7 @@ export class CaseStore {
 
   /** Open cases of a queue, oldest first. */
   async openRefs(route: 'priority' | 'standard', offset = 0, limit = 100): Promise<string[]> {
-    return this.redis.zrange(this.keys.open(route), offset, offset + limit - 1);
+    return this.redis.zrange(this.keys.open(route), String(offset), String(offset + limit - 1));
   }
 
   async countOpen(route: 'priority' | 'standard'): Promise<number> {

@@ -11,7 +11,8 @@ export class RedisPolicyError extends Error {
 export function createRedis(url: string, role: 'producer' | 'worker', extra: RedisOptions = {}): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
-    enableOfflineQueue: role === 'worker',
+    // Commands wait for a (re)connection, then fail after one retry: an outage pauses intake quickly.
+    enableOfflineQueue: true,
     connectTimeout: 5000,
     // Reconnect for ever, at most every 2 s: the service resumes by itself.
     retryStrategy: (times) => Math.min(times * 200, 2000),

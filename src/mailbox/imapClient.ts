@@ -1,0 +1,51 @@
+import { ImapFlow } from 'imapflow';
+import type { Config } from '../config/schema.js';
+
+/**
+ * A new ImapFlow for each connection attempt: a closed instance cannot be
+ * reused. The caller must attach an `error` listener before connecting.
+ */
+export function createImapClient(imap: Config['imap']): ImapFlow {
+  return new ImapFlow({
+    host: imap.host,
+    port: imap.port,
+    secure: imap.secure,
+    auth: { user: imap.user, pass: imap.password },
+    tls: { rejectUnauthorized: imap.tlsRejectUnauthorized },
+    logger: false,
+    // IDLE restarts a quarter second after our last command, so a mail that
+    // arrives right after a cycle is still announced within Dovecot's 0.5 s.
+    autoIdleDelay: 250,
+    connectionTimeout: 15_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 120_000,
+    clientInfo: { name: 'cdap-triage' },
+  });
+}
+
+/** Errors that retrying will not fix: the operator must change the configuration. */
+export function describeImapFailure(err: unknown): { permanent: boolean; message: string } {
+  const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
+  if (e?.authenticationFailed) {
+    return {
+      permanent: true,
+      message:
+        'IMAP login refused: check IMAP_USER and IMAP_PASSWORD (and that the account may log in over IMAP).',
+    };
+  }
+  if (
+    e?.code === 'ECONNREFUSED' ||
+    e?.code === 'ENOTFOUND' ||
+    e?.code === 'EHOSTUNREACH' ||
+    e?.code === 'ETIMEDOUT'
+  ) {
+    return {
+      permanent: false,
+      message: `IMAP server unreachable (${e.code}): check IMAP_HOST and IMAP_PORT, and that the server runs.`,
+    };
+  }
+  if (e?.code === 'CONNECT_TIMEOUT' || e?.code === 'GREETING_TIMEOUT') {
+    return { permanent: false, message: `IMAP server did not answer in time (${e.code}).` };
+  }
+  return { permanent: false, message: `IMAP error: ${e?.responseText ?? e?.message ?? String(err)}` };
+}

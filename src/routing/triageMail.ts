@@ -1,0 +1,217 @@
+import type { Job, Queue } from 'bullmq';
+import type { Analyzer } from '../analysis/analyzeMail.js';
+import type { Analysis } from '../analysis/types.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { TriageJobData } from '../mailbox/triageJob.js';
+import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
+import type { CaseStore, FolderKey } from './caseStore.js';
+
+/** What the technicians' queues carry: enough to sort and show, no personal data. */
+export interface WorkItem {
+  ref: string;
+  receivedAt: string;
+  urgent: boolean;
+  urgencyCheck: CaseRecord['urgencyCheck'];
+  cdas: string | null;
+  prestations: string[];
+  dueAt: string | null;
+  lintErrors: number;
+  unreadable: boolean;
+}
+
+/** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
+export interface ReplyScheduler {
+  schedule(record: CaseRecord): Promise<void>;
+}
+
+export interface TriageDeps {
+  analyze: Analyzer;
+  caseStore: CaseStore;
+  workQueues: { priority: Queue<WorkItem>; standard: Queue<WorkItem> };
+  replies: ReplyScheduler | null;
+  config: Pick<Config, 'cases' | 'intake'>;
+  log: Logger;
+  now?: () => Date;
+}
+
+const referenceInSubject = /\[(CDAP-\d{4}-\d{6})\]/;
+const referenceInMessageId = /<(CDAP-\d{4}-\d{6})\.[^>]*>/;
+
+/** The case a mail follows up on: our reference in its subject, or one of our replies in its thread. */
+export function followedReference(analysis: Analysis): string | null {
+  const inSubject = analysis.subject ? referenceInSubject.exec(analysis.subject)?.[1] : undefined;
+  if (inSubject) return inSubject;
+  for (const id of [analysis.inReplyTo, ...analysis.references]) {
+    const ref = id ? referenceInMessageId.exec(id)?.[1] : undefined;
+    if (ref) return ref;
+  }
+  return null;
+}
+
+export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): FolderKey {
+  if (record.route === 'standard' && record.unreadable) return 'errors';
+  return record.route;
+}
+
+function oversizeAnalysis(size: number, limit: number): Analysis {
+  const reason = `message of ${size} bytes is over the ${limit}-byte download limit: not downloaded`;
+  return {
+    messageId: null,
+    subject: null,
+    date: null,
+    kind: 'direct',
+    unreadable: true,
+    unreadableReason: reason,
+    sender: { address: null, allowed: false, cdas: null, via: 'from' },
+    replyTo: null,
+    inReplyTo: null,
+    references: [],
+    fields: { organisme: null, nomPrenom: null, adresseElectronique: null, numeroAllocataire: null },
+    rubrics: {
+      motif: { present: false, value: null },
+      prestations: { present: false, value: null },
+      commentaire: { present: false, value: null },
+      specificites: { present: false, value: null },
+    },
+    prestations: [],
+    urgent: false,
+    urgency: { source: null, check: null, reason: null },
+    multipleSituations: false,
+    attachments: [],
+    lint: [],
+    route: 'quarantine',
+    reply: 'none',
+  };
+}
+
+export function workItem(c: CaseRecord): WorkItem {
+  return {
+    ref: c.ref,
+    receivedAt: c.receivedAt,
+    urgent: c.urgent,
+    urgencyCheck: c.urgencyCheck,
+    cdas: c.cdas?.name ?? null,
+    prestations: c.prestations,
+    dueAt: c.sla?.dueAt ?? null,
+    lintErrors: c.lintErrors,
+    unreadable: c.unreadable,
+  };
+}
+
+/**
+ * Triage of one mail: analyze, open the case (or recognise the mail as one
+ * already seen), put it in the technicians' queue, ask for its filing and
+ * its reply. Every step is idempotent, so a retried or re-delivered job
+ * never makes a second case, queue entry or reply.
+ */
+export function createTriageProcessor(deps: TriageDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function ensureDownstream(record: CaseRecord): Promise<void> {
+    if (record.status === 'open' && (record.route === 'priority' || record.route === 'standard')) {
+      // Job id = case reference: adding twice is a no-op.
+      await deps.workQueues[record.route].add('case', workItem(record), {
+        jobId: record.ref,
+        removeOnComplete: { age: deps.config.cases.retentionDays * 86_400 },
+        removeOnFail: false,
+      });
+    }
+    if (deps.replies && record.reply !== 'none' && record.replySuppressed === null) {
+      await deps.replies.schedule(record);
+    }
+  }
+
+  return async function triageMail(job: Job<TriageJobData>): Promise<{ ref: string; outcome: string }> {
+    const d = job.data;
+    const mail: MailRef = { mailboxId: d.mailboxId, uidValidity: d.uidValidity, uid: d.uid };
+    const receivedAt = new Date(d.internalDate);
+
+    const known = await deps.caseStore.refForMail(mail);
+    if (known) {
+      const record = await deps.caseStore.get(known);
+      if (record && record.mail.uid === mail.uid && record.mail.uidValidity === mail.uidValidity) {
+        await ensureDownstream(record);
+      }
+      return { ref: known, outcome: 'existing' };
+    }
+
+    const analysis = d.oversize
+      ? oversizeAnalysis(d.size, deps.config.intake.maxDownloadBytes)
+      : await deps.analyze(Buffer.from(d.source ?? '', 'latin1'), { receivedAt });
+
+    const followed = analysis.route === 'ignored' ? null : followedReference(analysis);
+    if (followed) {
+      const parent = await deps.caseStore.get(followed);
+      if (parent) {
+        await deps.caseStore.attachFollowUp(followed, mail, receivedAt, {
+          uidValidity: d.uidValidity,
+          uid: d.uid,
+          folder: folderFor(parent),
+          flagged: parent.urgent,
+        });
+        deps.log.info(
+          { event: 'triage.follow_up', ref: followed, mailbox: d.mailboxId },
+          'follow-up attached',
+        );
+        return { ref: followed, outcome: 'follow-up' };
+      }
+    }
+
+    const ageHours = (now().getTime() - receivedAt.getTime()) / 3_600_000;
+    const backfill = ageHours > deps.config.intake.replyMaxAgeHours;
+    const draft = buildCase({
+      analysis,
+      mail,
+      contentHash: d.contentHash,
+      receivedAt,
+      backfill,
+      now: now(),
+      sla: deps.config.cases,
+    });
+    const folder = folderFor(draft);
+    const created = await deps.caseStore.createCase(draft, {
+      uidValidity: d.uidValidity,
+      uid: d.uid,
+      folder,
+      flagged: draft.urgent && draft.route === 'priority',
+    });
+
+    if (created.outcome === 'duplicate') {
+      // The same bytes already made a case (UIDVALIDITY resync, duplicate delivery):
+      // file this copy beside it, and nothing else.
+      const original = await deps.caseStore.get(created.ref);
+      await deps.caseStore.addFiling(d.mailboxId, {
+        uidValidity: d.uidValidity,
+        uid: d.uid,
+        folder: original ? folderFor(original) : folder,
+        flagged: original?.urgent ?? false,
+      });
+      deps.log.info(
+        { event: 'triage.duplicate', ref: created.ref, mailbox: d.mailboxId },
+        'same mail seen again',
+      );
+      return { ref: created.ref, outcome: 'duplicate' };
+    }
+    const record = await deps.caseStore.get(created.ref);
+    if (record) await ensureDownstream(record);
+    deps.log.info(
+      {
+        event: 'triage.case_opened',
+        ref: created.ref,
+        outcome: created.outcome,
+        mailbox: d.mailboxId,
+        route: draft.route,
+        kind: draft.kind,
+        urgent: draft.urgent,
+        urgencyCheck: draft.urgencyCheck,
+        rules: draft.lint.map((f) => f.rule),
+        unreadable: draft.unreadable,
+        backfill,
+        cdas: draft.cdas?.id ?? null,
+      },
+      'mail triaged',
+    );
+    return { ref: created.ref, outcome: created.outcome };
+  };
+}

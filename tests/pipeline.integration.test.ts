@@ -1,0 +1,193 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Service, startService } from '../src/service.js';
+import { fixture } from './support/analyzer.js';
+import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
+import {
+  expected,
+  fixtureNames,
+  folderContents,
+  messageIdOf,
+  quietLog,
+  routeFolder,
+  testConfig,
+  testEnv,
+  waitFor,
+} from './support/pipeline.js';
+import { uniquePrefix } from './support/redis.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function casesOf(redis: Redis, prefix: string): Promise<string[]> {
+  return redis.zrange(`${prefix}:cases:all`, 0, -1);
+}
+
+async function cleanup(redis: Redis, prefix: string) {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+}
+
+describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot and Redis)', () => {
+  let server: DovecotServer;
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  // A fresh Dovecot per test: every test starts from an empty mailbox and empty folders.
+  beforeAll(() => {
+    redis = new Redis(redisUrl);
+  });
+  beforeEach(async () => {
+    server = await startDovecot();
+  });
+  afterEach(async () => {
+    await server?.stop();
+  });
+  afterAll(async () => {
+    for (const p of prefixes) await cleanup(redis, p);
+    redis.disconnect();
+  });
+
+  it('files every fixture in the folder and queue of its route, urgent mail flagged', async () => {
+    const prefix = uniquePrefix('pipeline');
+    prefixes.push(prefix);
+    const service = await startService(testConfig(testEnv(prefix, server)), quietLog());
+    try {
+      // A person read one mail already: it must be triaged all the same.
+      for (const [i, name] of fixtureNames.entries()) {
+        await appendMail(server, 'INBOX', fixture(name), i === 0 ? ['\\Seen'] : []);
+      }
+      await waitFor('all mail filed', async () => {
+        const folders = await folderContents(server);
+        return (folders.INBOX?.length ?? -1) === 0 && folders;
+      });
+      const folders = await folderContents(server);
+      for (const name of fixtureNames) {
+        const want = expected[name];
+        const id = messageIdOf(fixture(name));
+        const folder = Object.entries(folders).find(([, items]) =>
+          items.some((m) => m.messageId === id),
+        )?.[0];
+        const wantFolder =
+          want?.route === 'standard' && name.startsWith('broken-') && folder === 'CDAP.Erreurs'
+            ? 'CDAP.Erreurs'
+            : routeFolder[want?.route ?? ''];
+        expect({ name, folder }).toEqual({ name, folder: wantFolder });
+        if (want?.route === 'priority') {
+          const item = folders[folder ?? '']?.find((m) => m.messageId === id);
+          expect(item?.flags).toContain('\\Flagged');
+        }
+      }
+      const refs = await casesOf(redis, prefix);
+      expect(refs).toHaveLength(fixtureNames.length);
+      const priorityCount = Object.values(expected).filter((e) => e.route === 'priority').length;
+      const standardCount = Object.values(expected).filter((e) => e.route === 'standard').length;
+      expect(await service.queues.priority.getWaitingCount()).toBe(priorityCount);
+      expect(await service.queues.standard.getWaitingCount()).toBe(standardCount);
+      for (const ref of refs) expect(ref).toMatch(/^CDAP-\d{4}-\d{6}$/);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('reaches its folder within 2 s of APPEND while idling', async () => {
+    const prefix = uniquePrefix('latency');
+    prefixes.push(prefix);
+    // No reconciliation during the test: only IDLE can bring the mail in.
+    const config = testConfig(testEnv(prefix, server), (c) => {
+      c.intake.reconcileIntervalMs = 600_000;
+    });
+    const service = await startService(config, quietLog());
+    try {
+      await waitFor('intake connected', async () => service.intakes[0]?.active);
+      await new Promise((r) => setTimeout(r, 700)); // let the client enter IDLE
+      const raw = fixture('form-urgent-rsa-substantiated.eml');
+      const started = Date.now();
+      await appendMail(server, 'INBOX', raw);
+      const id = messageIdOf(raw);
+      await waitFor(
+        'urgent mail in CDAP.Prioritaire',
+        async () => (await folderContents(server))['CDAP.Prioritaire']?.some((m) => m.messageId === id),
+        5000,
+        50,
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('handles each mail once with two services on one mailbox', async () => {
+    const prefix = uniquePrefix('two');
+    prefixes.push(prefix);
+    const a = await startService(testConfig(testEnv(prefix, server)), quietLog());
+    const b = await startService(testConfig(testEnv(prefix, server)), quietLog());
+    try {
+      const names = fixtureNames.slice(0, 30);
+      await Promise.all(names.map((n) => appendMail(server, 'INBOX', fixture(n))));
+      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0);
+      expect(await casesOf(redis, prefix)).toHaveLength(names.length);
+      const folders = await folderContents(server);
+      const ids = Object.entries(folders)
+        .filter(([path]) => path.startsWith('CDAP.'))
+        .flatMap(([, items]) => items.map((m) => m.messageId));
+      // Each of the 30 mails is in exactly one triage folder, once.
+      for (const n of names) {
+        const id = messageIdOf(fixture(n));
+        expect({ n, copies: ids.filter((x) => x === id).length }).toEqual({ n, copies: 1 });
+      }
+      expect(a.intakes[0]?.active !== b.intakes[0]?.active).toBe(true);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('opens no new case when the mailbox is recreated with the same mails (UIDVALIDITY change)', async () => {
+    const prefix = uniquePrefix('uidvalidity');
+    prefixes.push(prefix);
+    const box = `Recreated${Date.now()}`;
+    const env = testEnv(prefix, server, { IMAP_MAILBOX: box });
+    const names = fixtureNames.slice(0, 10);
+    for (const n of names) await appendMail(server, box, fixture(n));
+    let service: Service = await startService(testConfig(env), quietLog());
+    const filedFirst = await waitFor('first pass filed', async () => {
+      const folders = await folderContents(server);
+      return folders[box]?.length === 0 && folders;
+    });
+    expect(filedFirst[box]).toHaveLength(0);
+    await service.stop();
+    const before = await casesOf(redis, prefix);
+    expect(before).toHaveLength(names.length);
+
+    // Recreate the mailbox with the same mails: a new UIDVALIDITY.
+    const client = imapClient(server);
+    await client.connect();
+    await client.mailboxDelete(box);
+    await client.logout();
+    for (const n of names) await appendMail(server, box, fixture(n));
+
+    service = await startService(testConfig(env), quietLog());
+    try {
+      await waitFor('resync filed', async () => (await folderContents(server))[box]?.length === 0);
+      expect(await casesOf(redis, prefix)).toEqual(before);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('reconnects and catches up after Dovecot restarts mid-run', async () => {
+    const prefix = uniquePrefix('restart');
+    prefixes.push(prefix);
+    const service = await startService(testConfig(testEnv(prefix, server)), quietLog());
+    try {
+      await waitFor('connected', async () => service.intakes[0]?.active);
+      await appendMail(server, 'INBOX', fixture(fixtureNames[0] as string));
+      await server.restart();
+      const names = fixtureNames.slice(1, 6);
+      for (const n of names) await appendMail(server, 'INBOX', fixture(n));
+      await waitFor('caught up', async () => (await folderContents(server)).INBOX?.length === 0, 30_000);
+      expect(await casesOf(redis, prefix)).toHaveLength(names.length + 1);
+    } finally {
+      await service.stop();
+    }
+  });
+});

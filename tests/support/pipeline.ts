@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { fixturesDir, RELAY } from './analyzer.js';
+import { type DovecotServer, imapClient } from './dovecot.js';
+
+/** The expected decision of every fixture, from fixtures/expected.json. */
+export const expected = JSON.parse(readFileSync(join(fixturesDir, 'expected.json'), 'utf8')) as Record<
+  string,
+  { route: string; reply: string; urgent: boolean; kind: string }
+>;
+
+export const fixtureNames = readdirSync(fixturesDir)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
+
+/** Environment for a service under test: its own key prefix, the test Dovecot, fast timers. */
+export function testEnv(
+  prefix: string,
+  server: DovecotServer,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    CDAP_RELAY_SENDERS: RELAY,
+    QUEUE_PREFIX: prefix,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    IMAP_HOST: server.host,
+    IMAP_PORT: String(server.port),
+    IMAP_USER: server.user,
+    IMAP_PASSWORD: server.password,
+    IMAP_SECURE: 'false',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...extra,
+  };
+}
+
+export function testConfig(env: NodeJS.ProcessEnv, change: (c: Config) => void = () => {}): Config {
+  const config = loadConfig({ env });
+  config.intake.reconcileIntervalMs = 2000;
+  config.intake.maxBackoffMs = 1000;
+  config.intake.leaseTtlMs = 3000;
+  config.triage.lockDurationMs = 3000;
+  config.shutdownTimeoutMs = 3000;
+  change(config);
+  return config;
+}
+
+export const quietLog = () => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | false | null | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** How many messages each folder holds, and their flags, read as a technician's mail client would. */
+export async function folderContents(
+  server: DovecotServer,
+): Promise<Record<string, Array<{ uid: number; messageId: string | null; flags: string[] }>>> {
+  const client = imapClient(server);
+  await client.connect();
+  try {
+    const out: Record<string, Array<{ uid: number; messageId: string | null; flags: string[] }>> = {};
+    for (const box of await client.list()) {
+      if (box.flags.has('\\Noselect')) continue;
+      const lock = await client.getMailboxLock(box.path);
+      try {
+        const items: Array<{ uid: number; messageId: string | null; flags: string[] }> = [];
+        if ((client.mailbox && client.mailbox.exists) || 0) {
+          for await (const m of client.fetch('1:*', { uid: true, envelope: true, flags: true })) {
+            items.push({ uid: m.uid, messageId: m.envelope?.messageId ?? null, flags: [...(m.flags ?? [])] });
+          }
+        }
+        out[box.path] = items;
+      } finally {
+        lock.release();
+      }
+    }
+    return out;
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** Message-ID of a fixture, to find it again in the folders. */
+export function messageIdOf(raw: Buffer): string | null {
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1'))?.[1] ?? null;
+}
+
+export const routeFolder: Record<string, string> = {
+  priority: 'CDAP.Prioritaire',
+  standard: 'CDAP.Standard',
+  quarantine: 'CDAP.Quarantaine',
+  ignored: 'CDAP.Ignore',
+};
