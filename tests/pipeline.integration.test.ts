@@ -19,7 +19,7 @@ import { uniquePrefix } from './support/redis.js';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function casesOf(redis: Redis, prefix: string): Promise<string[]> {
-  return redis.zrange(`${prefix}:cases:all`, 0, -1);
+  return redis.zrange(`${prefix}:cases:all`, '0', '-1');
 }
 
 async function cleanup(redis: Redis, prefix: string) {

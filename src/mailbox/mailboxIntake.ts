@@ -397,7 +397,8 @@ export class MailboxIntake extends EventEmitter {
     const current = pending.filter((p) => p.uidValidity === uidValidity);
     const flagged = current.filter((p) => p.flagged).map((p) => p.uid);
     if (flagged.length) {
-      const keywordsAllowed = client.mailbox && client.mailbox.permanentFlags?.has('\\*');
+      const info = client.mailbox;
+      const keywordsAllowed = info ? info.permanentFlags?.has('\\*') : false;
       const flags = keywordsAllowed ? ['\\Flagged', config.folders.urgentKeyword] : ['\\Flagged'];
       await client.messageFlagsAdd(flagged.join(','), flags, { uid: true });
     }

@@ -83,7 +83,8 @@ export async function folderContents(
       const lock = await client.getMailboxLock(box.path);
       try {
         const items: Array<{ uid: number; messageId: string | null; flags: string[] }> = [];
-        if ((client.mailbox && client.mailbox.exists) || 0) {
+        const info = client.mailbox;
+        if (info ? info.exists > 0 : false) {
           for await (const m of client.fetch('1:*', { uid: true, envelope: true, flags: true })) {
             items.push({ uid: m.uid, messageId: m.envelope?.messageId ?? null, flags: [...(m.flags ?? [])] });
           }
