@@ -6,6 +6,7 @@ import { analyzerSettings, createAnalyzer } from './analysis/index.js';
 import { ConfigError, loadConfig, maskSecrets } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
 import { startLocalMailbox } from './local/localMailbox.js';
+import { startLocalSmtpSink } from './local/localSmtpSink.js';
 import { createLogger } from './log.js';
 import { startService } from './service.js';
 
@@ -126,6 +127,21 @@ program
           `${local.demoMails ? `, filled with ${local.demoMails} demo mails` : ''}.\n`,
       );
     }
+    let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
+    if (!config.smtp.host && config.replies.mode === 'live') {
+      sink = await startLocalSmtpSink(log);
+      config.smtp = {
+        ...config.smtp,
+        host: '127.0.0.1',
+        port: sink.port,
+        secure: false,
+        user: '',
+        password: '',
+      };
+      process.stderr.write(
+        `cdap-triage: no SMTP_HOST set — replies are stored as .eml files in ${sink.dir}.\n`,
+      );
+    }
     let service: Awaited<ReturnType<typeof startService>>;
     try {
       service = await startService(config, log);
@@ -135,6 +151,7 @@ program
     }
     const shutdown = async (code: number) => {
       await service.stop();
+      await sink?.close();
       process.exit(code);
     };
     for (const intake of service.intakes) {

@@ -9,23 +9,38 @@ import { IntakeStateStore } from './mailbox/intakeState.js';
 import { MailboxIntake } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
 import type { TriageJobData } from './mailbox/triageJob.js';
+import { loadReplyTemplates } from './replies/renderReply.js';
+import { ReplyRateLimit } from './replies/replyRateLimit.js';
+import {
+  createReplyScheduler,
+  createReplySender,
+  type NotifyJobData,
+  notifyBackoff,
+  type ReplyEvents,
+} from './replies/sendReply.js';
+import { createSmtpTransport, type MailTransport } from './replies/smtpTransport.js';
 import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { assertNoEviction, createRedis } from './routing/redisConnections.js';
-import { createTriageProcessor, type ReplyScheduler, type WorkItem } from './routing/triageMail.js';
+import { createTriageProcessor, type WorkItem } from './routing/triageMail.js';
 
 export interface ServiceOptions {
   /** Run the mailbox intake (IMAP). */
   intake?: boolean;
-  /** Run the triage workers. */
+  /** Run the triage and reply workers. */
   workers?: boolean;
-  replies?: ReplyScheduler | null;
+  replyEvents?: ReplyEvents;
 }
 
 export interface Service {
   config: Config;
   caseStore: CaseStore;
-  queues: { triage: Queue<TriageJobData>; priority: Queue<WorkItem>; standard: Queue<WorkItem> };
+  queues: {
+    triage: Queue<TriageJobData>;
+    priority: Queue<WorkItem>;
+    standard: Queue<WorkItem>;
+    notify: Queue<NotifyJobData>;
+  };
   intakes: MailboxIntake[];
   /** Drains in-flight jobs and closes every connection, within config.shutdownTimeoutMs. */
   stop(): Promise<void>;
@@ -41,6 +56,13 @@ export async function startService(
   log: Logger,
   options: ServiceOptions = {},
 ): Promise<Service> {
+  if (config.replies.mode === 'live' && !config.smtp.host && options.workers !== false) {
+    throw new Error(
+      'REPLY_MODE is live but no SMTP_HOST is set: set SMTP_HOST, or REPLY_MODE=shadow to store replies without sending.',
+    );
+  }
+  // Fail on a broken template now, not on the first reply.
+  const templates = loadReplyTemplates(config.replies.templatesDir, config.replies.signature);
   const producer = createRedis(config.redis.url, 'producer');
   producer.on('error', (err) =>
     log.warn({ event: 'redis.error', reason: err.message }, 'Redis connection error'),
@@ -72,17 +94,42 @@ export async function startService(
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),
     priority: new Queue<WorkItem>(QUEUE.priority, { connection: producer, prefix }),
     standard: new Queue<WorkItem>(QUEUE.standard, { connection: producer, prefix }),
+    notify: new Queue<NotifyJobData>(QUEUE.notify, { connection: producer, prefix }),
   };
   for (const q of Object.values(queues)) q.on('error', () => {});
 
   const workers: Worker[] = [];
+  let transport: MailTransport | null = null;
   if (options.workers !== false) {
+    if (config.replies.mode === 'live') transport = createSmtpTransport(config.smtp);
+    const sendReply = createReplySender({
+      config,
+      caseStore,
+      templates,
+      rateLimit: new ReplyRateLimit(producer, prefix, config.replies),
+      transport,
+      log,
+      events: options.replyEvents,
+    });
+    const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {
+      connection: workerRedis,
+      prefix,
+      concurrency: config.replies.concurrency,
+      lockDuration: config.triage.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(config.triage.lockDurationMs / 2)),
+      settings: {
+        backoffStrategy: (attemptsMade: number) => notifyBackoff(attemptsMade, config.replies.retryBaseMs),
+      },
+    });
+    notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
+    workers.push(notifyWorker);
+
     const analyze = createAnalyzer(analyzerSettings(config));
     const processor = createTriageProcessor({
       analyze,
       caseStore,
       workQueues: { priority: queues.priority, standard: queues.standard },
-      replies: options.replies ?? null,
+      replies: createReplyScheduler(queues.notify, config.replies.mode),
       config,
       log,
     });
@@ -139,6 +186,7 @@ export async function startService(
       })();
       await Promise.race([graceful, deadline]);
       await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      transport?.close();
       producer.disconnect();
       workerRedis.disconnect();
       log.info({ event: 'service.stopped' }, 'stopped');

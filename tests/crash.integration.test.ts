@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/loadConfig.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
-import { fixtureNames, folderContents, messageIdOf, testEnv, waitFor } from './support/pipeline.js';
+import { expected, fixtureNames, folderContents, messageIdOf, testEnv, waitFor } from './support/pipeline.js';
 import { uniquePrefix } from './support/redis.js';
+import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -27,6 +28,10 @@ function fastConfigFile(): string {
       '  lockDurationMs: 3000',
       '  concurrency: 2',
       'shutdownTimeoutMs: 3000',
+      'replies:',
+      '  retryBaseMs: 200',
+      '  perRecipientPerHour: 1000',
+      '  perRecipientPerDay: 1000',
     ].join('\n'),
   );
   return file;
@@ -42,10 +47,12 @@ function runService(env: NodeJS.ProcessEnv): ChildProcess {
 describe('crash safety: kill -9 of the running service (real processes, Dovecot, Redis)', () => {
   let server: DovecotServer;
   let redis: Redis;
+  let sink: SmtpSink;
   const prefix = uniquePrefix('crash');
 
   beforeAll(async () => {
     server = await startDovecot();
+    sink = await startSmtpSink();
     redis = new Redis(redisUrl);
   });
   afterAll(async () => {
@@ -53,10 +60,16 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
     await server?.stop();
+    await sink?.stop();
   });
 
-  it('handles every mail exactly once after SIGKILL mid-batch and a restart', async () => {
-    const env = testEnv(prefix, server, { CONFIG_FILE: fastConfigFile() });
+  it('handles and answers every mail exactly once after SIGKILL mid-batch and a restart', async () => {
+    const env = testEnv(prefix, server, {
+      CONFIG_FILE: fastConfigFile(),
+      REPLY_MODE: 'live',
+      SMTP_HOST: sink.host,
+      SMTP_PORT: String(sink.port),
+    });
     const names = [...fixtureNames, ...fixtureNames].slice(0, 100);
     // Distinct copies: the second round gets a new Message-ID so it is a different mail.
     const mails = names.map((n, i) =>
@@ -100,6 +113,16 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
       expect(new Set(filed).size).toBe(mails.length);
       for (const m of mails) expect(filed).toContain(messageIdOf(m));
       expect(await redis.zcard(`${prefix}:cases:all`)).toBe(mails.length);
+
+      // One reply per mail that calls for one, none for the others, none twice.
+      const wanted = names.filter((n) => expected[n]?.reply !== 'none').length;
+      await sink.waitForMessages(wanted, 30_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const inReplyTo = sink.messages.map(
+        (m) => /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1],
+      );
+      expect(sink.messages).toHaveLength(wanted);
+      expect(new Set(inReplyTo).size).toBe(wanted);
     } finally {
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));

@@ -27,6 +27,14 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   IMAP_PASSWORD: { path: ['imap', 'password'] },
   IMAP_TLS_REJECT_UNAUTHORIZED: { path: ['imap', 'tlsRejectUnauthorized'], boolean: true },
   TRIAGE_CONCURRENCY: { path: ['triage', 'concurrency'], number: true },
+  REPLY_MODE: { path: ['replies', 'mode'] },
+  SMTP_HOST: { path: ['smtp', 'host'] },
+  SMTP_PORT: { path: ['smtp', 'port'], number: true },
+  SMTP_SECURE: { path: ['smtp', 'secure'], boolean: true },
+  SMTP_USER: { path: ['smtp', 'user'] },
+  SMTP_PASSWORD: { path: ['smtp', 'password'] },
+  SMTP_FROM: { path: ['replies', 'from'] },
+  SMTP_TLS_REJECT_UNAUTHORIZED: { path: ['smtp', 'tlsRejectUnauthorized'], boolean: true },
 };
 
 /** "true"/"false" and their usual spellings; anything else is left for the schema to reject. */

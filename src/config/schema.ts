@@ -93,6 +93,35 @@ export const configSchema = z.object({
     standardWarningDays: z.number().int().min(1),
     urgentDueWorkingDays: z.number().int().min(1),
   }),
+  replies: z.object({
+    /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */
+    mode: z.enum(['live', 'shadow', 'off']),
+    from: z.string().min(3, 'must name the sender, e.g. "CAF 35 <partenaires@caf35.fr>"'),
+    signature: z.string().min(1),
+    outboxDir: z.string().min(1),
+    templatesDir: z.string().min(1),
+    perRecipientPerHour: z.number().int().min(1),
+    perRecipientPerDay: z.number().int().min(1),
+    sameSubjectPerDay: z.number().int().min(1),
+    /** Temporary SMTP failures are retried for this long, then the reply fails. */
+    maxRetryHours: z.number().positive(),
+    /** First retry delay of a temporary SMTP failure; doubles up to an hour. */
+    retryBaseMs: z.number().int().min(10),
+    concurrency: z.number().int().min(1).max(50),
+  }),
+  smtp: z.object({
+    /** Empty: `run` starts a local SMTP sink that stores replies as .eml files. */
+    host: z.string().default(''),
+    port: z.number().int().min(1).max(65535),
+    secure: z.boolean(),
+    user: z.string().default(''),
+    password: z.string().default(''),
+    tlsRejectUnauthorized: z.boolean(),
+    maxConnections: z.number().int().min(1),
+    /** Outbound rate limit, messages per second across the pool. */
+    maxMessagesPerSecond: z.number().int().min(1),
+    timeoutMs: z.number().int().min(1000),
+  }),
   shutdownTimeoutMs: z.number().int().min(100),
 });
 

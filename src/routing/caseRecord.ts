@@ -60,6 +60,20 @@ export interface CaseRecord {
   handledAt: string | null;
   followUps: Array<{ receivedAt: string; mail: MailRef }>;
   backfill: boolean;
+  /** What became of the reply; null until the replies stage looked at it. */
+  replyState: ReplyState | null;
+}
+
+/** How a reply ended, as kept on the case and counted in metrics. */
+export type ReplyOutcome = 'sent' | 'shadow' | 'suppressed' | 'failed';
+
+export interface ReplyState {
+  status: ReplyOutcome | 'pending';
+  reason: string | null;
+  at: string | null;
+  messageId: string | null;
+  /** The text part as sent, for the case page. */
+  text: string | null;
 }
 
 export function categorizeMotif(motif: string | null): MotifCategory {
@@ -120,5 +134,6 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     handledAt: null,
     followUps: [],
     backfill: input.backfill,
+    replyState: null,
   };
 }

@@ -32,6 +32,8 @@ export function testEnv(
     IMAP_PASSWORD: server.password,
     IMAP_SECURE: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Pipeline tests that do not look at replies send none; reply tests pass SMTP_* and REPLY_MODE=live.
+    REPLY_MODE: 'off',
     ...extra,
   };
 }

@@ -8,7 +8,7 @@ export const checkPrestation: Rule = ({ rubrics, rubricPrestations }) =>
           rule: 'prestation-unknown',
           severity: 'warning',
           message:
-            'La rubrique « Prestation(s) concernée(s) » ne nomme aucune prestation connue. Merci d’indiquer la ou les prestations en cause, par exemple : RSA, AAH, prime d’activité (PPA), aide au logement (APL), allocation de soutien familial (ASF), allocations familiales (bonne pratique n°3).',
+            'La rubrique « Prestation(s) concernée(s) » ne nomme aucune prestation connue. Merci d’indiquer la ou les prestations en cause, par exemple : revenu de solidarité active (RSA), allocation aux adultes handicapés (AAH), prime d’activité, aide au logement, allocation de soutien familial, allocations familiales (bonne pratique n°3).',
         },
       ]
     : [];

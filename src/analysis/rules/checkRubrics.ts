@@ -11,7 +11,8 @@ const headings: Record<RubricName, string> = {
 const why: Record<RubricName, string> = {
   motif:
     'elle indique au technicien ce que vous attendez (par exemple : non-paiement, demande d’explication)',
-  prestations: 'elle oriente la demande vers le bon technicien (par exemple : RSA, prime d’activité, APL)',
+  prestations:
+    'elle oriente la demande vers le bon technicien (par exemple : revenu de solidarité active, prime d’activité, aide au logement)',
   commentaire:
     'elle donne le contexte, les dates utiles et la question précise (démarche à faire, courrier, document à fournir…)',
   specificites:

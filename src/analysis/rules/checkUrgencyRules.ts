@@ -18,7 +18,7 @@ export const checkUrgencyRules: Rule = ({ urgencySource, urgency }) => {
       rule: 'urgency-unsubstantiated',
       severity: 'warning',
       message:
-        'Votre demande est traitée en priorité comme vous l’avez signalée. Toutefois, le message ne montre pas une situation d’urgence au sens de la convention : une interruption ou une forte baisse du RSA ou de l’AAH, ou une autre prestation non versée depuis 3 mois. Si c’est le cas, merci de le préciser avec les dates ; sinon, merci de réserver le mot-clé URGENCE DEFINIE à ces situations (bonne pratique n°5 des situations urgentes).',
+        'Votre demande est traitée en priorité comme vous l’avez signalée. Toutefois, le message ne montre pas une situation d’urgence au sens de la convention : une interruption ou une forte baisse du revenu de solidarité active (RSA) ou de l’allocation aux adultes handicapés (AAH), ou une autre prestation non versée depuis 3 mois. Si c’est le cas, merci de le préciser avec les dates ; sinon, merci de réserver le mot-clé URGENCE DEFINIE à ces situations (bonne pratique n°5 des situations urgentes).',
     });
   }
   return findings;

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, mail, rubrics, testAnalyzer } from '../../tests/support/analyzer.js';
+import { caseFor } from '../../tests/support/cases.js';
+import { loadReplyTemplates, replySubject } from './renderReply.js';
+
+const analyze = testAnalyzer();
+const templates = loadReplyTemplates('config/templates', 'Le service Relations partenaires de la CAF');
+
+describe('reply templates', () => {
+  it('ack: reference, date received, the 7–10 day commitment and what was understood', async () => {
+    const r = templates.render(caseFor(await analyze(fixture('form-standard-clean.eml'))));
+    expect(r.text).toContain('CDAP-2026-000042');
+    expect(r.text).toContain('vendredi 20 novembre 2026');
+    expect(r.text).toMatch(/dans un délai de 7 à 10 jours, au plus tard le lundi 30 novembre 2026/);
+    expect(r.text).toContain('Ce que nous avons compris');
+    expect(r.text).toContain('Le service Relations partenaires de la CAF');
+    expect(r.text).not.toContain('remarques sur la forme');
+    expect(r.html).toContain('<strong>CDAP-2026-000042</strong>');
+  });
+
+  it('urgent: says it is treated first, and that RSA/AAH unblocking is asked at once', async () => {
+    const r = templates.render(caseFor(await analyze(fixture('form-urgent-rsa-substantiated.eml'))));
+    expect(r.text).toContain('repérée comme urgente : elle est traitée en priorité');
+    expect(r.text).toContain('nous demandons le déblocage');
+    expect(r.text).not.toContain('7 à 10 jours, au plus tard');
+  });
+
+  it('ack-with-feedback: findings ordered by severity, then the four-heading model', async () => {
+    const a = await analyze(mail('Bonjour, le RSA de Madame est suspendu. Merci.'));
+    expect(a.reply).toBe('ack-with-feedback');
+    const r = templates.render(caseFor(a));
+    const correct = r.text.indexOf('À corriger');
+    const attention = r.text.indexOf('Attention');
+    const tip = r.text.indexOf('Conseil');
+    expect(correct).toBeGreaterThan(0);
+    expect(attention).toBeGreaterThan(correct);
+    expect(tip).toBeGreaterThan(attention);
+    expect(r.text).toContain('Le modèle de message, à recopier');
+    expect(r.text).toContain('Motif(s) de la demande :');
+  });
+
+  it('several situations: asks for one mail per situation, and says this one is registered', async () => {
+    const a = await analyze(
+      mail(rubrics({ commentaire: 'Situation 1 : APL depuis le 01/09/2026.\nSituation 2 : ASF.' })),
+    );
+    const r = templates.render(caseFor(a));
+    expect(r.text).toContain('Votre demande est enregistrée telle quelle');
+    expect(r.text).toContain('un message par situation');
+  });
+
+  it('ack with tips only: info findings appear, without the feedback heading', async () => {
+    const a = await analyze(mail(rubrics({ specificites: 'allophone' })));
+    expect(a.reply).toBe('ack');
+    const r = templates.render(caseFor(a));
+    expect(r.text).toContain('Quelques conseils');
+    expect(r.text).not.toContain('remarques sur la forme');
+  });
+
+  it('spells benefits out instead of bare acronyms', async () => {
+    const r = templates.render(caseFor(await analyze(fixture('form-urgent-rsa-substantiated.eml'))));
+    expect(r.text).toContain('revenu de solidarité active (RSA)');
+  });
+
+  it('never echoes the incoming mail into the HTML part', async () => {
+    const a = await analyze(
+      mail(
+        `${rubrics({ commentaire: '<script>alert(1)</script><img src=x onerror=alert(2)> depuis le 01/10/2026' })}`,
+        {
+          Subject: '<b>Objet</b> <script>x</script>',
+        },
+      ),
+    );
+    const r = templates.render(caseFor(a));
+    expect(r.html).not.toMatch(/<script|onerror|<img/i);
+  });
+});
+
+describe('replySubject', () => {
+  it('is "Re: <original> [ref]"', () => {
+    expect(replySubject('Demande APL', 'CDAP-2026-000001')).toBe('Re: Demande APL [CDAP-2026-000001]');
+  });
+  it('strips CR/LF and control characters, so no header can be injected', () => {
+    const s = replySubject('Demande\r\nBcc: victime@example.org\u0000\u0007', 'CDAP-2026-000001');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+    expect(s).not.toMatch(/[\r\n\u0000-\u001f]/);
+    expect(s).toBe('Re: Demande Bcc: victime@example.org [CDAP-2026-000001]');
+  });
+  it('does not pile up "Re:" prefixes nor references', () => {
+    expect(replySubject('RE: Re: TR: Demande [CDAP-2026-000001]', 'CDAP-2026-000001')).toBe(
+      'Re: Demande [CDAP-2026-000001]',
+    );
+  });
+  it('has a subject even when the mail had none', () => {
+    expect(replySubject(null, 'CDAP-2026-000001')).toBe('Re: votre demande [CDAP-2026-000001]');
+  });
+});

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import Handlebars from 'handlebars';
+import { projectRoot } from '../config/loadConfig.js';
+import type { CaseRecord } from '../routing/caseRecord.js';
+import { replyView } from './replyView.js';
+
+export interface RenderedReply {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface ReplyTemplates {
+  render(c: CaseRecord): RenderedReply;
+}
+
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
+const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const replyPrefix = /^(?:\s*(?:re|tr|fwd?|aw|rép|rep)\s*(?:\[\d+\])?\s*:\s*)+/i;
+
+/**
+ * `Re: <original> [CDAP-YYYY-NNNNNN]`, with CR/LF and control characters
+ * gone, so nothing from the incoming subject can add a header.
+ */
+export function replySubject(original: string | null, ref: string): string {
+  const clean = (original ?? '')
+    .replace(control, ' ')
+    .replace(/\[CDAP-\d{4}-\d{6}\]/g, '')
+    .replace(replyPrefix, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 180);
+  return `Re: ${clean || 'votre demande'} [${ref}]`;
+}
+
+/**
+ * Loads the operator-editable templates (config/templates/reply.{text,html}.hbs).
+ * HTML is rendered with Handlebars' escaping; nothing from the incoming mail
+ * reaches a template anyway, only the case's own words.
+ */
+export function loadReplyTemplates(templatesDir: string, signature: string): ReplyTemplates {
+  const dir = isAbsolute(templatesDir) ? templatesDir : resolve(projectRoot, templatesDir);
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch (cause) {
+      throw new TemplateError(
+        `reply template ${join(dir, name)} cannot be read: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+  };
+  const hb = Handlebars.create();
+  let text: Handlebars.TemplateDelegate;
+  let html: Handlebars.TemplateDelegate;
+  try {
+    text = hb.compile(read('reply.text.hbs'), { noEscape: true, strict: true });
+    html = hb.compile(read('reply.html.hbs'), { strict: true });
+  } catch (cause) {
+    throw new TemplateError(`reply template in ${dir} is invalid: ${(cause as Error).message}`, { cause });
+  }
+  return {
+    render(c) {
+      const view = replyView(c, signature);
+      return {
+        subject: replySubject(c.subject, c.ref),
+        text: text(view).replace(/\n{3,}/g, '\n\n'),
+        html: html(view),
+      };
+    },
+  };
+}

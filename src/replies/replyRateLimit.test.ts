@@ -1,0 +1,48 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { uniquePrefix } from '../../tests/support/redis.js';
+import { ReplyRateLimit } from './replyRateLimit.js';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = uniquePrefix('ratelimit');
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('ReplyRateLimit (real Redis): the loop breaker', () => {
+  const limit = new ReplyRateLimit(redis, prefix, {
+    perRecipientPerHour: 5,
+    perRecipientPerDay: 8,
+    sameSubjectPerDay: 3,
+  });
+  const now = new Date('2026-11-20T10:00:00Z');
+
+  it('stops the 4th answer to one address on the same subject, and counts a retried case once', async () => {
+    const results = [];
+    for (let i = 1; i <= 4; i++)
+      results.push((await limit.admit(`REF-S${i}`, 'robot@ille-et-vilaine.fr', 'Absence', now)).ok);
+    expect(results).toEqual([true, true, true, false]);
+    // The same case asked again (a retry) does not count again.
+    expect((await limit.admit('REF-S1', 'robot@ille-et-vilaine.fr', 'Absence', now)).ok).toBe(true);
+  });
+
+  it('stops answers past the hourly limit per address, whatever the subject', async () => {
+    const ok = [];
+    for (let i = 1; i <= 6; i++)
+      ok.push((await limit.admit(`REF-H${i}`, 'cdas-x@ille-et-vilaine.fr', null, now)).ok);
+    expect(ok).toEqual([true, true, true, true, true, false]);
+    expect(await limit.admit('REF-H7', 'cdas-x@ille-et-vilaine.fr', null, now)).toEqual({
+      ok: false,
+      limit: 'per-recipient-hour',
+    });
+  });
+
+  it('does not limit CDAP form mails by subject (the robot writes the same one every time)', async () => {
+    const ok = [];
+    for (let i = 1; i <= 5; i++)
+      ok.push((await limit.admit(`REF-F${i}`, 'camille@ille-et-vilaine.fr', null, now)).ok);
+    expect(ok.every(Boolean)).toBe(true);
+  });
+});

@@ -1,0 +1,193 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import nodemailer from 'nodemailer';
+import { LOOP_HEADER } from '../analysis/classifyKind.js';
+import { domainAllowed } from '../analysis/identifySender.js';
+import { maskPersonalData } from '../analysis/maskPersonalData.js';
+import { projectRoot } from '../config/loadConfig.js';
+import type { Config } from '../config/schema.js';
+import { type Logger, maskAddress } from '../log.js';
+import type { CaseRecord, ReplyOutcome, ReplyState } from '../routing/caseRecord.js';
+import type { CaseStore } from '../routing/caseStore.js';
+import type { ReplyScheduler } from '../routing/triageMail.js';
+import type { ReplyTemplates } from './renderReply.js';
+import type { ReplyRateLimit } from './replyRateLimit.js';
+import { isPermanentSmtpError, type MailTransport } from './smtpTransport.js';
+
+export interface NotifyJobData {
+  ref: string;
+}
+
+export interface ReplyEvents {
+  onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
+}
+
+/** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
+export function replyMessageId(ref: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'cdap-triage.invalid';
+  return `<${ref}.ack@${domain}>`;
+}
+
+// Retries for temporary failures: doubling to at most an hour, jittered; with the default
+// 15 s start, 32 attempts span more than the 24 h after which a reply is given up.
+export const NOTIFY_ATTEMPTS = 32;
+export function notifyBackoff(attemptsMade: number, baseMs: number): number {
+  const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.5 + Math.random() * 0.5));
+}
+
+/** Adds the reply job of a case; its id is the case reference, so it is added once. */
+export function createReplyScheduler(
+  queue: Queue<NotifyJobData>,
+  mode: Config['replies']['mode'],
+): ReplyScheduler {
+  return {
+    async schedule(record) {
+      if (mode === 'off') return;
+      await queue.add(
+        'reply',
+        { ref: record.ref },
+        {
+          jobId: record.ref,
+          attempts: NOTIFY_ATTEMPTS,
+          backoff: { type: 'custom' },
+          removeOnComplete: { age: 7 * 86_400 },
+          removeOnFail: { age: 30 * 86_400 },
+        },
+      );
+    },
+  };
+}
+
+export interface SendReplyDeps {
+  config: Pick<Config, 'replies' | 'allowedDomains' | 'redis'>;
+  caseStore: CaseStore;
+  templates: ReplyTemplates;
+  rateLimit: ReplyRateLimit;
+  /** null in shadow mode. */
+  transport: MailTransport | null;
+  log: Logger;
+  events?: ReplyEvents;
+  now?: () => Date;
+}
+
+/**
+ * Sends the one reply of a case. Idempotent: the outcome is written on the
+ * case, and a job that finds it there does nothing. The one ambiguous moment —
+ * the server accepted the mail and the process died before writing so — ends
+ * in a second send of the same message (same Message-ID), never in none.
+ */
+export function createReplySender(deps: SendReplyDeps) {
+  const now = deps.now ?? (() => new Date());
+  const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const outboxDir = isAbsolute(deps.config.replies.outboxDir)
+    ? deps.config.replies.outboxDir
+    : resolve(projectRoot, deps.config.replies.outboxDir);
+
+  async function record(ref: string, state: ReplyState): Promise<CaseRecord | null> {
+    return deps.caseStore.update(ref, (c) => ({ ...c, replyState: state }));
+  }
+
+  async function settle(
+    c: CaseRecord,
+    outcome: ReplyOutcome,
+    reason: string | null,
+    extra: Partial<ReplyState> = {},
+  ) {
+    await record(c.ref, {
+      status: outcome,
+      reason,
+      at: now().toISOString(),
+      messageId: extra.messageId ?? null,
+      text: extra.text ?? null,
+    });
+    deps.events?.onOutcome?.(outcome, reason, c);
+    deps.log.info(
+      { event: `reply.${outcome}`, ref: c.ref, reason, to: maskAddress(c.replyTo) },
+      `reply ${outcome}`,
+    );
+  }
+
+  return async function sendReply(job: Job<NotifyJobData>): Promise<ReplyOutcome> {
+    const c = await deps.caseStore.get(job.data.ref);
+    if (!c) return 'suppressed'; // expired after retention
+    const done = c.replyState;
+    if (done && done.status !== 'pending') return done.status;
+
+    if (c.reply === 'none' || c.replySuppressed) {
+      await settle(c, 'suppressed', c.replySuppressed ?? 'no-reply-decided');
+      return 'suppressed';
+    }
+    const to = c.replyTo;
+    if (!to || !domainAllowed(to, deps.config.allowedDomains)) {
+      await settle(c, 'suppressed', 'recipient-not-allowed');
+      return 'suppressed';
+    }
+    const rendered = deps.templates.render(c);
+    const topic =
+      c.kind === 'cdap-form' ? null : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
+    const admitted = await deps.rateLimit.admit(c.ref, to, topic, now());
+    if (!admitted.ok) {
+      deps.log.warn({ event: 'reply.rate_limited', ref: c.ref, limit: admitted.limit, to: maskAddress(to) });
+      await settle(c, 'suppressed', `rate-limited:${admitted.limit}`);
+      return 'suppressed';
+    }
+
+    const messageId = replyMessageId(c.ref, deps.config.replies.from);
+    const references = [...new Set([c.messageId].filter((x): x is string => Boolean(x)))];
+    const message = {
+      from: deps.config.replies.from,
+      to,
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId,
+      inReplyTo: c.messageId ?? undefined,
+      references: references.length ? references : undefined,
+      headers: {
+        // RFC 3834: an automatic answer; Exchange: send no out-of-office back; ours: loop guard.
+        'Auto-Submitted': 'auto-replied',
+        'X-Auto-Response-Suppress': 'All',
+        [LOOP_HEADER]: c.ref,
+      },
+    };
+
+    if (deps.config.replies.mode === 'shadow' || !deps.transport) {
+      const info = await shadow.sendMail(message);
+      await mkdir(outboxDir, { recursive: true });
+      await writeFile(join(outboxDir, `${c.ref}.eml`), info.message as Buffer);
+      await settle(c, 'shadow', null, { messageId, text: rendered.text });
+      return 'shadow';
+    }
+
+    const ageHours = (now().getTime() - job.timestamp) / 3_600_000;
+    try {
+      await record(c.ref, {
+        status: 'pending',
+        reason: 'sending',
+        at: now().toISOString(),
+        messageId,
+        text: null,
+      });
+      await deps.transport.sendMail(message);
+    } catch (err) {
+      const e = err as { responseCode?: number; code?: string; message?: string };
+      // Server answers often quote the recipient address: masked before it is stored or logged.
+      const reason = maskPersonalData(
+        `${e.responseCode ?? e.code ?? 'error'}: ${(e.message ?? '').slice(0, 200)}`,
+      );
+      if (isPermanentSmtpError(err) || ageHours >= deps.config.replies.maxRetryHours) {
+        await settle(c, 'failed', reason);
+        throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
+      }
+      deps.log.warn(
+        { event: 'reply.retry', ref: c.ref, attempt: job.attemptsMade + 1, reason },
+        'reply will be retried',
+      );
+      throw err;
+    }
+    await settle(c, 'sent', null, { messageId, text: rendered.text });
+    return 'sent';
+  };
+}
