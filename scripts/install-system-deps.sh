@@ -9,6 +9,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # One list: add a package here and every caller (.ci/run, developers) gets it.
 PACKAGES=(
   dovecot-imapd
+  chromium
 )
 
 missing=()

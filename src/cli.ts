@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
@@ -102,6 +103,59 @@ program
     if (analysis.reply === 'ack-with-feedback') process.exitCode = 1;
   });
 
+/**
+ * On loopback without configured credentials, the dashboard gets demo ones,
+ * printed once: it is never open without a password.
+ */
+function ensureWebCredentials(config: Config): { user: string; password: string; generated: boolean } {
+  if (config.http.user && config.http.password) {
+    return { user: config.http.user, password: config.http.password, generated: false };
+  }
+  config.http.user ||= 'admin';
+  config.http.password ||= randomBytes(9).toString('base64url');
+  return { user: config.http.user, password: config.http.password, generated: true };
+}
+
+function announceWeb(
+  url: string | null,
+  creds: { user: string; password: string; generated: boolean },
+): void {
+  if (!url) return;
+  const shown = url.replace('://127.0.0.1', '://localhost');
+  process.stderr.write(
+    `cdap-triage: dashboard on ${shown}/cases` +
+      (creds.generated
+        ? ` — demo login: ${creds.user} / ${creds.password} (set HTTP_USER and HTTP_PASSWORD to choose)\n`
+        : '\n'),
+  );
+}
+
+program
+  .command('web')
+  .description(
+    'Lance seulement le tableau de bord web (dossiers, indicateurs, files, métriques), sans relève ni tri.',
+  )
+  .addHelpText('after', '\nExemple :\n  $ HTTP_USER=operateur HTTP_PASSWORD=… cdap-triage web')
+  .action(async () => {
+    const config = configOrExit();
+    const log = createLogger({ level: config.log.level });
+    const creds = ensureWebCredentials(config);
+    let service: Awaited<ReturnType<typeof startService>>;
+    try {
+      service = await startService(config, log, { intake: false, workers: false, web: true });
+    } catch (err) {
+      process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    announceWeb(service.webUrl, creds);
+    const shutdown = async () => {
+      await service.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown());
+    process.once('SIGINT', () => void shutdown());
+  });
+
 program
   .command('run')
   .description(
@@ -112,43 +166,47 @@ program
     'after',
     '\nExemples :\n  $ cdap-triage run\n  $ IMAP_HOST=imap.caf.example IMAP_USER=partenaires IMAP_PASSWORD=… REDIS_URL=redis://127.0.0.1:6379 cdap-triage run',
   )
-  .action(async () => {
+  .option('--no-web', 'sans le tableau de bord web')
+  .action(async (opts: { web: boolean }) => {
     const config = configOrExit();
     const log = createLogger({ level: config.log.level });
-    if (!config.imap.host) {
-      const local = await startLocalMailbox(log);
-      config.imap = local.imap;
-      if (config.relaySenders.length === 0) {
-        // The demo mails come from this invented form robot.
-        config.relaySenders = ['cdap-formulaire@caf35.example.fr'];
-      }
-      process.stderr.write(
-        `cdap-triage: no IMAP_HOST set — using a local Dovecot on 127.0.0.1:${local.imap.port} (user ${local.imap.user})` +
-          `${local.demoMails ? `, filled with ${local.demoMails} demo mails` : ''}.\n`,
-      );
-    }
+    const creds = ensureWebCredentials(config);
     let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
-    if (!config.smtp.host && config.replies.mode === 'live') {
-      sink = await startLocalSmtpSink(log);
-      config.smtp = {
-        ...config.smtp,
-        host: '127.0.0.1',
-        port: sink.port,
-        secure: false,
-        user: '',
-        password: '',
-      };
-      process.stderr.write(
-        `cdap-triage: no SMTP_HOST set — replies are stored as .eml files in ${sink.dir}.\n`,
-      );
-    }
     let service: Awaited<ReturnType<typeof startService>>;
     try {
-      service = await startService(config, log);
+      if (!config.imap.host) {
+        const local = await startLocalMailbox(log);
+        config.imap = local.imap;
+        if (config.relaySenders.length === 0) {
+          // The demo mails come from this invented form robot.
+          config.relaySenders = ['cdap-formulaire@caf35.example.fr'];
+        }
+        process.stderr.write(
+          `cdap-triage: no IMAP_HOST set — using a local Dovecot on 127.0.0.1:${local.imap.port} (user ${local.imap.user})` +
+            `${local.demoMails ? `, filled with ${local.demoMails} demo mails` : ''}.\n`,
+        );
+      }
+      if (!config.smtp.host && config.replies.mode === 'live') {
+        sink = await startLocalSmtpSink(log);
+        config.smtp = {
+          ...config.smtp,
+          host: '127.0.0.1',
+          port: sink.port,
+          secure: false,
+          user: '',
+          password: '',
+        };
+        process.stderr.write(
+          `cdap-triage: no SMTP_HOST set — replies are stored as .eml files in ${sink.dir}.\n`,
+        );
+      }
+      service = await startService(config, log, { web: opts.web });
     } catch (err) {
       process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
+      await sink?.close();
       process.exit(1);
     }
+    announceWeb(service.webUrl, creds);
     const shutdown = async (code: number) => {
       await service.stop();
       await sink?.close();

@@ -23,8 +23,12 @@ import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { assertNoEviction, createRedis } from './routing/redisConnections.js';
 import { createTriageProcessor, type WorkItem } from './routing/triageMail.js';
+import { Metrics } from './web/metrics.js';
+import { createWebServer } from './web/webServer.js';
 
 export interface ServiceOptions {
+  /** Serve the dashboard, API, metrics and health on config.http. */
+  web?: boolean;
   /** Run the mailbox intake (IMAP). */
   intake?: boolean;
   /** Run the triage and reply workers. */
@@ -42,6 +46,9 @@ export interface Service {
     notify: Queue<NotifyJobData>;
   };
   intakes: MailboxIntake[];
+  metrics: Metrics;
+  /** The dashboard's address, when the web is served. */
+  webUrl: string | null;
   /** Drains in-flight jobs and closes every connection, within config.shutdownTimeoutMs. */
   stop(): Promise<void>;
 }
@@ -98,6 +105,7 @@ export async function startService(
   };
   for (const q of Object.values(queues)) q.on('error', () => {});
 
+  const metrics = new Metrics();
   const workers: Worker[] = [];
   let transport: MailTransport | null = null;
   if (options.workers !== false) {
@@ -109,7 +117,12 @@ export async function startService(
       rateLimit: new ReplyRateLimit(producer, prefix, config.replies),
       transport,
       log,
-      events: options.replyEvents,
+      events: {
+        onOutcome(outcome, reason, record) {
+          metrics.replied(outcome, reason, record);
+          options.replyEvents?.onOutcome?.(outcome, reason, record);
+        },
+      },
     });
     const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {
       connection: workerRedis,
@@ -132,6 +145,7 @@ export async function startService(
       replies: createReplyScheduler(queues.notify, config.replies.mode),
       config,
       log,
+      events: { onTriaged: (record) => metrics.triaged(record) },
     });
     const worker = new Worker<TriageJobData>(QUEUE.triage, processor, {
       connection: workerRedis,
@@ -154,9 +168,9 @@ export async function startService(
     workers.push(worker);
   }
 
+  const state = new IntakeStateStore(producer, prefix);
   const intakes: MailboxIntake[] = [];
   if (options.intake !== false) {
-    const state = new IntakeStateStore(producer, prefix);
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     for (const mailbox of config.mailboxes) {
       const intake = new MailboxIntake({
@@ -174,12 +188,80 @@ export async function startService(
     }
   }
 
+  // Health, shared by /readyz and the connection gauges. The mailbox counts as
+  // reachable when some replica checked it recently: only one holds its lease.
+  const staleAfterSeconds = (3 * config.intake.reconcileIntervalMs) / 1000;
+  const intakeAges = async () => {
+    const at = Date.now();
+    const ages: Record<string, number | null> = {};
+    for (const m of config.mailboxes) {
+      const last = await state.lastCheckAt(m.id);
+      ages[m.id] = last ? Math.round((at - last.getTime()) / 1000) : null;
+    }
+    return ages;
+  };
+  let smtpVerified: { at: number; ok: boolean } = { at: 0, ok: false };
+  const verifier =
+    transport ??
+    (config.replies.mode === 'live' && config.smtp.host ? createSmtpTransport(config.smtp) : null);
+  const health = {
+    redis: async () => (await producer.ping()) === 'PONG',
+    imap: async () => Object.values(await intakeAges()).every((a) => a !== null && a <= staleAfterSeconds),
+    smtp: async () => {
+      if (!verifier) return true;
+      if (Date.now() - smtpVerified.at > 30_000) {
+        const ok = await Promise.race([
+          verifier.verify().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref()),
+        ]);
+        smtpVerified = { at: Date.now(), ok };
+      }
+      return smtpVerified.ok;
+    },
+    intakeAges,
+  };
+  metrics.watch({
+    queues,
+    openCases: async () => {
+      const refs = [
+        ...(await caseStore.openRefs('priority', 0, 100_000)),
+        ...(await caseStore.openRefs('standard', 0, 100_000)),
+      ];
+      const at = Date.now();
+      let overdue = 0;
+      for (let i = 0; i < refs.length; i += 500) {
+        for (const c of await caseStore.getMany(refs.slice(i, i + 500))) {
+          if (c.sla && new Date(c.sla.dueAt).getTime() < at) overdue++;
+        }
+      }
+      return { open: refs.length, overdue };
+    },
+    secondsSinceLastCheck: intakeAges,
+    connections: async () => ({
+      redis: producer.status === 'ready',
+      imap: await health.imap().catch(() => false),
+      smtp: await health.smtp().catch(() => false),
+    }),
+  });
+
+  let web: Awaited<ReturnType<typeof createWebServer>> | null = null;
+  let webUrl: string | null = null;
+  if (options.web) {
+    web = await createWebServer({ config, caseStore, queues, metrics, health, log });
+    webUrl = await web.listen({ host: config.http.host, port: config.http.port });
+    log.info({ event: 'web.listening', url: webUrl }, 'dashboard listening');
+  }
+
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       log.info({ event: 'service.stopping' }, 'stopping: draining in-flight jobs');
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
+        await web?.close();
         await Promise.all(intakes.map((i) => i.stop()));
         await Promise.all(workers.map((w) => w.close()));
         await Promise.all(Object.values(queues).map((q) => q.close()));
@@ -187,6 +269,7 @@ export async function startService(
       await Promise.race([graceful, deadline]);
       await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
       transport?.close();
+      if (verifier !== transport) verifier?.close();
       producer.disconnect();
       workerRedis.disconnect();
       log.info({ event: 'service.stopped' }, 'stopped');
@@ -202,5 +285,5 @@ export async function startService(
     },
     'cdap-triage started',
   );
-  return { config, caseStore, queues, intakes, stop };
+  return { config, caseStore, queues, intakes, metrics, webUrl, stop };
 }

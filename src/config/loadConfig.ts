@@ -35,6 +35,11 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   SMTP_PASSWORD: { path: ['smtp', 'password'] },
   SMTP_FROM: { path: ['replies', 'from'] },
   SMTP_TLS_REJECT_UNAUTHORIZED: { path: ['smtp', 'tlsRejectUnauthorized'], boolean: true },
+  HTTP_HOST: { path: ['http', 'host'] },
+  HTTP_PORT: { path: ['http', 'port'], number: true },
+  HTTP_USER: { path: ['http', 'user'] },
+  HTTP_PASSWORD: { path: ['http', 'password'] },
+  HTTP_SESSION_SECRET: { path: ['http', 'sessionSecret'] },
 };
 
 /** "true"/"false" and their usual spellings; anything else is left for the schema to reject. */
@@ -173,6 +178,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
   const cdas: CdasEntry[] = cdasParsed.data;
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.http.host);
+  if (!loopback && (!config.http.user || !config.http.password)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  - http: HTTP_HOST is ${config.http.host}, reachable beyond this machine, but HTTP_USER and HTTP_PASSWORD are not both set: set them, or keep HTTP_HOST=127.0.0.1.`,
+    );
+  }
   return { ...config, cdas };
 }
 

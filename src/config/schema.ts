@@ -122,6 +122,19 @@ export const configSchema = z.object({
     maxMessagesPerSecond: z.number().int().min(1),
     timeoutMs: z.number().int().min(1000),
   }),
+  http: z.object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Dashboard login; required when the web is reachable beyond loopback. */
+    user: z.string().default(''),
+    password: z.string().default(''),
+    /** Signs session cookies; a random one per process when empty (sessions end at restart). */
+    sessionSecret: z.string().default(''),
+    sessionHours: z.number().positive(),
+    /** Bull Board may retry/remove jobs only when this is true. */
+    queueAdminWrites: z.boolean(),
+    loginAttemptsPerMinute: z.number().int().min(1),
+  }),
   shutdownTimeoutMs: z.number().int().min(100),
 });
 

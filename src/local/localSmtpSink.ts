@@ -35,11 +35,20 @@ export async function startLocalSmtpSink(
       });
     },
   });
-  server.on('error', (err) => log.warn({ event: 'local.smtp_error', reason: err.message }));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${LOCAL_SMTP_PORT} is already in use (another cdap-triage run?): stop it, or set SMTP_HOST.`
+            : `the local SMTP sink cannot listen on ${LOCAL_SMTP_PORT}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
     server.listen(LOCAL_SMTP_PORT, '127.0.0.1', () => resolve());
   });
+  server.on('error', (err) => log.warn({ event: 'local.smtp_error', reason: err.message }));
   log.info({ event: 'local.smtp_ready', port: LOCAL_SMTP_PORT }, 'local SMTP sink ready');
   return { port: LOCAL_SMTP_PORT, dir, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -25,6 +25,11 @@ export interface ReplyScheduler {
   schedule(record: CaseRecord): Promise<void>;
 }
 
+/** Observers of triage, for metrics; they must not throw. */
+export interface TriageEvents {
+  onTriaged?(record: CaseRecord): void;
+}
+
 export interface TriageDeps {
   analyze: Analyzer;
   caseStore: CaseStore;
@@ -32,6 +37,7 @@ export interface TriageDeps {
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
   log: Logger;
+  events?: TriageEvents;
   now?: () => Date;
 }
 
@@ -194,7 +200,10 @@ export function createTriageProcessor(deps: TriageDeps) {
       return { ref: created.ref, outcome: 'duplicate' };
     }
     const record = await deps.caseStore.get(created.ref);
-    if (record) await ensureDownstream(record);
+    if (record) {
+      await ensureDownstream(record);
+      if (created.outcome === 'created') deps.events?.onTriaged?.(record);
+    }
     deps.log.info(
       {
         event: 'triage.case_opened',

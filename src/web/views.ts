@@ -1,0 +1,257 @@
+import Handlebars from 'handlebars';
+import { formatDateFr } from '../replies/replyView.js';
+
+/**
+ * The dashboard's pages, in French. Handlebars escapes every value; the only
+ * unescaped block is the JSON for the charts, serialised by us and made safe
+ * for a <script type="application/json"> element.
+ */
+const hb = Handlebars.create();
+
+const dateTime = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'Europe/Paris',
+  dateStyle: 'short',
+  timeStyle: 'short',
+});
+hb.registerHelper('dateTime', (iso: unknown) =>
+  typeof iso === 'string' ? dateTime.format(new Date(iso)) : '—',
+);
+hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDateFr(iso) : '—'));
+hb.registerHelper('join', (list: unknown) => (Array.isArray(list) && list.length ? list.join(', ') : '—'));
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper(
+  'json',
+  (value: unknown) => new hb.SafeString(JSON.stringify(value).replace(/</g, '\\u003c')),
+);
+
+const labels: Record<string, Record<string, string>> = {
+  sla: { overdue: 'en retard', 'due-soon': 'échéance proche', 'on-time': 'dans les délais', none: '—' },
+  severity: { error: 'à corriger', warning: 'attention', info: 'conseil' },
+  route: { priority: 'prioritaire', standard: 'standard', quarantine: 'quarantaine', ignored: 'ignoré' },
+  kind: {
+    'cdap-form': 'formulaire CDAP',
+    direct: 'message direct',
+    'auto-reply': 'réponse automatique',
+    bounce: 'avis de non-remise',
+    bulk: 'envoi en nombre',
+  },
+  check: { substantiated: 'justifiée', unsubstantiated: 'non justifiée' },
+  motif: {
+    'non-paiement': 'non-paiement',
+    baisse: 'baisse du montant',
+    explication: 'demande d’explication',
+    'changement-situation': 'changement de situation',
+    document: 'document ou démarche',
+    autre: 'autre',
+    'non-indique': 'non indiqué',
+  },
+  reply: {
+    sent: 'envoyée',
+    shadow: 'préparée (mode essai, non envoyée)',
+    suppressed: 'non envoyée',
+    failed: 'échec d’envoi',
+    pending: 'en cours d’envoi',
+  },
+  source: { organisme: 'champ « Nom de votre organisme »', subject: 'objet', body: 'texte du message' },
+};
+hb.registerHelper(
+  'label',
+  (group: string, key: unknown) => labels[group]?.[String(key)] ?? String(key ?? '—'),
+);
+
+hb.registerPartial(
+  'layout',
+  `<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}} — cdap-triage</title>
+<link rel="stylesheet" href="/assets/app.css">
+</head>
+<body>
+<header>
+  <strong>cdap-triage</strong>
+  {{#if user}}
+  <nav>
+    <a href="/cases">Dossiers ouverts</a>
+    <a href="/stats">Indicateurs</a>
+    <a href="/admin/queues">Files (Bull Board)</a>
+    <form method="post" action="/logout" class="inline"><button type="submit">Se déconnecter</button></form>
+  </nav>
+  {{/if}}
+</header>
+<main>
+{{> @partial-block }}
+</main>
+</body>
+</html>`,
+);
+
+export const loginPage = hb.compile(`{{#> layout title="Connexion"}}
+<h1>Connexion</h1>
+{{#if error}}<p class="error" role="alert">{{error}}</p>{{/if}}
+<form method="post" action="/login" class="login">
+  <label>Identifiant <input name="user" autocomplete="username" required autofocus></label>
+  <label>Mot de passe <input name="password" type="password" autocomplete="current-password" required></label>
+  <input type="hidden" name="next" value="{{next}}">
+  <button type="submit">Se connecter</button>
+</form>
+{{/layout}}`);
+
+const caseTable = `<table class="cases">
+<thead><tr><th>Référence</th><th>Reçu le</th><th>CDAS</th><th>Prestations</th><th>Format</th><th>Échéance</th></tr></thead>
+<tbody>
+{{#each rows}}
+<tr class="sla-{{sla}}{{#if urgent}} urgent{{/if}}" data-ref="{{ref}}">
+  <td><a href="/cases/{{ref}}">{{ref}}</a>{{#if urgent}} <span class="badge urgent">urgent{{#if (eq urgencyCheck "unsubstantiated")}} non justifié{{/if}}</span>{{/if}}{{#if unreadable}} <span class="badge error">illisible</span>{{/if}}{{#if followUps}} <span class="badge">+{{followUps}} suite(s)</span>{{/if}}</td>
+  <td>{{dateTime receivedAt}}</td>
+  <td>{{#if cdas}}{{cdas}}{{else}}—{{/if}}</td>
+  <td>{{join prestations}}</td>
+  <td>{{#if lintErrors}}<span class="badge error">{{lintErrors}} erreur(s)</span>{{else}}{{#if lintWarnings}}<span class="badge warning">{{lintWarnings}} remarque(s)</span>{{else}}<span class="badge ok">conforme</span>{{/if}}{{/if}}</td>
+  <td class="sla">{{#if dueAt}}{{dateTime dueAt}} — {{label "sla" sla}}{{#if (eq sla "overdue")}}{{else}} ({{hoursLeft}} h){{/if}}{{else}}—{{/if}}</td>
+</tr>
+{{else}}
+<tr><td colspan="6">Aucun dossier ouvert.</td></tr>
+{{/each}}
+</tbody>
+</table>`;
+hb.registerPartial('caseTable', caseTable);
+
+export const casesPage = hb.compile(`{{#> layout title="Dossiers ouverts"}}
+<h1>Dossiers ouverts</h1>
+<p class="summary">{{priority.length}} prioritaire(s), {{standard.length}} standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
+<section id="priority">
+<h2>File prioritaire</h2>
+{{> caseTable rows=priority}}
+</section>
+<section id="standard">
+<h2>File standard</h2>
+{{> caseTable rows=standard}}
+</section>
+{{/layout}}`);
+
+export const casePage = hb.compile(`{{#> layout title=c.ref}}
+<h1>Dossier {{c.ref}}</h1>
+<p><a href="/cases">← dossiers ouverts</a></p>
+<dl class="facts">
+  <dt>Reçu le</dt><dd>{{dateTime c.receivedAt}}</dd>
+  <dt>File</dt><dd>{{label "route" c.route}}{{#if c.unreadable}} — illisible : {{c.unreadableReason}}{{/if}}</dd>
+  <dt>Type</dt><dd>{{label "kind" c.kind}}</dd>
+  <dt>CDAS</dt><dd>{{#if c.cdas}}{{c.cdas.name}}{{else}}non identifié{{/if}}{{#if c.senderDomain}} ({{c.senderDomain}}){{/if}}</dd>
+  <dt>Objet</dt><dd>{{#if c.subject}}{{c.subject}}{{else}}—{{/if}}</dd>
+  <dt>Motif</dt><dd>{{label "motif" c.motif}}</dd>
+  <dt>Prestations</dt><dd>{{join c.prestations}}</dd>
+  <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé dans le {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
+  <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
+  <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
+  <dt>Statut</dt><dd>{{#if (eq c.status "handled")}}traité le {{dateTime c.handledAt}}{{else}}{{#if (eq c.status "open")}}ouvert{{else}}enregistré (pas de traitement attendu){{/if}}{{/if}}</dd>
+</dl>
+{{#if (eq c.status "open")}}
+<form method="post" action="/cases/{{c.ref}}/handled"><button type="submit" class="primary">Marquer comme traité</button></form>
+{{/if}}
+<h2>Remarques sur la forme</h2>
+{{#if c.lint.length}}
+<ul class="findings">{{#each c.lint}}<li class="{{severity}}"><strong>{{label "severity" severity}}</strong> ({{rule}}) : {{message}}</li>{{/each}}</ul>
+{{else}}<p>Aucune : le message suit les bonnes pratiques.</p>{{/if}}
+<h2>Réponse au CDAS</h2>
+{{#if c.replyState}}
+<p>{{label "reply" c.replyState.status}}{{#if c.replyState.at}} le {{dateTime c.replyState.at}}{{/if}}{{#if c.replyState.reason}} — {{c.replyState.reason}}{{/if}}</p>
+{{#if c.replyState.text}}<pre class="reply">{{c.replyState.text}}</pre>{{/if}}
+{{else}}<p>{{#if c.replySuppressed}}Pas de réponse : {{c.replySuppressed}}.{{else}}{{#if (eq c.reply "none")}}Pas de réponse prévue.{{else}}Réponse en attente.{{/if}}{{/if}}</p>{{/if}}
+{{#if c.followUps.length}}
+<h2>Suites reçues</h2>
+<ul>{{#each c.followUps}}<li>{{dateTime receivedAt}}</li>{{/each}}</ul>
+{{/if}}
+{{/layout}}`);
+
+const countTable = `<table class="counts" id="{{id}}">
+<thead><tr><th>{{heading}}</th><th>Messages</th></tr></thead>
+<tbody>{{#each rows}}<tr><td>{{#if ../labelGroup}}{{label ../labelGroup key}}{{else}}{{key}}{{/if}}</td><td>{{count}}</td></tr>{{else}}<tr><td colspan="2">Aucun message sur la période.</td></tr>{{/each}}</tbody>
+</table>
+<p><a href="/stats.csv?table={{id}}&amp;period={{period}}">Exporter en CSV</a></p>`;
+hb.registerPartial('countTable', countTable);
+
+export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
+<h1>Indicateurs de la convention</h1>
+<form method="get" action="/stats" class="period">
+  <label>Période
+  <select name="period">
+    <option value="week"{{#if (eq s.period "week")}} selected{{/if}}>7 derniers jours</option>
+    <option value="month"{{#if (eq s.period "month")}} selected{{/if}}>mois en cours</option>
+    <option value="year"{{#if (eq s.period "year")}} selected{{/if}}>année en cours</option>
+  </select></label>
+  <button type="submit">Afficher</button>
+</form>
+<p>Du {{date s.from}} au {{date s.to}}.</p>
+<ul class="figures">
+  <li><strong id="fig-mails">{{s.mails}}</strong> messages reçus, dont <strong id="fig-requests">{{s.requests}}</strong> demandes de partenaires</li>
+  <li><strong id="fig-urgent">{{s.urgent}}</strong> urgences signalées, dont <strong id="fig-unsubstantiated">{{s.urgentUnsubstantiated}}</strong> non justifiées</li>
+  <li><strong id="fig-multiple">{{s.multipleSituations}}</strong> messages à plusieurs situations</li>
+  <li><strong id="fig-handled">{{s.handled}}</strong> dossiers traités ; délai médian : <strong id="fig-median">{{#if s.medianHoursToHandled}}{{s.medianHoursToHandled}} h{{else}}—{{/if}}</strong></li>
+  <li><strong id="fig-breaches">{{s.slaBreaches}}</strong> dépassements du délai de réponse</li>
+</ul>
+<div class="charts">
+  <figure><canvas id="chart-cdas" aria-label="Messages par CDAS" role="img"></canvas><figcaption>Messages par CDAS</figcaption></figure>
+  <figure><canvas id="chart-prestations" aria-label="Messages par prestation" role="img"></canvas><figcaption>Messages par prestation</figcaption></figure>
+  <figure><canvas id="chart-format" aria-label="Part des messages sans erreur de forme" role="img"></canvas><figcaption>Part des messages sans erreur de forme (%)</figcaption></figure>
+</div>
+<h2>Par CDAS</h2>
+{{> countTable id="cdas" heading="CDAS" rows=s.byCdas period=s.period}}
+<h2>Par prestation</h2>
+{{> countTable id="prestations" heading="Prestation" rows=s.byPrestation period=s.period}}
+<h2>Par motif</h2>
+{{> countTable id="motifs" heading="Motif" rows=s.byMotif period=s.period labelGroup="motif"}}
+<h2>Par file</h2>
+{{> countTable id="routes" heading="File" rows=s.byRoute period=s.period labelGroup="route"}}
+<h2>Bonnes pratiques non suivies</h2>
+{{> countTable id="rules" heading="Règle" rows=s.byRule period=s.period}}
+<h2>La forme s’améliore-t-elle ?</h2>
+<table class="counts" id="format">
+<thead><tr><th>Période</th><th>Demandes</th><th>Sans erreur de forme</th><th>Part</th></tr></thead>
+<tbody>{{#each s.formatOverTime}}<tr><td>{{bucket}}</td><td>{{mails}}</td><td>{{withoutFormatError}}</td><td>{{share}} %</td></tr>{{else}}<tr><td colspan="4">Aucune demande sur la période.</td></tr>{{/each}}</tbody>
+</table>
+<p><a href="/stats.csv?table=format&amp;period={{s.period}}">Exporter en CSV</a></p>
+<script type="application/json" id="stats-data">{{json s}}</script>
+<script src="/assets/chart.umd.min.js"></script>
+<script src="/assets/stats.js"></script>
+{{/layout}}`);
+
+export const appCss = `
+*{box-sizing:border-box}body{margin:0;font-family:system-ui,Arial,sans-serif;font-size:15px;color:#1b1b1b;background:#f7f7f5}
+header{display:flex;gap:2rem;align-items:center;padding:.6rem 1.5rem;background:#12355b;color:#fff}
+header a,header button{color:#fff;margin-right:1.2rem;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer}
+main{padding:1rem 1.5rem;max-width:1280px}
+table{border-collapse:collapse;width:100%;background:#fff;margin-bottom:.5rem}
+th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+tr.urgent td:first-child{border-left:4px solid #b00020}
+tr.sla-overdue .sla{color:#b00020;font-weight:bold}tr.sla-due-soon .sla{color:#a15c00;font-weight:bold}
+.badge{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-size:.8rem;background:#e6e6e6}
+.badge.urgent,.badge.error{background:#fde2e4;color:#8a0015}.badge.warning{background:#fff1d6;color:#7a4a00}.badge.ok{background:#dff3e3;color:#1d5e2b}
+.findings li.error{color:#8a0015}.findings li.warning{color:#7a4a00}
+dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem}dt{font-weight:bold}
+pre.reply{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8rem;max-width:60rem}
+button.primary{background:#12355b;color:#fff;border:0;padding:.5rem 1rem;border-radius:.3rem;cursor:pointer}
+form.inline{display:inline}form.login{display:grid;gap:.8rem;max-width:22rem}.error{color:#b00020}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
+figure{background:#fff;margin:0;padding:.5rem;border:1px solid #ddd}figcaption{text-align:center;font-size:.9rem}
+`;
+
+/** Draws the charts from the JSON the page carries; served as a file so the CSP can forbid inline scripts. */
+export const statsJs = `(() => {
+  const s = JSON.parse(document.getElementById('stats-data').textContent);
+  const bar = (id, rows, label) => new Chart(document.getElementById(id), {
+    type: 'bar',
+    data: { labels: rows.map((r) => r.key), datasets: [{ label, data: rows.map((r) => r.count), backgroundColor: '#12355b' }] },
+    options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
+  bar('chart-cdas', s.byCdas, 'Messages');
+  bar('chart-prestations', s.byPrestation, 'Messages');
+  new Chart(document.getElementById('chart-format'), {
+    type: 'line',
+    data: { labels: s.formatOverTime.map((p) => p.bucket), datasets: [{ label: '% sans erreur', data: s.formatOverTime.map((p) => p.share), borderColor: '#1d5e2b' }] },
+    options: { animation: false, scales: { y: { min: 0, max: 100 } } },
+  });
+  document.body.dataset.chartsReady = 'true';
+})();
+`;

@@ -1,0 +1,348 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { CaseRecord } from '../routing/caseRecord.js';
+import type { CaseStore } from '../routing/caseStore.js';
+import { basicCredentials, credentialsMatch, SessionSigner } from './auth.js';
+import { caseRow, slaStatus, workOrder } from './caseLists.js';
+import { computeStats, type Period, periodRange, toCsv } from './computeStats.js';
+import type { Metrics } from './metrics.js';
+import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './views.js';
+
+export interface Health {
+  redis(): Promise<boolean>;
+  imap(): Promise<boolean>;
+  smtp(): Promise<boolean>;
+  /** Seconds since each mailbox was last checked. */
+  intakeAges(): Promise<Record<string, number | null>>;
+}
+
+export interface WebDeps {
+  config: Config;
+  caseStore: CaseStore;
+  queues: Record<string, Queue>;
+  metrics: Metrics;
+  health: Health;
+  log: Logger;
+  now?: () => Date;
+}
+
+const SESSION_COOKIE = 'cdap_session';
+const PUBLIC = new Set(['/healthz', '/login', '/assets/app.css']);
+
+const chartJs = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
+  'utf8',
+);
+
+/** What Bull Board may show of a job's data: never a mail's bytes, never an address. */
+function jobDataForBoard(data: unknown): unknown {
+  if (!data || typeof data !== 'object') return data;
+  const { source, ...rest } = data as Record<string, unknown>;
+  return source === undefined ? rest : { ...rest, source: `[${String(source).length} octets, masqués]` };
+}
+
+function isPeriod(p: unknown): p is Period {
+  return p === 'week' || p === 'month' || p === 'year';
+}
+
+/**
+ * The dashboard and API. Everything but /healthz (and the login page itself)
+ * needs a session cookie or HTTP Basic credentials; HTML pages answer 401
+ * with the login form, API and metrics with 401 and a Basic challenge.
+ */
+export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
+  const { config, caseStore } = deps;
+  const now = deps.now ?? (() => new Date());
+  const expected = { user: config.http.user, password: config.http.password };
+  const sessions = new SessionSigner(config.http.sessionSecret, config.http.sessionHours * 3_600_000);
+  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Served over plain HTTP on loopback by default; a TLS proxy in front sets HSTS.
+    strictTransportSecurity: false,
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(rateLimit, { global: false });
+
+  const userOf = (req: FastifyRequest): string | null => {
+    const fromCookie = sessions.verify(req.cookies[SESSION_COOKIE]);
+    if (fromCookie) return fromCookie;
+    const basic = basicCredentials(req.headers.authorization);
+    return basic && credentialsMatch(basic, expected) ? basic.user : null;
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?', 1)[0] ?? '/';
+    if (PUBLIC.has(path)) return;
+    const user = userOf(req);
+    if (user) {
+      (req as FastifyRequest & { user?: string }).user = user;
+      return;
+    }
+    const wantsHtml = (req.headers.accept ?? '').includes('text/html') && !path.startsWith('/api/');
+    if (wantsHtml && req.method === 'GET') {
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .send(loginPage({ next: path, error: null, user: null }));
+    }
+    return reply
+      .code(401)
+      .header('WWW-Authenticate', 'Basic realm="cdap-triage", charset="UTF-8"')
+      .send({ error: 'authentication required' });
+  });
+
+  // Liveness: the process answers. Readiness below checks its servers.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const [redis, imap, smtp, ages] = await Promise.all([
+      deps.health.redis().catch(() => false),
+      deps.health.imap().catch(() => false),
+      deps.health.smtp().catch(() => false),
+      deps.health.intakeAges().catch(() => ({}) as Record<string, number | null>),
+    ]);
+    const staleAfter = (3 * config.intake.reconcileIntervalMs) / 1000;
+    const intakeFresh = Object.values(ages).every((age) => age !== null && age <= staleAfter);
+    const ready = redis && imap && smtp && intakeFresh;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not-ready',
+      checks: { redis, imap, smtp, intake: { fresh: intakeFresh, secondsSinceLastCheck: ages } },
+    });
+  });
+
+  app.get('/login', async (req, reply) => {
+    const next = String((req.query as { next?: string }).next ?? '/cases');
+    return reply.type('text/html; charset=utf-8').send(loginPage({ next, error: null, user: null }));
+  });
+
+  app.post(
+    '/login',
+    { config: { rateLimit: { max: config.http.loginAttemptsPerMinute, timeWindow: 60_000 } } },
+    async (req, reply) => {
+      const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
+      // Only local paths: no open redirect.
+      const next =
+        typeof body.next === 'string' && /^\/(?!\/)[\w\-/.?=&%]*$/.test(body.next) ? body.next : '/cases';
+      const given = { user: String(body.user ?? ''), password: String(body.password ?? '') };
+      if (!expected.user || !credentialsMatch(given, expected)) {
+        deps.log.warn({ event: 'web.login_failed', ip: req.ip }, 'login failed');
+        return reply
+          .code(401)
+          .type('text/html; charset=utf-8')
+          .send(loginPage({ next, error: 'Identifiant ou mot de passe incorrect.', user: null }));
+      }
+      deps.log.info({ event: 'web.login' }, 'login');
+      return reply
+        .setCookie(SESSION_COOKIE, sessions.issue(given.user), {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: req.protocol === 'https',
+          maxAge: config.http.sessionHours * 3600,
+        })
+        .redirect(next, 303);
+    },
+  );
+
+  app.post('/logout', async (_req, reply) =>
+    reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303),
+  );
+
+  app.get('/', async (_req, reply) => reply.redirect('/cases', 303));
+  app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(appCss));
+  app.get('/assets/stats.js', async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(statsJs),
+  );
+  app.get('/assets/chart.umd.min.js', async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'max-age=86400').send(chartJs),
+  );
+
+  async function openCases(): Promise<CaseRecord[]> {
+    const refs = [
+      ...(await caseStore.openRefs('priority', 0, 10_000)),
+      ...(await caseStore.openRefs('standard', 0, 10_000)),
+    ];
+    return (await caseStore.getMany(refs)).filter((c) => c.status === 'open').sort(workOrder);
+  }
+
+  async function casesInPeriod(
+    period: Period,
+  ): Promise<{ range: ReturnType<typeof periodRange>; cases: CaseRecord[] }> {
+    const range = periodRange(period, now());
+    const refs = await caseStore.refsBetween(range.from, new Date(range.to.getTime() + 1));
+    const cases: CaseRecord[] = [];
+    for (let i = 0; i < refs.length; i += 500)
+      cases.push(...(await caseStore.getMany(refs.slice(i, i + 500))));
+    return { range, cases };
+  }
+
+  async function markHandled(ref: string): Promise<CaseRecord | null> {
+    const record = await caseStore.markHandled(ref, now());
+    if (record) {
+      // Out of the technicians' queue too; the case keeps its history.
+      for (const name of ['priority', 'standard']) await deps.queues[name]?.remove(ref).catch(() => 0);
+      deps.log.info({ event: 'web.case_handled', ref }, 'case marked handled');
+    }
+    return record;
+  }
+
+  app.get('/api/cases', async (req) => {
+    const q = req.query as { queue?: string };
+    const at = now();
+    const rows = (await openCases()).map((c) => caseRow(c, at));
+    const filtered =
+      q.queue === 'priority' || q.queue === 'standard' ? rows.filter((r) => r.queue === q.queue) : rows;
+    return { cases: filtered };
+  });
+
+  app.get('/api/cases/:ref', async (req, reply) => {
+    const record = await caseStore.get((req.params as { ref: string }).ref);
+    if (!record) return reply.code(404).send({ error: 'no such case' });
+    return { case: record, sla: slaStatus(record, now()) };
+  });
+
+  app.post('/api/cases/:ref/handled', async (req, reply) => {
+    const record = await markHandled((req.params as { ref: string }).ref);
+    if (!record) return reply.code(404).send({ error: 'no such case' });
+    return { case: record };
+  });
+
+  app.get('/api/stats', async (req, reply) => {
+    const period = (req.query as { period?: string }).period ?? 'month';
+    if (!isPeriod(period)) return reply.code(400).send({ error: 'period must be week, month or year' });
+    const { range, cases } = await casesInPeriod(period);
+    return computeStats(cases, range, now());
+  });
+
+  app.get('/cases', async (req, reply) => {
+    const at = now();
+    const rows = (await openCases()).map((c) => caseRow(c, at));
+    return reply.type('text/html; charset=utf-8').send(
+      casesPage({
+        user: (req as FastifyRequest & { user?: string }).user,
+        priority: rows.filter((r) => r.queue === 'priority'),
+        standard: rows.filter((r) => r.queue === 'standard'),
+      }),
+    );
+  });
+
+  app.get('/cases/:ref', async (req, reply) => {
+    const record = await caseStore.get((req.params as { ref: string }).ref);
+    if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
+    return reply.type('text/html; charset=utf-8').send(
+      casePage({
+        user: (req as FastifyRequest & { user?: string }).user,
+        c: record,
+        sla: slaStatus(record, now()),
+      }),
+    );
+  });
+
+  app.post('/cases/:ref/handled', async (req, reply: FastifyReply) => {
+    const ref = (req.params as { ref: string }).ref;
+    const record = await markHandled(ref);
+    if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
+    return reply.redirect('/cases', 303);
+  });
+
+  app.get('/stats', async (req, reply) => {
+    const asked = (req.query as { period?: string }).period ?? 'month';
+    const period: Period = isPeriod(asked) ? asked : 'month';
+    const { range, cases } = await casesInPeriod(period);
+    const s = computeStats(cases, range, now());
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(statsPage({ user: (req as FastifyRequest & { user?: string }).user, s }));
+  });
+
+  app.get('/stats.csv', async (req, reply) => {
+    const q = req.query as { period?: string; table?: string };
+    const period: Period = isPeriod(q.period) ? q.period : 'month';
+    const { range, cases } = await casesInPeriod(period);
+    const s = computeStats(cases, range, now());
+    const tables: Record<string, () => string> = {
+      cdas: () =>
+        toCsv(
+          ['cdas', 'messages'],
+          s.byCdas.map((r) => [r.key, r.count]),
+        ),
+      prestations: () =>
+        toCsv(
+          ['prestation', 'messages'],
+          s.byPrestation.map((r) => [r.key, r.count]),
+        ),
+      motifs: () =>
+        toCsv(
+          ['motif', 'messages'],
+          s.byMotif.map((r) => [r.key, r.count]),
+        ),
+      routes: () =>
+        toCsv(
+          ['file', 'messages'],
+          s.byRoute.map((r) => [r.key, r.count]),
+        ),
+      rules: () =>
+        toCsv(
+          ['regle', 'messages'],
+          s.byRule.map((r) => [r.key, r.count]),
+        ),
+      format: () =>
+        toCsv(
+          ['periode', 'demandes', 'sans_erreur_de_forme', 'part_pourcent'],
+          s.formatOverTime.map((p) => [p.bucket, p.mails, p.withoutFormatError, p.share]),
+        ),
+    };
+    const table = q.table && tables[q.table] ? q.table : null;
+    if (!table)
+      return reply.code(400).send({ error: `table must be one of ${Object.keys(tables).join(', ')}` });
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="cdap-${table}-${period}.csv"`)
+      .send(`\ufeff${(tables[table] as () => string)()}`);
+  });
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+
+  const board = new FastifyAdapter();
+  createBullBoard({
+    queues: Object.values(deps.queues).map((q) => {
+      const adapter = new BullMQAdapter(q, { readOnlyMode: !config.http.queueAdminWrites });
+      adapter.setFormatter('data', jobDataForBoard);
+      return adapter;
+    }),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'cdap-triage' } },
+  });
+  board.setBasePath('/admin/queues');
+  await app.register(board.registerPlugin(), { prefix: '/admin/queues' });
+
+  return app;
+}
