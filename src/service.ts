@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { analyzerSettings, createAnalyzer } from './analysis/index.js';
+import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   intake?: boolean;
   /** Run the triage and reply workers. */
   workers?: boolean;
+  /** Worker module of the isolated analyzer (tests replace it with a misbehaving one). */
+  analysisWorkerFile?: string;
   replyEvents?: ReplyEvents;
 }
 
@@ -107,6 +110,7 @@ export async function startService(
 
   const metrics = new Metrics();
   const workers: Worker[] = [];
+  let isolated: IsolatedAnalyzer | null = null;
   let transport: MailTransport | null = null;
   if (options.workers !== false) {
     if (config.replies.mode === 'live') transport = createSmtpTransport(config.smtp);
@@ -137,7 +141,15 @@ export async function startService(
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
     workers.push(notifyWorker);
 
-    const analyze = createAnalyzer(analyzerSettings(config));
+    if (config.analysis.isolate) {
+      isolated = createIsolatedAnalyzer(analyzerSettings(config), {
+        threads: Math.max(1, Math.min(config.triage.concurrency, availableParallelism())),
+        hardTimeLimitMs: config.analysis.hardTimeLimitMs,
+        maxHeapMb: config.analysis.workerMaxHeapMb,
+        workerFile: options.analysisWorkerFile,
+      });
+    }
+    const analyze = isolated?.analyze ?? createAnalyzer(analyzerSettings(config));
     const processor = createTriageProcessor({
       analyze,
       caseStore,
@@ -268,6 +280,7 @@ export async function startService(
       })();
       await Promise.race([graceful, deadline]);
       await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      await isolated?.close().catch(() => {});
       transport?.close();
       if (verifier !== transport) verifier?.close();
       producer.disconnect();

@@ -38,7 +38,7 @@ const noRubrics = (): Rubrics => ({
   specificites: { present: false, value: null },
 });
 
-function unreadable(reason: string, raw: Buffer): Analysis {
+export function unreadable(reason: string, raw: Buffer): Analysis {
   // Keep the Message-ID when it can be read, so the case can still be threaded.
   const head = raw.subarray(0, 65536).toString('latin1');
   const messageId = /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? null;

@@ -29,6 +29,12 @@ export const configSchema = z.object({
     maxHtmlLength: z.number().int().positive(),
     timeLimitMs: z.number().int().positive(),
     urgentUnpaidMonths: z.number().int().min(1).max(24),
+    /** Analyse in worker threads, so a mail that hangs or crashes the analyzer is stopped alone. */
+    isolate: z.boolean(),
+    /** A worker still analysing one mail after this long is stopped; the mail is flagged unreadable. */
+    hardTimeLimitMs: z.number().int().positive(),
+    /** Heap limit of each analysis thread, in MB. */
+    workerMaxHeapMb: z.number().int().min(32),
   }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
