@@ -25,7 +25,9 @@ const personalKeys = [
   'rubrics',
 ];
 
-export function createLogger(options: { level?: string; name?: string; destination?: number } = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string; destination?: number; stream?: pino.DestinationStream } = {},
+): Logger {
   return pino(
     {
       name: options.name ?? 'cdap-triage',
@@ -38,7 +40,7 @@ export function createLogger(options: { level?: string; name?: string; destinati
       },
     },
     // stderr by default, so a command's own output on stdout stays clean.
-    pino.destination({ fd: options.destination ?? 2, sync: true }),
+    options.stream ?? pino.destination({ fd: options.destination ?? 2, sync: true }),
   );
 }
 

@@ -24,6 +24,7 @@ import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { assertNoEviction, createRedis } from './routing/redisConnections.js';
 import { createTriageProcessor, type WorkItem } from './routing/triageMail.js';
+import { createSenderVerifier } from './routing/verifySender.js';
 import { Metrics } from './web/metrics.js';
 import { createWebServer } from './web/webServer.js';
 
@@ -158,6 +159,10 @@ export async function startService(
       config,
       log,
       events: { onTriaged: (record) => metrics.triaged(record) },
+      verifySender:
+        config.senderVerification.mode === 'mailauth'
+          ? createSenderVerifier({ trustReceived: config.senderVerification.trustReceived })
+          : null,
     });
     const worker = new Worker<TriageJobData>(QUEUE.triage, processor, {
       connection: workerRedis,
@@ -267,10 +272,25 @@ export async function startService(
     log.info({ event: 'web.listening', url: webUrl }, 'dashboard listening');
   }
 
+  // Retention: case keys expire by themselves; their index entries and the work
+  // items of cases nobody marked handled go with them.
+  const maintenance = setInterval(
+    () => {
+      const before = Date.now() - retentionMs;
+      void caseStore.pruneIndexes(new Date()).catch(() => {});
+      for (const q of [queues.priority, queues.standard])
+        void q.clean(retentionMs, 1000, 'wait').catch(() => {});
+      log.debug({ event: 'service.maintenance', before: new Date(before).toISOString() });
+    },
+    60 * 60 * 1000,
+  );
+  maintenance.unref();
+
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       log.info({ event: 'service.stopping' }, 'stopping: draining in-flight jobs');
+      clearInterval(maintenance);
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
         await web?.close();

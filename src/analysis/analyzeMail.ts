@@ -9,6 +9,7 @@ import { buildCdasDirectory, identifySender } from './identifySender.js';
 import { normalizePrestations, prestationsInText } from './normalizePrestations.js';
 import { type ParsedMail, type ParseLimits, parseMail } from './parseMail.js';
 import { ownText, quoteStart } from './quotedText.js';
+import { trustedDmarc } from './readAuthenticationResults.js';
 import { readFormFields } from './readFormFields.js';
 import { readRubrics } from './readRubrics.js';
 import { lintMail } from './rules/index.js';
@@ -20,6 +21,8 @@ export interface AnalyzerSettings {
   cdas: readonly CdasEntry[];
   limits: ParseLimits;
   urgentUnpaidMonths: number;
+  /** authserv-id of our own MTA: its topmost Authentication-Results header is trusted for DMARC. Null: not read. */
+  trustedAuthservId: string | null;
 }
 
 export interface AnalyzeOptions {
@@ -60,8 +63,10 @@ export function unreadable(reason: string, raw: Buffer): Analysis {
     urgency: { source: null, check: null, reason: null },
     multipleSituations: false,
     attachments: [],
+    authentication: { dmarc: null, source: null },
     lint: [],
     route: 'standard',
+    routeReason: `illisible : ${reason}`,
     reply: 'none',
   };
 }
@@ -149,7 +154,14 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
           multipleSituations,
           attachments: mail.attachments,
         });
-    const route = decideRoute(kind, sender.allowed, urgent);
+    const authentication = settings.trustedAuthservId
+      ? {
+          dmarc: trustedDmarc(mail.headerLines, settings.trustedAuthservId),
+          source: 'authentication-results' as const,
+        }
+      : { dmarc: null, source: null };
+    // A partner domain that fails DMARC may be forged: a person looks at it, no answer goes out.
+    const { route, reason: routeReason } = decideRoute(kind, sender, authentication.dmarc, urgent);
     return {
       messageId: mail.messageId,
       subject: mail.subject,
@@ -168,8 +180,10 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       urgency,
       multipleSituations,
       attachments: mail.attachments,
+      authentication,
       lint,
       route,
+      routeReason,
       reply: decideReply(route, lint),
     };
   }

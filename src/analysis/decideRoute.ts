@@ -6,11 +6,25 @@ export function isAutomatic(kind: MailKind): boolean {
   return automatic.has(kind);
 }
 
-/** Robots are ignored, strangers quarantined, urgencies first, the rest standard. */
-export function decideRoute(kind: MailKind, senderAllowed: boolean, urgent: boolean): Route {
-  if (isAutomatic(kind)) return 'ignored';
-  if (!senderAllowed) return 'quarantine';
-  return urgent ? 'priority' : 'standard';
+export interface RouteDecision {
+  route: Route;
+  reason: string;
+}
+
+/** Robots are ignored, strangers (and forged partners) quarantined, urgencies first, the rest standard. */
+export function decideRoute(
+  kind: MailKind,
+  sender: { address: string | null; allowed: boolean },
+  dmarc: string | null,
+  urgent: boolean,
+): RouteDecision {
+  if (isAutomatic(kind)) return { route: 'ignored', reason: `message automatique (${kind})` };
+  if (!sender.address) return { route: 'quarantine', reason: 'expéditeur introuvable' };
+  if (!sender.allowed) return { route: 'quarantine', reason: 'domaine de l’expéditeur non autorisé' };
+  if (dmarc === 'fail') return { route: 'quarantine', reason: 'authentification DMARC en échec' };
+  return urgent
+    ? { route: 'priority', reason: 'mot-clé URGENCE DEFINIE' }
+    : { route: 'standard', reason: 'demande d’un partenaire' };
 }
 
 /** One answer per request: feedback when a good practice was missed, else a plain acknowledgement. */

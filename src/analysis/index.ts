@@ -17,5 +17,9 @@ export function analyzerSettings(config: Config): AnalyzerSettings {
       timeLimitMs: config.analysis.timeLimitMs,
     },
     urgentUnpaidMonths: config.analysis.urgentUnpaidMonths,
+    trustedAuthservId:
+      config.senderVerification.mode === 'authentication-results'
+        ? config.senderVerification.authservId
+        : null,
   };
 }

@@ -17,6 +17,8 @@ export interface MailAddress {
 /** What the rules need of a parsed mail; no attachment content is kept. */
 export interface ParsedMail {
   headers: Headers;
+  /** Raw header lines, topmost first (the order Authentication-Results trust depends on). */
+  headerLines: ReadonlyArray<{ key: string; line: string }>;
   subject: string | null;
   from: MailAddress | null;
   replyTo: MailAddress | null;
@@ -34,6 +36,9 @@ export interface ParsedMail {
   text: string;
   attachments: AttachmentInfo[];
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
+const controlCharacters = /[\u0000-\u001f\u007f]+/g;
 
 export class UnreadableMailError extends Error {
   override name = 'UnreadableMailError';
@@ -131,7 +136,9 @@ export function parseMail(raw: Buffer, limits: ParseLimits): Promise<ParsedMail>
       }
       return {
         headers,
-        subject: parser.subject?.trim() || null,
+        headerLines: parser.headerLines || [],
+        // Encoded words may decode to CR/LF: a subject is one line, whatever it claims.
+        subject: parser.subject?.replace(controlCharacters, ' ').trim() || null,
         from: firstAddress(parser.from),
         replyTo: firstAddress(parser.replyTo),
         returnPath: returnPathOf(headers),

@@ -101,6 +101,13 @@ export interface AttachmentInfo {
   inline: boolean;
 }
 
+/** The DMARC verdict on the From domain, when sender verification is on. */
+export interface Authentication {
+  /** pass, fail, none, temperror, permerror… as the verifier said; null when not verified. */
+  dmarc: string | null;
+  source: 'authentication-results' | 'mailauth' | null;
+}
+
 export interface Analysis {
   messageId: string | null;
   subject: string | null;
@@ -122,7 +129,10 @@ export interface Analysis {
   urgency: Urgency;
   multipleSituations: boolean;
   attachments: AttachmentInfo[];
+  authentication: Authentication;
   lint: Finding[];
   route: Route;
+  /** Why this route, in a few words (for technicians and the quarantine folder). */
+  routeReason: string;
   reply: ReplyDecision;
 }

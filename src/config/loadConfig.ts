@@ -35,6 +35,8 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   SMTP_PASSWORD: { path: ['smtp', 'password'] },
   SMTP_FROM: { path: ['replies', 'from'] },
   SMTP_TLS_REJECT_UNAUTHORIZED: { path: ['smtp', 'tlsRejectUnauthorized'], boolean: true },
+  SENDER_VERIFICATION: { path: ['senderVerification', 'mode'] },
+  AUTHSERV_ID: { path: ['senderVerification', 'authservId'] },
   HTTP_HOST: { path: ['http', 'host'] },
   HTTP_PORT: { path: ['http', 'port'], number: true },
   HTTP_USER: { path: ['http', 'user'] },

@@ -141,6 +141,19 @@ export const configSchema = z.object({
     queueAdminWrites: z.boolean(),
     loginAttemptsPerMinute: z.number().int().min(1),
   }),
+  senderVerification: z
+    .object({
+      /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
+      mode: z.enum(['off', 'authentication-results', 'mailauth']),
+      authservId: z.string().default(''),
+      /** mailauth: take the client IP and HELO from the topmost Received header (added by our MTA). */
+      trustReceived: z.boolean(),
+    })
+    .refine((v) => v.mode !== 'authentication-results' || v.authservId.trim() !== '', {
+      message:
+        'SENDER_VERIFICATION=authentication-results needs AUTHSERV_ID, the id your MTA writes in Authentication-Results',
+      path: ['authservId'],
+    }),
   shutdownTimeoutMs: z.number().int().min(100),
 });
 

@@ -34,6 +34,7 @@ export interface CaseRecord {
   receivedAt: string;
   triagedAt: string;
   route: Route;
+  routeReason: string;
   kind: MailKind;
   unreadable: boolean;
   unreadableReason: string | null;
@@ -47,6 +48,8 @@ export interface CaseRecord {
   prestations: PrestationCode[];
   motif: MotifCategory;
   multipleSituations: boolean;
+  /** DMARC verdict on the From domain when sender verification is on. */
+  dmarc: string | null;
   lint: Finding[];
   lintErrors: number;
   lintWarnings: number;
@@ -110,6 +113,7 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     receivedAt: input.receivedAt.toISOString(),
     triagedAt: input.now.toISOString(),
     route: a.route,
+    routeReason: a.routeReason,
     kind: a.kind,
     unreadable: a.unreadable,
     unreadableReason: a.unreadableReason,
@@ -123,6 +127,7 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     prestations: a.prestations,
     motif: categorizeMotif(a.rubrics.motif.value),
     multipleSituations: a.multipleSituations,
+    dmarc: a.authentication.dmarc,
     lint: a.lint,
     lintErrors: a.lint.filter((f) => f.severity === 'error').length,
     lintWarnings: a.lint.filter((f) => f.severity === 'warning').length,

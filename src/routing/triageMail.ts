@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { TriageJobData } from '../mailbox/triageJob.js';
 import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
 import type { CaseStore, FolderKey } from './caseStore.js';
+import type { SenderVerifier } from './verifySender.js';
 
 /** What the technicians' queues carry: enough to sort and show, no personal data. */
 export interface WorkItem {
@@ -37,6 +38,8 @@ export interface TriageDeps {
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
   log: Logger;
+  /** mailauth verification, when the deployment enables it. */
+  verifySender?: SenderVerifier | null;
   events?: TriageEvents;
   now?: () => Date;
 }
@@ -85,8 +88,10 @@ function oversizeAnalysis(size: number, limit: number): Analysis {
     urgency: { source: null, check: null, reason: null },
     multipleSituations: false,
     attachments: [],
+    authentication: { dmarc: null, source: null },
     lint: [],
     route: 'quarantine',
+    routeReason: reason,
     reply: 'none',
   };
 }
@@ -142,9 +147,31 @@ export function createTriageProcessor(deps: TriageDeps) {
       return { ref: known, outcome: 'existing' };
     }
 
-    const analysis = d.oversize
+    const raw = Buffer.from(d.source ?? '', 'latin1');
+    let analysis = d.oversize
       ? oversizeAnalysis(d.size, deps.config.intake.maxDownloadBytes)
-      : await deps.analyze(Buffer.from(d.source ?? '', 'latin1'), { receivedAt });
+      : await deps.analyze(raw, { receivedAt });
+    if (
+      deps.verifySender &&
+      (analysis.route === 'priority' || analysis.route === 'standard') &&
+      !analysis.unreadable
+    ) {
+      const dmarc = await deps.verifySender(raw);
+      analysis = { ...analysis, authentication: { dmarc, source: 'mailauth' } };
+      if (dmarc === 'fail') {
+        // The From domain's owner says this mail is not theirs: a person looks, nobody is answered.
+        analysis = {
+          ...analysis,
+          route: 'quarantine',
+          routeReason: 'authentification DMARC en échec',
+          reply: 'none',
+        };
+        deps.log.warn(
+          { event: 'triage.dmarc_fail', mailbox: d.mailboxId },
+          'sender failed DMARC: quarantined',
+        );
+      }
+    }
 
     const followed = analysis.route === 'ignored' ? null : followedReference(analysis);
     if (followed) {

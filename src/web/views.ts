@@ -136,13 +136,14 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <p><a href="/cases">← dossiers ouverts</a></p>
 <dl class="facts">
   <dt>Reçu le</dt><dd>{{dateTime c.receivedAt}}</dd>
-  <dt>File</dt><dd>{{label "route" c.route}}{{#if c.unreadable}} — illisible : {{c.unreadableReason}}{{/if}}</dd>
+  <dt>File</dt><dd>{{label "route" c.route}} — {{c.routeReason}}</dd>
   <dt>Type</dt><dd>{{label "kind" c.kind}}</dd>
   <dt>CDAS</dt><dd>{{#if c.cdas}}{{c.cdas.name}}{{else}}non identifié{{/if}}{{#if c.senderDomain}} ({{c.senderDomain}}){{/if}}</dd>
   <dt>Objet</dt><dd>{{#if c.subject}}{{c.subject}}{{else}}—{{/if}}</dd>
   <dt>Motif</dt><dd>{{label "motif" c.motif}}</dd>
   <dt>Prestations</dt><dd>{{join c.prestations}}</dd>
   <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé dans le {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
+  {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
   <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
   <dt>Statut</dt><dd>{{#if (eq c.status "handled")}}traité le {{dateTime c.handledAt}}{{else}}{{#if (eq c.status "open")}}ouvert{{else}}enregistré (pas de traitement attendu){{/if}}{{/if}}</dd>

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+import { fixture, fixturesDir } from './support/analyzer.js';
+import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
+import { expected, fixtureNames, folderContents, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { uniquePrefix } from './support/redis.js';
+import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// NIR: sex, year, month, department (2A/2B for Corsica), commune, order, optional key; spaces or dots allowed.
+const NIR =
+  /(?<![\dA-Za-z])[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AaBb])[ .]?\d{3}[ .]?\d{3}(?:[ .]?\d{2})?(?![\dA-Za-z])/;
+
+/** The personal data the fixtures carry, read from their decoded text. */
+async function personalData(): Promise<{
+  nirs: Set<string>;
+  numbers: Set<string>;
+  addresses: Set<string>;
+  names: Set<string>;
+}> {
+  const { simpleParser } = await import('mailparser');
+  const nirs = new Set<string>();
+  const numbers = new Set<string>();
+  const addresses = new Set<string>();
+  const names = new Set<string>();
+  for (const name of fixtureNames) {
+    const parsed = await simpleParser(readFileSync(`${fixturesDir}/${name}`));
+    const text = `${parsed.text ?? ''}\n${parsed.html ?? ''}\n${parsed.subject ?? ''}`;
+    for (const m of text.matchAll(new RegExp(NIR.source, 'g')))
+      nirs.add(m[0].replace(/[ .]/g, '').slice(0, 13));
+    for (const m of text.matchAll(/(?<!\d)\d{7}(?!\d)/g)) numbers.add(m[0]);
+    for (const m of text.matchAll(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g)) addresses.add(m[0].toLowerCase());
+    for (const a of [parsed.from, parsed.replyTo].flatMap((x) => x?.value ?? []))
+      if (a.address) addresses.add(a.address.toLowerCase());
+    for (const m of text.matchAll(/(?:Madame|Monsieur|Mme|M\.)\s+([A-ZÉÈ][A-ZÉÈ'-]{2,})/g))
+      names.add(m[1] as string);
+    for (const m of text.matchAll(/Vos nom et pr[ée]nom\s*[:|]\s*([^\n|]+)/gi)) {
+      for (const part of (m[1] as string).trim().split(/\s+/)) if (part.length > 2) names.add(part);
+    }
+  }
+  // Generic institutional mailboxes are public configuration, not personal data.
+  for (const a of [...addresses])
+    if (/^cdas-|^partenaires|^cdap-formulaire|^transmettreundocument|^accompagnement/.test(a))
+      addresses.delete(a);
+  return { nirs, numbers, addresses, names };
+}
+
+describe('personal data: never in logs, never a NIR in Redis (whole pipeline over the fixtures)', () => {
+  let server: DovecotServer;
+  let sink: SmtpSink;
+  let redis: Redis;
+  const prefix = uniquePrefix('privacy');
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    server = await startDovecot();
+    sink = await startSmtpSink();
+    redis = new Redis(redisUrl);
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const config = testConfig(
+      testEnv(prefix, server, { REPLY_MODE: 'live', SMTP_HOST: sink.host, SMTP_PORT: String(sink.port) }),
+      (c) => {
+        c.replies.perRecipientPerHour = 1000;
+        c.replies.perRecipientPerDay = 1000;
+      },
+    );
+    const service = await startService(config, createLogger({ level: 'trace', stream }), { web: false });
+    try {
+      for (const name of fixtureNames) await appendMail(server, 'INBOX', fixture(name));
+      const replies = fixtureNames.filter((n) => expected[n]?.reply !== 'none').length;
+      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000);
+      await sink.waitForMessages(replies, 60_000);
+      await waitFor(
+        'queues drained',
+        async () => (await service.queues.notify.getJobCounts('waiting', 'active', 'delayed')).waiting === 0,
+      );
+    } finally {
+      await service.stop();
+    }
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await server?.stop();
+    await sink?.stop();
+  });
+
+  it('logged something for every mail (the scan below looks at real lines)', () => {
+    expect(lines.filter((l) => l.includes('"event":"triage.case_opened"')).length).toBe(fixtureNames.length);
+    expect(lines.filter((l) => l.includes('"event":"reply.sent"')).length).toBeGreaterThan(10);
+  });
+
+  it('no log line holds a NIR, an allocataire number, an address or a name from the fixtures', async () => {
+    const pii = await personalData();
+    expect(pii.numbers.size).toBeGreaterThan(20);
+    expect(pii.addresses.size).toBeGreaterThan(20);
+    expect(pii.names.size).toBeGreaterThan(20);
+    const hits: string[] = [];
+    for (const line of lines) {
+      const lower = line.toLowerCase();
+      if (NIR.test(line)) hits.push(`NIR: ${line}`);
+      for (const n of pii.numbers) if (line.includes(n)) hits.push(`number ${n}: ${line}`);
+      for (const a of pii.addresses) if (lower.includes(a)) hits.push(`address ${a}: ${line}`);
+      for (const n of pii.names)
+        if (new RegExp(`\\b${n}\\b`, 'i').test(line) && n.length > 3) hits.push(`name ${n}: ${line}`);
+    }
+    expect(hits.slice(0, 5)).toEqual([]);
+  });
+
+  it('stores no NIR anywhere in Redis once mail is triaged and answered', async () => {
+    // Millisecond timestamps look like NIRs to a pattern: look for the fixtures' own NIRs.
+    const { nirs } = await personalData();
+    expect(nirs.size).toBeGreaterThan(3);
+    const keys = await redis.keys(`${prefix}:*`);
+    expect(keys.length).toBeGreaterThan(100);
+    const hits: string[] = [];
+    for (const key of keys) {
+      const type = await redis.type(key);
+      let values: string[] = [];
+      if (type === 'string') values = [(await redis.get(key)) ?? ''];
+      else if (type === 'hash') values = Object.entries(await redis.hgetall(key)).flat();
+      else if (type === 'list') values = await redis.lrange(key, 0, -1);
+      else if (type === 'set') values = await redis.smembers(key);
+      else if (type === 'zset') values = await redis.zrange(key, '0', '-1');
+      else if (type === 'stream') values = (await redis.xrange(key, '-', '+')).flatMap(([, f]) => f);
+      for (const v of values) {
+        const digits = v.replace(/[ .]/g, '');
+        for (const n of nirs) if (digits.includes(n)) hits.push(`${key}: ${v.slice(0, 120)}`);
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+
+  it('gives every case key an expiry (retention)', async () => {
+    const caseKeys = await redis.keys(`${prefix}:case:*`);
+    expect(caseKeys.length).toBe(fixtureNames.length);
+    for (const key of caseKeys.slice(0, 20)) expect(await redis.pttl(key)).toBeGreaterThan(0);
+  });
+});
