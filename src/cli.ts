@@ -94,7 +94,8 @@ program
     const analyze = createAnalyzer(analyzerSettings(config));
     const raw = asMail(await readInput(file));
     const withSender = Buffer.concat([Buffer.from(`From: brouillon@${config.allowedDomains[0]}\r\n`), raw]);
-    const analysis = await analyze(withSender);
+    // A draft is judged as if it were sent now: "depuis le 05/08" is measured from today.
+    const analysis = await analyze(withSender, { receivedAt: new Date() });
     if (analysis.lint.length === 0) {
       process.stdout.write('Aucune remarque : le message suit les bonnes pratiques de la convention.\n');
       return;

@@ -7,10 +7,11 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
 import { IntakeStateStore } from './mailbox/intakeState.js';
-import { MailboxIntake } from './mailbox/mailboxIntake.js';
+import { MailboxIntake, triageBackoff } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
 import type { TriageJobData } from './mailbox/triageJob.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
+import { ReplyLock } from './replies/replyLock.js';
 import { ReplyRateLimit } from './replies/replyRateLimit.js';
 import {
   createReplyScheduler,
@@ -120,6 +121,7 @@ export async function startService(
       caseStore,
       templates,
       rateLimit: new ReplyRateLimit(producer, prefix, config.replies),
+      lock: new ReplyLock(producer, prefix, 15_000),
       transport,
       log,
       events: {
@@ -138,6 +140,10 @@ export async function startService(
       settings: {
         backoffStrategy: (attemptsMade: number) => notifyBackoff(attemptsMade, config.replies.retryBaseMs),
       },
+      // The outbound rate limit, shared by every replica through Redis; quarter-second
+      // windows keep any one second within about a quarter of the limit.
+      limiter: { max: Math.max(1, Math.ceil(config.smtp.maxMessagesPerSecond / 4)), duration: 250 },
+      maxStalledCount: 100,
     });
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
     workers.push(notifyWorker);
@@ -170,6 +176,9 @@ export async function startService(
       concurrency: config.triage.concurrency,
       lockDuration: config.triage.lockDurationMs,
       stalledInterval: Math.max(1000, Math.floor(config.triage.lockDurationMs / 2)),
+      // A crash-looping host must not turn a mail into a failed job: it waits in INBOX for triage.
+      maxStalledCount: 100,
+      settings: { backoffStrategy: (attemptsMade: number) => triageBackoff(attemptsMade) },
     });
     worker.on('error', (err) =>
       log.warn({ event: 'triage.worker_error', reason: err.message }, 'triage worker error'),
@@ -193,7 +202,7 @@ export async function startService(
       const intake = new MailboxIntake({
         config,
         mailbox,
-        createClient: () => createImapClient(config.imap),
+        createClient: () => createImapClient(config.imap, config.intake.socketTimeoutMs),
         triageQueue: queues.triage,
         caseStore,
         state,

@@ -153,6 +153,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
           situations,
           multipleSituations,
           attachments: mail.attachments,
+          urgentUnpaidMonths: settings.urgentUnpaidMonths,
         });
     const authentication = settings.trustedAuthservId
       ? {

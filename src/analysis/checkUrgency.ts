@@ -127,10 +127,12 @@ export function checkUrgency(input: UrgencyCheckInput): UrgencyCheck {
     };
   }
 
-  // (b) Another benefit unpaid for at least N months.
+  // (b) Another benefit interrupted or decreased for at least N months
+  // ("une rupture ou une diminution de versement depuis 3 mois").
   let months = 0;
   for (const s of parts) {
-    if (NON_PAYMENT.test(s) || motifIsNonPayment) months = Math.max(months, statedMonths(s, input.mailDate));
+    if (anyCut(s) || motifIsNonPayment || motifIsDecrease)
+      months = Math.max(months, statedMonths(s, input.mailDate));
   }
   if (months >= input.urgentUnpaidMonths) {
     return {

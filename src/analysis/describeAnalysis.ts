@@ -19,7 +19,11 @@ const replies: Record<ReplyDecision, string> = {
   none: 'aucune réponse',
 };
 const severities: Record<Severity, string> = { error: 'à corriger', warning: 'attention', info: 'conseil' };
-const sources = { organisme: 'champ « Nom de votre organisme »', subject: 'objet', body: 'texte du message' };
+const sources = {
+  organisme: 'le champ « Nom de votre organisme »',
+  subject: 'l’objet',
+  body: 'le texte du message',
+};
 
 /** The analysis in French, as `cdap-triage analyze` prints it for a person. */
 export function describeAnalysis(a: Analysis): string {
@@ -36,7 +40,7 @@ export function describeAnalysis(a: Analysis): string {
   );
   if (a.urgent) {
     lines.push(
-      `  Urgence : oui, mot-clé trouvé dans le ${sources[a.urgency.source ?? 'body']} — ${a.urgency.check === 'substantiated' ? 'justifiée' : 'non justifiée'}`,
+      `  Urgence : oui, mot-clé trouvé dans ${sources[a.urgency.source ?? 'body']} — ${a.urgency.check === 'substantiated' ? 'justifiée' : 'non justifiée'}`,
     );
     if (a.urgency.reason) lines.push(`    ${a.urgency.reason}`);
   } else {

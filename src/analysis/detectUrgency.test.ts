@@ -103,6 +103,10 @@ describe('checkUrgency: the definition of urgency', () => {
       (await urgent('Non-paiement des allocations familiales depuis juillet.', 'AF')).urgency.check,
     ).toBe('substantiated');
   });
+  it('accepts another benefit decreased for three months (convention: "rupture ou diminution")', async () => {
+    const a = await urgent('Forte baisse des allocations familiales depuis le 10/07/2026.', 'AF');
+    expect(a.urgency.check).toBe('substantiated');
+  });
   it('rejects another benefit unpaid for one month, but keeps it priority', async () => {
     const a = await urgent('La PPA n’est plus versée depuis le 20/10/2026.', 'PPA');
     expect(a.urgency.check).toBe('unsubstantiated');

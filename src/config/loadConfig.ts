@@ -131,6 +131,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       throw new ConfigError(`CONFIG_FILE ${file} must hold a YAML mapping of settings (key: value).`);
     }
     if (override) {
+      const secrets = ['imap.password', 'smtp.password', 'http.password', 'http.sessionSecret'].filter(
+        (path) => {
+          const [section, key] = path.split('.') as [string, string];
+          const block = (override as Plain)[section];
+          return isPlain(block) && block[key] !== undefined;
+        },
+      );
+      if (secrets.length) {
+        throw new ConfigError(
+          `CONFIG_FILE ${file} holds ${secrets.join(', ')}: secrets are read only from the environment ` +
+            '(IMAP_PASSWORD, SMTP_PASSWORD, HTTP_PASSWORD, HTTP_SESSION_SECRET). Remove them from the file.',
+        );
+      }
       raw = mergeInto(raw, override);
       for (const key of Object.keys(override)) sources.set(key, `CONFIG_FILE ${file}`);
     }
@@ -138,6 +151,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const [name, spec] of Object.entries(envMapping)) {
     const value = env[name];
     if (value === undefined || value.trim() === '') continue;
+    const isSecret = /PASSWORD|SECRET/.test(name);
     const parsed = spec.list
       ? value
           .split(',')
@@ -147,7 +161,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         ? Number(value)
         : spec.boolean
           ? parseBoolean(value)
-          : value.trim();
+          : isSecret
+            ? value // a password may begin or end with a space
+            : value.trim();
     setPath(raw, spec.path, parsed);
     sources.set(spec.path.join('.'), `env ${name}`);
   }

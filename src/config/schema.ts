@@ -13,18 +13,18 @@ const domain = z
   .toLowerCase()
   .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'is not a domain name (expected e.g. ille-et-vilaine.fr)');
 
-export const cdasEntrySchema = z.object({
+export const cdasEntrySchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
   name: z.string().min(1),
   address: mailAddress,
   aliases: z.array(z.string().min(2)).default([]),
 });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   relaySenders: z.array(mailAddress).default([]),
   allowedDomains: z.array(domain).min(1, 'needs at least one domain, or nobody would ever get an answer'),
   cdasDirectoryFile: z.string().min(1),
-  analysis: z.object({
+  analysis: z.strictObject({
     maxMessageBytes: z.number().int().positive(),
     maxHtmlLength: z.number().int().positive(),
     timeLimitMs: z.number().int().positive(),
@@ -36,17 +36,17 @@ export const configSchema = z.object({
     /** Heap limit of each analysis thread, in MB. */
     workerMaxHeapMb: z.number().int().min(32),
   }),
-  log: z.object({
+  log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
-  redis: z.object({
+  redis: z.strictObject({
     url: z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
     /** Prefix of every BullMQ and cdap-triage key, so several deployments can share one Redis. */
     prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"'),
   }),
-  imap: z.object({
+  imap: z.strictObject({
     /** Empty: `run` starts a local Dovecot with demo mail instead. */
     host: z.string().default(''),
     port: z.number().int().min(1).max(65535),
@@ -58,13 +58,13 @@ export const configSchema = z.object({
   /** The mailboxes to watch; one intake per mailbox across all replicas. */
   mailboxes: z
     .array(
-      z.object({
+      z.strictObject({
         id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
         path: z.string().min(1),
       }),
     )
     .min(1, 'needs at least one mailbox to watch'),
-  folders: z.object({
+  folders: z.strictObject({
     parent: z.string().min(1),
     priority: z.string().min(1),
     standard: z.string().min(1),
@@ -74,7 +74,7 @@ export const configSchema = z.object({
     /** IMAP keyword set on urgent mail, where the server allows keywords. */
     urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'must be an IMAP keyword such as $CdapUrgent'),
   }),
-  intake: z.object({
+  intake: z.strictObject({
     reconcileIntervalMs: z.number().int().min(1000),
     /** Mail larger than this (RFC822.SIZE) is not downloaded: it becomes a quarantined case. */
     maxDownloadBytes: z.number().int().positive(),
@@ -85,21 +85,23 @@ export const configSchema = z.object({
     /** A NOOP that takes longer than this means the connection is dead. */
     watchdogTimeoutMs: z.number().int().min(500),
     watchdogIntervalMs: z.number().int().min(1000),
+    /** A connection silent this long (no answer to anything) is closed and reopened. */
+    socketTimeoutMs: z.number().int().min(2000),
     /** Mail received longer ago than this is triaged and filed but never answered (backfill). */
     replyMaxAgeHours: z.number().positive(),
   }),
-  triage: z.object({
+  triage: z.strictObject({
     concurrency: z.number().int().min(1).max(200),
     /** How long a job may run before BullMQ considers its worker dead and gives it to another. */
     lockDurationMs: z.number().int().min(1000),
   }),
-  cases: z.object({
+  cases: z.strictObject({
     retentionDays: z.number().int().min(1),
     standardDueDays: z.number().int().min(1),
     standardWarningDays: z.number().int().min(1),
     urgentDueWorkingDays: z.number().int().min(1),
   }),
-  replies: z.object({
+  replies: z.strictObject({
     /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */
     mode: z.enum(['live', 'shadow', 'off']),
     from: z.string().min(3, 'must name the sender, e.g. "CAF 35 <partenaires@caf35.fr>"'),
@@ -115,7 +117,7 @@ export const configSchema = z.object({
     retryBaseMs: z.number().int().min(10),
     concurrency: z.number().int().min(1).max(50),
   }),
-  smtp: z.object({
+  smtp: z.strictObject({
     /** Empty: `run` starts a local SMTP sink that stores replies as .eml files. */
     host: z.string().default(''),
     port: z.number().int().min(1).max(65535),
@@ -128,7 +130,7 @@ export const configSchema = z.object({
     maxMessagesPerSecond: z.number().int().min(1),
     timeoutMs: z.number().int().min(1000),
   }),
-  http: z.object({
+  http: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
     /** Dashboard login; required when the web is reachable beyond loopback. */

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
  * A new ImapFlow for each connection attempt: a closed instance cannot be
  * reused. The caller must attach an `error` listener before connecting.
  */
-export function createImapClient(imap: Config['imap']): ImapFlow {
+export function createImapClient(imap: Config['imap'], socketTimeoutMs = 60_000): ImapFlow {
   return new ImapFlow({
     host: imap.host,
     port: imap.port,
@@ -18,7 +18,7 @@ export function createImapClient(imap: Config['imap']): ImapFlow {
     autoIdleDelay: 250,
     connectionTimeout: 15_000,
     greetingTimeout: 10_000,
-    socketTimeout: 120_000,
+    socketTimeout: socketTimeoutMs,
     clientInfo: { name: 'cdap-triage' },
   });
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type { ImapFlow } from 'imapflow';
 import type { Config } from '../config/schema.js';
+import { failpoint } from '../failpoint.js';
 import type { Logger } from '../log.js';
 import type { CaseStore, FolderKey } from '../routing/caseStore.js';
 import { jobId } from '../routing/queueNames.js';
@@ -23,15 +24,35 @@ export interface IntakeDeps {
   log: Logger;
 }
 
-/** Jobs for triage are kept until they succeed; their raw mail is dropped once done. */
+/**
+ * Jobs for triage are retried as long as it takes (a Redis or disk outage can
+ * last): a failed triage job would leave its mail unhandled. Their raw mail
+ * is dropped once done.
+ */
 export const TRIAGE_JOB_OPTIONS = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
+  attempts: 100_000,
+  backoff: { type: 'custom' },
   removeOnComplete: true,
   removeOnFail: { age: 14 * 86_400 },
 } as const;
 
+/** 1 s doubling to a minute, jittered. */
+export function triageBackoff(attemptsMade: number): number {
+  const base = Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.5 + Math.random() * 0.5));
+}
+
 const FILING_POLL_MS = 300;
+export const URGENT_PRIORITY = 1;
+export const NORMAL_PRIORITY = 10;
+
+// The keyword in plain, quoted-printable or UTF-8-read-as-latin1 form. Only an
+// ordering hint for triage: the analyzer decides what is urgent.
+const urgentHint = /urgence[\s\-_=]{0,6}d(?:e|é|=c3=a9|=c3=89|=e9|=c9|\xc3\xa9|\xc3\x89)finie/i;
+
+export function looksUrgent(source: Buffer): boolean {
+  return urgentHint.test(source.toString('latin1'));
+}
 // Bound the memory a backlog batch takes, whatever the mail sizes.
 const BATCH_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -68,6 +89,8 @@ export class MailboxIntake extends EventEmitter {
   private retryTimer: NodeJS.Timeout | null = null;
   private loopDone: Promise<void> | null = null;
   private everConnected = false;
+  /** Set by the reconciliation timer and on connect: look for mail left behind in the inbox. */
+  private rescanDue = false;
   private wake: (() => void) | null = null;
   /** True while this replica holds the lease and a usable connection. */
   active = false;
@@ -175,11 +198,17 @@ export class MailboxIntake extends EventEmitter {
       this.folderPaths = await ensureFolders(client, config.folders);
       await client.mailboxOpen(mailbox.path);
       this.active = true;
+      this.rescanDue = true;
       this.log.info({ event: 'intake.connected', mailbox: mailbox.id }, 'watching mailbox');
       this.emit('connected');
 
       client.on('exists', () => this.requestCycle());
-      timers.push(setInterval(() => this.requestCycle(), config.intake.reconcileIntervalMs));
+      timers.push(
+        setInterval(() => {
+          this.rescanDue = true;
+          this.requestCycle();
+        }, config.intake.reconcileIntervalMs),
+      );
       timers.push(
         setInterval(() => {
           this.deps.caseStore
@@ -298,6 +327,8 @@ export class MailboxIntake extends EventEmitter {
         );
       }
       const from = known && known.uidValidity === uidValidity ? known.lastUid + 1 : 1;
+      if (info.exists > 0 && this.rescanDue && from > 1) await this.rescan(client, uidValidity, from);
+      this.rescanDue = false;
       if (info.exists > 0) await this.handOver(client, uidValidity, from);
       else if (!known || known.uidValidity !== uidValidity)
         await state.set(mailbox.id, { uidValidity, lastUid: 0 });
@@ -308,29 +339,73 @@ export class MailboxIntake extends EventEmitter {
     }
   }
 
+  /**
+   * Mail below the intake position is still in the inbox only while it is
+   * being triaged. Anything else there was left behind — its triage job failed
+   * or was lost with Redis data (a restart from the append-only file), or its
+   * filing was — and is handed over again; triage recognises what it already
+   * knows, so nothing is done twice.
+   */
+  private async rescan(client: ImapFlow, uidValidity: string, from: number): Promise<void> {
+    const { mailbox, caseStore, triageQueue } = this.deps;
+    const behind: number[] = [];
+    for await (const m of client.fetch(`1:${from - 1}`, { uid: true }, { uid: true })) {
+      if (m.uid < from) behind.push(m.uid);
+    }
+    const again: number[] = [];
+    for (const uid of behind) {
+      const job = await triageQueue.getJob(jobId('mail', mailbox.id, uidValidity, uid));
+      if (job) {
+        if (await job.isFailed()) await job.retry();
+        continue; // in flight
+      }
+      const ref = await caseStore.refForMail({ mailboxId: mailbox.id, uidValidity, uid });
+      if (ref && (await caseStore.hasFiling(mailbox.id, uidValidity, uid))) continue; // about to be filed
+      again.push(uid);
+    }
+    if (again.length === 0) return;
+    this.log.warn(
+      { event: 'intake.rescan_found', mailbox: mailbox.id, count: again.length },
+      'mail left in the inbox handed over again',
+    );
+    await this.handOverUids(client, uidValidity, again);
+  }
+
   /** New mail (UID ≥ from) to the triage queue, in UID order, in bounded batches. */
   private async handOver(client: ImapFlow, uidValidity: string, from: number): Promise<void> {
-    const { mailbox, config, state, triageQueue } = this.deps;
-    const metas: MessageMeta[] = [];
     // "N:*" also returns the last message when N is above every UID: filter.
-    for await (const m of client.fetch(
-      `${from}:*`,
-      { uid: true, size: true, internalDate: true, envelope: true },
-      { uid: true },
-    )) {
-      if (m.uid >= from) {
-        const internal = m.internalDate ? new Date(m.internalDate) : new Date();
-        metas.push({
-          uid: m.uid,
-          size: m.size ?? 0,
-          internalDate: internal,
-          messageId: m.envelope?.messageId ?? null,
-        });
-      }
-    }
-    if (metas.length === 0) return;
-    metas.sort((a, b) => a.uid - b.uid);
+    const metas = await this.fetchMetas(client, `${from}:*`, from);
+    if (metas.length) await this.enqueue(client, uidValidity, metas, true);
+  }
 
+  private async handOverUids(client: ImapFlow, uidValidity: string, uids: number[]): Promise<void> {
+    await this.enqueue(client, uidValidity, await this.fetchMetas(client, uids.join(','), 0), false);
+  }
+
+  private async fetchMetas(client: ImapFlow, range: string, minUid: number): Promise<MessageMeta[]> {
+    const metas: MessageMeta[] = [];
+    const query = { uid: true, size: true, internalDate: true, envelope: true } as const;
+    for await (const m of client.fetch(range, query, { uid: true })) {
+      if (m.uid < minUid) continue;
+      metas.push({
+        uid: m.uid,
+        size: m.size ?? 0,
+        internalDate: m.internalDate ? new Date(m.internalDate) : new Date(),
+        messageId: m.envelope?.messageId ?? null,
+      });
+    }
+    return metas;
+  }
+
+  /** Downloads and hands over mail in bounded batches; `advance` moves the intake position past them. */
+  private async enqueue(
+    client: ImapFlow,
+    uidValidity: string,
+    metas: MessageMeta[],
+    advance: boolean,
+  ): Promise<void> {
+    const { mailbox, config, state, triageQueue } = this.deps;
+    metas.sort((a, b) => a.uid - b.uid);
     let i = 0;
     while (i < metas.length) {
       const batch: MessageMeta[] = [];
@@ -374,14 +449,20 @@ export class MailboxIntake extends EventEmitter {
         jobs.push({
           name: 'mail',
           data,
-          opts: { ...TRIAGE_JOB_OPTIONS, jobId: jobId('mail', mailbox.id, uidValidity, meta.uid) },
+          opts: {
+            ...TRIAGE_JOB_OPTIONS,
+            jobId: jobId('mail', mailbox.id, uidValidity, meta.uid),
+            // A backlog of a thousand mails must not keep an urgent one waiting.
+            priority: source && looksUrgent(source) ? URGENT_PRIORITY : NORMAL_PRIORITY,
+          },
         });
       }
       // Handed to Redis before the intake position moves: a crash here means the
       // same job ids again, which BullMQ and the case store both ignore.
       if (jobs.length) await triageQueue.addBulk(jobs);
+      failpoint('intake.after-handover');
       const last = batch[batch.length - 1] as MessageMeta;
-      await state.set(mailbox.id, { uidValidity, lastUid: last.uid });
+      if (advance) await state.set(mailbox.id, { uidValidity, lastUid: last.uid });
       this.log.info(
         { event: 'intake.handed_over', mailbox: mailbox.id, count: jobs.length, lastUid: last.uid },
         'mail handed to triage',
@@ -407,6 +488,7 @@ export class MailboxIntake extends EventEmitter {
     for (const [folder, uids] of byFolder) {
       await client.messageMove(uids.join(','), this.folderPaths[folder], { uid: true });
     }
+    failpoint('intake.after-move');
     // Stale entries (an older UIDVALIDITY) name UIDs that no longer mean anything here.
     await caseStore.clearFilings(
       mailbox.id,

@@ -66,7 +66,7 @@ export function loadReplyTemplates(templatesDir: string, signature: string): Rep
   } catch (cause) {
     throw new TemplateError(`reply template in ${dir} is invalid: ${(cause as Error).message}`, { cause });
   }
-  return {
+  const templates: ReplyTemplates = {
     render(c) {
       const view = replyView(c, signature);
       return {
@@ -76,4 +76,62 @@ export function loadReplyTemplates(templatesDir: string, signature: string): Rep
       };
     },
   };
+  // Handlebars compiles lazily and strict mode only fails on what a render
+  // reaches: render every branch now, so a broken template stops the start-up
+  // instead of the first reply.
+  for (const sample of sampleCases()) {
+    try {
+      templates.render(sample);
+    } catch (cause) {
+      throw new TemplateError(`reply template in ${dir} is invalid: ${(cause as Error).message}`, { cause });
+    }
+  }
+  return templates;
+}
+
+/** Cases that between them take every branch of the reply templates. */
+function sampleCases(): CaseRecord[] {
+  const base: CaseRecord = {
+    ref: 'CDAP-2000-000001',
+    mail: { mailboxId: 'sample', uidValidity: '1', uid: 1 },
+    messageId: null,
+    contentHash: '',
+    receivedAt: '2000-01-03T09:00:00.000Z',
+    triagedAt: '2000-01-03T09:00:00.000Z',
+    route: 'standard',
+    routeReason: '',
+    kind: 'cdap-form',
+    unreadable: false,
+    unreadableReason: null,
+    urgent: false,
+    urgencySource: null,
+    urgencyCheck: null,
+    urgencyReason: null,
+    cdas: { id: 'sample', name: 'CDAS' },
+    senderDomain: null,
+    replyTo: null,
+    prestations: ['RSA'],
+    motif: 'non-paiement',
+    multipleSituations: false,
+    dmarc: null,
+    lint: [],
+    lintErrors: 0,
+    lintWarnings: 0,
+    reply: 'ack',
+    replySuppressed: null,
+    subject: null,
+    sla: { dueAt: '2000-01-13T09:00:00.000Z', warnAt: '2000-01-10T09:00:00.000Z' },
+    status: 'open',
+    handledAt: null,
+    followUps: [],
+    backfill: false,
+    replyState: null,
+  };
+  const finding = { rule: 'rubric-missing', severity: 'error', message: '…' } as const;
+  return [
+    base,
+    { ...base, cdas: null, prestations: [], lint: [{ ...finding, severity: 'info' }] },
+    { ...base, urgent: true, urgencyCheck: 'substantiated', route: 'priority' },
+    { ...base, reply: 'ack-with-feedback', multipleSituations: true, lint: [finding], lintErrors: 1 },
+  ];
 }

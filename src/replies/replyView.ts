@@ -67,7 +67,7 @@ export function replyView(c: CaseRecord, signature: string): ReplyView {
     receivedOn: formatDateFr(c.receivedAt),
     dueOn: c.sla ? formatDateFr(c.sla.dueAt) : null,
     urgent: c.urgent,
-    minima: c.urgent && c.prestations.some((p) => p === 'RSA' || p === 'AAH'),
+    minima: c.urgencyCheck === 'substantiated' && c.prestations.some((p) => p === 'RSA' || p === 'AAH'),
     motif: motifLabels[c.motif],
     prestations: c.prestations.length
       ? c.prestations.map((p) => prestationNames[p]).join(', ')

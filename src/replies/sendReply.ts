@@ -7,11 +7,13 @@ import { domainAllowed } from '../analysis/identifySender.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
 import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
+import { failpoint } from '../failpoint.js';
 import { type Logger, maskAddress } from '../log.js';
 import type { CaseRecord, ReplyOutcome, ReplyState } from '../routing/caseRecord.js';
 import type { CaseStore } from '../routing/caseStore.js';
 import type { ReplyScheduler } from '../routing/triageMail.js';
 import type { ReplyTemplates } from './renderReply.js';
+import { ReplyBusyError, type ReplyLock } from './replyLock.js';
 import type { ReplyRateLimit } from './replyRateLimit.js';
 import { isPermanentSmtpError, type MailTransport } from './smtpTransport.js';
 
@@ -29,9 +31,9 @@ export function replyMessageId(ref: string, from: string): string {
   return `<${ref}.ack@${domain}>`;
 }
 
-// Retries for temporary failures: doubling to at most an hour, jittered; with the default
-// 15 s start, 32 attempts span more than the 24 h after which a reply is given up.
-export const NOTIFY_ATTEMPTS = 32;
+// Retries for temporary failures: doubling to at most an hour, jittered, until
+// maxRetryHours have passed (checked on each attempt): time, not a count, ends them.
+export const NOTIFY_ATTEMPTS = 100_000;
 export function notifyBackoff(attemptsMade: number, baseMs: number): number {
   const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(base * (0.5 + Math.random() * 0.5));
@@ -50,6 +52,8 @@ export function createReplyScheduler(
         { ref: record.ref },
         {
           jobId: record.ref,
+          // Urgent answers leave first when a backlog waits behind the outbound rate limit.
+          priority: record.urgent ? 1 : 10,
           attempts: NOTIFY_ATTEMPTS,
           backoff: { type: 'custom' },
           removeOnComplete: { age: 7 * 86_400 },
@@ -65,6 +69,7 @@ export interface SendReplyDeps {
   caseStore: CaseStore;
   templates: ReplyTemplates;
   rateLimit: ReplyRateLimit;
+  lock: ReplyLock;
   /** null in shadow mode. */
   transport: MailTransport | null;
   log: Logger;
@@ -85,8 +90,21 @@ export function createReplySender(deps: SendReplyDeps) {
     ? deps.config.replies.outboxDir
     : resolve(projectRoot, deps.config.replies.outboxDir);
 
-  async function record(ref: string, state: ReplyState): Promise<CaseRecord | null> {
-    return deps.caseStore.update(ref, (c) => ({ ...c, replyState: state }));
+  /**
+   * Writes the outcome, retrying while Redis is away: once a reply was sent,
+   * failing here would make the job run again and send it twice.
+   */
+  async function record(ref: string, state: ReplyState): Promise<void> {
+    const deadline = Date.now() + 10 * 60_000;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await deps.caseStore.setReplyState(ref, state);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   async function settle(
@@ -110,9 +128,25 @@ export function createReplySender(deps: SendReplyDeps) {
   }
 
   return async function sendReply(job: Job<NotifyJobData>): Promise<ReplyOutcome> {
+    const token = await deps.lock.acquire(job.data.ref);
+    // Another execution of this job still runs: try again later (a retry, not a failure).
+    if (!token) throw new ReplyBusyError(`reply ${job.data.ref} is being sent by another worker`);
+    // Kept alive while we work, so that after a crash it frees itself within one TTL.
+    const heartbeat = setInterval(() => void deps.lock.extend(job.data.ref, token).catch(() => {}), 5000);
+    try {
+      return await sendOnce(job, token);
+    } finally {
+      clearInterval(heartbeat);
+      await deps.lock.release(job.data.ref, token).catch(() => {});
+    }
+  };
+
+  async function sendOnce(job: Job<NotifyJobData>, token: string): Promise<ReplyOutcome> {
     const c = await deps.caseStore.get(job.data.ref);
     if (!c) return 'suppressed'; // expired after retention
     const done = c.replyState;
+    // 'pending' means a send started and its end was never recorded: the one
+    // ambiguous case, answered by sending the same message again.
     if (done && done.status !== 'pending') return done.status;
 
     if (c.reply === 'none' || c.replySuppressed) {
@@ -170,8 +204,17 @@ export function createReplySender(deps: SendReplyDeps) {
         messageId,
         text: null,
       });
+      // Still ours after the write (which may have waited out a Redis outage)? If not, another
+      // worker took over and must be the only one to send.
+      if (!(await deps.lock.extend(c.ref, token))) {
+        throw new ReplyBusyError(
+          `reply ${c.ref}: lock lost while waiting for Redis, another worker took over`,
+        );
+      }
       await deps.transport.sendMail(message);
+      failpoint('reply.after-smtp-accepted');
     } catch (err) {
+      if (err instanceof ReplyBusyError) throw err;
       const e = err as { responseCode?: number; code?: string; message?: string };
       // Server answers often quote the recipient address: masked before it is stored or logged.
       const reason = maskPersonalData(
@@ -189,5 +232,5 @@ export function createReplySender(deps: SendReplyDeps) {
     }
     await settle(c, 'sent', null, { messageId, text: rendered.text });
     return 'sent';
-  };
+  }
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 
 export type MailTransport = ReturnType<typeof nodemailer.createTransport>;
 
-/** One pooled SMTP transport per process, rate-limited, with timeouts on every phase. */
+/** One pooled SMTP transport per process, with timeouts on every phase (the rate limit is the notify queue's). */
 export function createSmtpTransport(smtp: Config['smtp']): MailTransport {
   return nodemailer.createTransport({
     host: smtp.host,
@@ -13,8 +13,6 @@ export function createSmtpTransport(smtp: Config['smtp']): MailTransport {
     tls: { rejectUnauthorized: smtp.tlsRejectUnauthorized },
     pool: true,
     maxConnections: smtp.maxConnections,
-    rateDelta: 1000,
-    rateLimit: smtp.maxMessagesPerSecond,
     connectionTimeout: smtp.timeoutMs,
     greetingTimeout: smtp.timeoutMs,
     socketTimeout: smtp.timeoutMs,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Route } from '../analysis/types.js';
-import type { CaseRecord, MailRef } from './caseRecord.js';
+import type { CaseRecord, MailRef, ReplyState } from './caseRecord.js';
 
 /** A pending move of one mail, written with its case, done by the mailbox's intake. */
 export interface Filing {
@@ -32,7 +32,9 @@ local existing = redis.call('GET', KEYS[1])
 if existing then return {'existing', existing} end
 local sameContent = redis.call('GET', KEYS[2])
 if sameContent then
+  -- Same bytes, same analysis, same folder: this copy is filed beside the first.
   redis.call('SET', KEYS[1], sameContent, 'PX', ARGV[3])
+  redis.call('HSET', KEYS[4], ARGV[5], ARGV[8])
   return {'duplicate', sameContent}
 end
 local n = redis.call('INCR', KEYS[3])
@@ -55,6 +57,7 @@ export interface Keys {
   open(route: Route): string;
   all(): string;
   filings(mailboxId: string): string;
+  reply(ref: string): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -66,6 +69,7 @@ export function keysFor(prefix: string): Keys {
     open: (route) => `${prefix}:cases:open:${route}`,
     all: () => `${prefix}:cases:all`,
     filings: (mailboxId) => `${prefix}:filing:${mailboxId}`,
+    reply: (ref) => `${prefix}:reply:${ref}`,
   };
 }
 
@@ -114,14 +118,39 @@ export class CaseStore {
   }
 
   async get(ref: string): Promise<CaseRecord | null> {
-    const json = await this.redis.get(this.keys.case(ref));
-    return json ? (JSON.parse(json) as CaseRecord) : null;
+    return (await this.getMany([ref]))[0] ?? null;
   }
 
+  /** Cases with their reply state, which lives in its own key (see setReplyState). */
   async getMany(refs: string[]): Promise<CaseRecord[]> {
     if (refs.length === 0) return [];
-    const values = await this.redis.mget(refs.map((r) => this.keys.case(r)));
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as CaseRecord);
+    const values = await this.redis.mget([
+      ...refs.map((r) => this.keys.case(r)),
+      ...refs.map((r) => this.keys.reply(r)),
+    ]);
+    const out: CaseRecord[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const json = values[i];
+      if (!json) continue;
+      const reply = values[refs.length + i];
+      const record = JSON.parse(json) as CaseRecord;
+      out.push(reply ? { ...record, replyState: JSON.parse(reply) as ReplyState } : record);
+    }
+    return out;
+  }
+
+  /**
+   * One SET, not a read-modify-write of the case: the moment between the SMTP
+   * server accepting a reply and this record is the only one in which a crash
+   * makes the reply go twice, so it is kept as short as a Redis round trip.
+   */
+  async setReplyState(ref: string, state: ReplyState): Promise<void> {
+    await this.redis.set(this.keys.reply(ref), JSON.stringify(state), 'PX', this.retentionMs);
+  }
+
+  async getReplyState(ref: string): Promise<ReplyState | null> {
+    const json = await this.redis.get(this.keys.reply(ref));
+    return json ? (JSON.parse(json) as ReplyState) : null;
   }
 
   /** Read-modify-write of one case; WATCH makes a concurrent change retry instead of being lost. */
@@ -145,17 +174,27 @@ export class CaseStore {
     throw new Error(`case ${ref} changed too often to be updated`);
   }
 
-  /** Files a later mail of the same request beside its case, once. */
-  async attachFollowUp(ref: string, mail: MailRef, receivedAt: Date, filing: Filing): Promise<boolean> {
+  /**
+   * Files a later mail of the same request beside its case, and lists it on
+   * the case once — by its content, so the same mail seen again after a
+   * UIDVALIDITY change is not listed twice.
+   */
+  async attachFollowUp(
+    ref: string,
+    mail: MailRef,
+    contentHash: string,
+    receivedAt: Date,
+    filing: Filing,
+  ): Promise<boolean> {
     // Filing first: a crash before the claim files the mail on the retry all the same.
     await this.addFiling(mail.mailboxId, filing);
-    const claimed = await this.redis.set(this.keys.mail(mail), ref, 'PX', this.retentionMs, 'NX');
-    if (claimed === null) return false;
-    await this.update(ref, (c) =>
-      c.followUps.some((f) => f.mail.uid === mail.uid && f.mail.uidValidity === mail.uidValidity)
-        ? null
-        : { ...c, followUps: [...c.followUps, { receivedAt: receivedAt.toISOString(), mail }] },
-    );
+    await this.redis.set(this.keys.mail(mail), ref, 'PX', this.retentionMs, 'NX');
+    const firstTime = await this.redis.set(this.keys.hash(contentHash), ref, 'PX', this.retentionMs, 'NX');
+    if (firstTime === null) return false;
+    await this.update(ref, (c) => ({
+      ...c,
+      followUps: [...c.followUps, { receivedAt: receivedAt.toISOString(), mail }],
+    }));
     return true;
   }
 
@@ -165,6 +204,10 @@ export class CaseStore {
       filingField(filing.uidValidity, filing.uid),
       JSON.stringify({ folder: filing.folder, flagged: filing.flagged }),
     );
+  }
+
+  async hasFiling(mailboxId: string, uidValidity: string, uid: number): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.filings(mailboxId), filingField(uidValidity, uid))) === 1;
   }
 
   async pendingFilingCount(mailboxId: string): Promise<number> {

@@ -140,9 +140,18 @@ export function createTriageProcessor(deps: TriageDeps) {
 
     const known = await deps.caseStore.refForMail(mail);
     if (known) {
+      // Seen before (a retried job, a rescan): make sure it gets filed and
+      // queued; all of it is idempotent, and a MOVE of a mail already moved does nothing.
       const record = await deps.caseStore.get(known);
-      if (record && record.mail.uid === mail.uid && record.mail.uidValidity === mail.uidValidity) {
-        await ensureDownstream(record);
+      if (record) {
+        await deps.caseStore.addFiling(d.mailboxId, {
+          uidValidity: d.uidValidity,
+          uid: d.uid,
+          folder: folderFor(record),
+          flagged: record.urgent && record.route === 'priority',
+        });
+        if (record.mail.uid === mail.uid && record.mail.uidValidity === mail.uidValidity)
+          await ensureDownstream(record);
       }
       return { ref: known, outcome: 'existing' };
     }
@@ -173,15 +182,18 @@ export function createTriageProcessor(deps: TriageDeps) {
       }
     }
 
-    const followed = analysis.route === 'ignored' ? null : followedReference(analysis);
+    // Only a partner's mail joins a case: robots, strangers and forged senders do
+    // not get filed beside a family's request by quoting its (guessable) reference.
+    const partner = analysis.route === 'priority' || analysis.route === 'standard';
+    const followed = partner ? followedReference(analysis) : null;
     if (followed) {
       const parent = await deps.caseStore.get(followed);
       if (parent) {
-        await deps.caseStore.attachFollowUp(followed, mail, receivedAt, {
+        await deps.caseStore.attachFollowUp(followed, mail, d.contentHash, receivedAt, {
           uidValidity: d.uidValidity,
           uid: d.uid,
           folder: folderFor(parent),
-          flagged: parent.urgent,
+          flagged: parent.urgent && parent.route === 'priority',
         });
         deps.log.info(
           { event: 'triage.follow_up', ref: followed, mailbox: d.mailboxId },
@@ -212,14 +224,7 @@ export function createTriageProcessor(deps: TriageDeps) {
 
     if (created.outcome === 'duplicate') {
       // The same bytes already made a case (UIDVALIDITY resync, duplicate delivery):
-      // file this copy beside it, and nothing else.
-      const original = await deps.caseStore.get(created.ref);
-      await deps.caseStore.addFiling(d.mailboxId, {
-        uidValidity: d.uidValidity,
-        uid: d.uid,
-        folder: original ? folderFor(original) : folder,
-        flagged: original?.urgent ?? false,
-      });
+      // this copy was filed beside it in the same step, and nothing else happens.
       deps.log.info(
         { event: 'triage.duplicate', ref: created.ref, mailbox: d.mailboxId },
         'same mail seen again',

@@ -52,7 +52,11 @@ const labels: Record<string, Record<string, string>> = {
     failed: 'échec d’envoi',
     pending: 'en cours d’envoi',
   },
-  source: { organisme: 'champ « Nom de votre organisme »', subject: 'objet', body: 'texte du message' },
+  source: {
+    organisme: 'le champ « Nom de votre organisme »',
+    subject: 'l’objet',
+    body: 'le texte du message',
+  },
 };
 hb.registerHelper(
   'label',
@@ -142,7 +146,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   <dt>Objet</dt><dd>{{#if c.subject}}{{c.subject}}{{else}}—{{/if}}</dd>
   <dt>Motif</dt><dd>{{label "motif" c.motif}}</dd>
   <dt>Prestations</dt><dd>{{join c.prestations}}</dd>
-  <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé dans le {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
+  <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé dans {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
   {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
   <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>

@@ -20,6 +20,8 @@ export interface RuleContext {
   situations: SituationSignals;
   multipleSituations: boolean;
   attachments: AttachmentInfo[];
+  /** The convention's three months, as configured. */
+  urgentUnpaidMonths: number;
 }
 
 export type Rule = (ctx: RuleContext) => Finding[];

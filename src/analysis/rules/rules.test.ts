@@ -168,6 +168,12 @@ const cases: Array<{ rule: RuleId; fires: boolean; why: string; raw: string }> =
   },
   { rule: 'family-event-social-service', fires: false, why: 'no family event', raw: mail(rubrics()) },
   {
+    rule: 'family-event-social-service',
+    fires: false,
+    why: 'the death of a grandmother is not a BP-send 7 event',
+    raw: mail(rubrics({ commentaire: 'Suite au décès de sa grand-mère le 02/10/2026, Madame a déménagé.' })),
+  },
+  {
     rule: 'specificity-documents-recipient',
     fires: true,
     why: 'person without a home',

@@ -1,0 +1,395 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { projectRoot } from '../src/config/loadConfig.js';
+import type { Config } from '../src/config/schema.js';
+import { type Service, startService } from '../src/service.js';
+import { fixture } from './support/analyzer.js';
+import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
+import {
+  expected,
+  fixtureNames,
+  folderContents,
+  messageIdOf,
+  quietLog,
+  testConfig,
+  testEnv,
+  waitFor,
+} from './support/pipeline.js';
+import { type PrivateRedis, startPrivateRedis, uniquePrefix } from './support/redis.js';
+import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
+import { startTcpProxy } from './support/tcpProxy.js';
+
+const LONG_OUTAGE_S = Number(process.env.FAULT_LONG_OUTAGE_S ?? 180);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A distinct copy of a fixture (new Message-ID), so identical bytes are not deduplicated. */
+function variant(name: string, tag: string): Buffer {
+  const raw = fixture(name).toString('latin1');
+  return Buffer.from(raw.replace(/^(Message-ID:\s*<)/im, `$1${tag}.`), 'latin1');
+}
+
+function mailsFrom(names: string[], tag: string): Array<{ name: string; raw: Buffer }> {
+  return names.map((name, i) => ({ name, raw: variant(name, `${tag}${i}`) }));
+}
+
+const replyNames = fixtureNames.filter((n) => expected[n]?.reply !== 'none');
+const silentNames = fixtureNames.filter((n) => expected[n]?.reply === 'none');
+
+/** Every mail in exactly one triage folder, none left in INBOX. */
+async function assertFiledOnce(server: DovecotServer, mails: Array<{ raw: Buffer }>) {
+  const folders = await folderContents(server);
+  expect(folders.INBOX).toHaveLength(0);
+  const filed = Object.entries(folders)
+    .filter(([path]) => path.startsWith('CDAP.'))
+    .flatMap(([, items]) => items.map((m) => m.messageId));
+  for (const m of mails) expect(filed.filter((id) => id === messageIdOf(m.raw))).toHaveLength(1);
+  expect(filed).toHaveLength(mails.length);
+}
+
+/** Replies by the Message-ID they answer: each wanted one exactly `copies` times. */
+function repliesByOriginal(sink: SmtpSink): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const m of sink.messages) {
+    const id = /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1] ?? '?';
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function faultConfig(env: NodeJS.ProcessEnv, change: (c: Config) => void = () => {}): Config {
+  return testConfig(env, (c) => {
+    c.replies.retryBaseMs = 300;
+    c.replies.perRecipientPerHour = 10_000;
+    c.replies.perRecipientPerDay = 10_000;
+    c.smtp.maxMessagesPerSecond = 200;
+    c.smtp.timeoutMs = 3000;
+    change(c);
+  });
+}
+
+describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () => {
+  let server: DovecotServer;
+  let redis: PrivateRedis;
+  let sink: SmtpSink;
+  let service: Service | null = null;
+  const children: ChildProcess[] = [];
+
+  beforeEach(async () => {
+    server = await startDovecot();
+    redis = await startPrivateRedis({ appendonly: true });
+    sink = await startSmtpSink();
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    await service?.stop().catch(() => {});
+    service = null;
+    await sink?.stop();
+    await redis?.destroy();
+    await server?.stop();
+  });
+
+  function env(extra: NodeJS.ProcessEnv = {}) {
+    return testEnv(uniquePrefix('fault'), server, {
+      REDIS_URL: redis.url,
+      REPLY_MODE: 'live',
+      SMTP_HOST: sink.host,
+      SMTP_PORT: String(sink.port),
+      ...extra,
+    });
+  }
+
+  async function expectAllHandled(mails: Array<{ name: string; raw: Buffer }>, timeoutMs = 60_000) {
+    const wanted = mails.filter((m) => expected[m.name]?.reply !== 'none');
+    await waitFor(
+      'all filed',
+      async () => (await folderContents(server)).INBOX?.length === 0,
+      timeoutMs,
+      250,
+    );
+    await sink.waitForMessages(wanted.length, timeoutMs);
+    await sleep(1500);
+    await assertFiledOnce(server, mails);
+    const replies = repliesByOriginal(sink);
+    for (const m of wanted)
+      expect({ mail: m.name, replies: replies.get(messageIdOf(m.raw) ?? '') }).toEqual({
+        mail: m.name,
+        replies: 1,
+      });
+    expect(sink.messages).toHaveLength(wanted.length);
+  }
+
+  it('Redis stopped for 30 s under load: intake pauses without moving mail, then everything flows once', async () => {
+    service = await startService(faultConfig(env()), quietLog());
+    const first = mailsFrom(replyNames.slice(0, 15), 'r30a');
+    const during = mailsFrom([...replyNames.slice(15, 25), ...silentNames.slice(0, 5)], 'r30b');
+    for (const m of first) await appendMail(server, 'INBOX', m.raw);
+    await waitFor('some triaged', async () => sink.messages.length >= 3, 20_000, 50);
+    await redis.stop();
+    for (const m of during) await appendMail(server, 'INBOX', m.raw);
+    await sleep(30_000);
+    // Nothing that arrived during the outage was moved: no triage, no filing.
+    const inbox = (await folderContents(server)).INBOX?.map((m) => m.messageId) ?? [];
+    for (const m of during) expect(inbox).toContain(messageIdOf(m.raw));
+    await redis.restart();
+    await expectAllHandled([...first, ...during]);
+  }, 150_000);
+
+  it(
+    `Redis stopped for ${LONG_OUTAGE_S} s while idle: the service resumes by itself`,
+    async () => {
+      service = await startService(faultConfig(env()), quietLog());
+      await waitFor('connected', async () => service?.intakes[0]?.active);
+      await redis.stop();
+      await sleep(LONG_OUTAGE_S * 1000);
+      await redis.restart();
+      const mails = mailsFrom(replyNames.slice(0, 10), 'rlong');
+      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await expectAllHandled(mails);
+    },
+    (LONG_OUTAGE_S + 120) * 1000,
+  );
+
+  it('Redis killed and restarted from its append-only file mid-run: no mail lost, no duplicate case or reply', async () => {
+    service = await startService(faultConfig(env()), quietLog());
+    const mails = mailsFrom([...replyNames.slice(0, 40), ...silentNames.slice(0, 10)], 'raof');
+    const appending = (async () => {
+      for (const m of mails) {
+        await appendMail(server, 'INBOX', m.raw);
+        await sleep(40);
+      }
+    })();
+    await waitFor('some replies', async () => sink.messages.length >= 5, 20_000, 20);
+    await redis.kill();
+    await sleep(3000);
+    await redis.restart();
+    await appending;
+    await expectAllHandled(mails);
+  }, 150_000);
+
+  it('IMAP connection reset during IDLE: reconnects with backoff and catches up', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      service = await startService(faultConfig(env({ IMAP_PORT: String(proxy.port) })), quietLog());
+      await waitFor('connected', async () => service?.intakes[0]?.active);
+      await sleep(1000); // idling
+      proxy.resetAll();
+      const mails = mailsFrom(replyNames.slice(0, 8), 'reset');
+      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await expectAllHandled(mails);
+    } finally {
+      await proxy.stop();
+    }
+  }, 90_000);
+
+  it('IMAP silent black hole longer than the socket timeout: the dead connection is dropped, intake catches up', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const config = faultConfig(env({ IMAP_PORT: String(proxy.port) }), (c) => {
+        c.intake.socketTimeoutMs = 3000;
+        c.intake.watchdogIntervalMs = 2000;
+        c.intake.watchdogTimeoutMs = 2000;
+        c.intake.reconcileIntervalMs = 2000;
+      });
+      service = await startService(config, quietLog());
+      await waitFor('connected', async () => service?.intakes[0]?.active);
+      proxy.mode = 'blackhole';
+      const mails = mailsFrom(replyNames.slice(0, 8), 'hole');
+      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await sleep(8000);
+      // The silent connection was given up (and new attempts go nowhere either).
+      expect(service.intakes[0]?.active).toBe(false);
+      proxy.mode = 'pass';
+      await expectAllHandled(mails);
+    } finally {
+      await proxy.stop();
+    }
+  }, 90_000);
+
+  it('SMTP connection dropped after DATA: retried, delivered; at most one extra copy, same Message-ID', async () => {
+    const proxy = await startTcpProxy(sink.port);
+    let dropped = 0;
+    proxy.inspectClient = (chunk) => {
+      if (dropped === 0 && chunk.includes('\r\n.\r\n')) {
+        dropped++;
+        return 'drop-after-reply';
+      }
+      return 'forward';
+    };
+    try {
+      service = await startService(faultConfig(env({ SMTP_PORT: String(proxy.port) })), quietLog());
+      const [mail] = mailsFrom(['form-standard-clean.eml'], 'drop');
+      await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+      await waitFor('delivered after the retry', async () => sink.messages.length >= 2, 30_000);
+      await sleep(2000);
+      // The server took the first copy before vanishing: the retry repeats the same message.
+      expect(dropped).toBe(1);
+      expect(sink.messages).toHaveLength(2);
+      const ids = sink.messages.map((m) => /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
+      expect(ids[0]).toBe(ids[1]);
+      expect(await service.queues.notify.getCompletedCount()).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
+  it('very slow SMTP server: the send times out, is retried, and the reply is delivered', async () => {
+    const proxy = await startTcpProxy(sink.port);
+    proxy.delayMs = 5000;
+    try {
+      service = await startService(
+        faultConfig(env({ SMTP_PORT: String(proxy.port) }), (c) => {
+          c.smtp.timeoutMs = 1500;
+        }),
+        quietLog(),
+      );
+      const [mail] = mailsFrom(['form-standard-clean.eml'], 'slow');
+      await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+      await sleep(4000);
+      expect(sink.messages).toHaveLength(0);
+      proxy.delayMs = 0;
+      await sink.waitForMessages(1, 30_000);
+      expect(await service.queues.notify.getFailedCount()).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
+  it('1,000 mails at once: outbound rate limit holds, memory stays bounded, urgent mail first', async () => {
+    const urgentNames = fixtureNames.filter(
+      (n) => expected[n]?.route === 'priority' && expected[n]?.reply !== 'none',
+    );
+    const standard = fixtureNames.filter(
+      (n) => expected[n]?.route === 'standard' && expected[n]?.reply !== 'none',
+    );
+    const mails = [
+      ...Array.from({ length: 980 }, (_, i) => ({
+        name: standard[i % standard.length] as string,
+        raw: Buffer.alloc(0),
+      })),
+      ...Array.from({ length: 20 }, (_, i) => ({
+        name: urgentNames[i % urgentNames.length] as string,
+        raw: Buffer.alloc(0),
+      })),
+    ].map((m, i) => ({ ...m, raw: variant(m.name, `burst${i}`) }));
+    // The urgent mails are the last to arrive.
+    const client = imapClient(server);
+    await client.connect();
+    for (const m of mails) await client.append('INBOX', m.raw);
+    await client.logout();
+
+    const rate = 25;
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 100);
+    try {
+      service = await startService(
+        faultConfig(env(), (c) => {
+          c.smtp.maxMessagesPerSecond = rate;
+          c.smtp.maxConnections = 2;
+        }),
+        quietLog(),
+      );
+      await waitFor(
+        'all 1,000 filed',
+        async () => (await folderContents(server)).INBOX?.length === 0,
+        120_000,
+        500,
+      );
+      await sink.waitForMessages(150, 60_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    const times = sink.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    let worst = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while ((times[i] as number) - (times[j] as number) >= 1000) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    // The limiter counts quarter-second windows: any one second holds at most five of them.
+    expect(worst).toBeLessThanOrEqual(Math.ceil(rate / 4) * 5);
+
+    const urgentIds = new Set(mails.slice(980).map((m) => messageIdOf(m.raw)));
+    const first = sink.messages
+      .slice(0, 100)
+      .map((m) => /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
+    const urgentEarly = first.filter((id) => urgentIds.has(id ?? '')).length;
+    expect(urgentEarly).toBe(20);
+    expect(peakRss).toBeLessThan(900 * 1024 * 1024);
+  }, 240_000);
+
+  describe('process killed at each step (SIGKILL at a failpoint), then restarted', () => {
+    function runService(e: NodeJS.ProcessEnv): ChildProcess {
+      const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), 'run', '--no-web'], {
+        env: { ...process.env, ...e },
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      children.push(child);
+      return child;
+    }
+    function fastConfigFile(oneReplyAtATime = false): string {
+      const file = join(mkdtempSync(join(tmpdir(), 'cdap-fault-')), 'config.yaml');
+      writeFileSync(
+        file,
+        [
+          'intake: { reconcileIntervalMs: 2000, leaseTtlMs: 3000, maxBackoffMs: 1000 }',
+          'triage: { lockDurationMs: 3000 }',
+          `replies: { retryBaseMs: 300, perRecipientPerHour: 10000, perRecipientPerDay: 10000${oneReplyAtATime ? ', concurrency: 1' : ''} }`,
+          ...(oneReplyAtATime ? ['smtp: { maxConnections: 1 }'] : []),
+          'shutdownTimeoutMs: 3000',
+        ].join('\n'),
+      );
+      return file;
+    }
+
+    async function crashThenRestart(
+      failpoint: string,
+      mails: Array<{ name: string; raw: Buffer }>,
+      extra: NodeJS.ProcessEnv = {},
+      oneReplyAtATime = false,
+    ) {
+      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      const e = env({ CONFIG_FILE: fastConfigFile(oneReplyAtATime), ...extra });
+      const crashing = runService({ ...e, CDAP_FAILPOINT: failpoint, CDAP_FAILPOINT_AFTER: '1' });
+      const signal = await new Promise<string | null>((resolve) =>
+        crashing.once('exit', (_c, s) => resolve(s)),
+      );
+      expect(signal).toBe('SIGKILL');
+      runService(e);
+    }
+
+    it('after handing mail to triage, before anything moved: every mail once', async () => {
+      const mails = mailsFrom([...replyNames.slice(0, 12), ...silentNames.slice(0, 4)], 'fp1');
+      await crashThenRestart('intake.after-handover', mails);
+      await expectAllHandled(mails);
+    }, 90_000);
+
+    it('between the MOVE and forgetting the filing: every mail filed once, one case each', async () => {
+      // Replies off: a kill at a random moment of replying is the next test's subject.
+      const mails = mailsFrom(replyNames.slice(0, 12), 'fp2');
+      await crashThenRestart('intake.after-move', mails, { REPLY_MODE: 'off' });
+      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+      await sleep(1500);
+      await assertFiledOnce(server, mails);
+      expect(sink.messages).toHaveLength(0);
+    }, 90_000);
+
+    it('after SMTP accepted a reply, before the job completed: that one reply goes twice, same Message-ID; all others once', async () => {
+      // One reply in flight at a time, so exactly one is caught between the server's 250 and our record.
+      const mails = mailsFrom(replyNames.slice(0, 6), 'fp3');
+      await crashThenRestart('reply.after-smtp-accepted', mails, {}, true);
+      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+      await sink.waitForMessages(mails.length + 1, 60_000);
+      await sleep(1500);
+      const counts = [...repliesByOriginal(sink).values()].sort();
+      expect(counts).toEqual([...Array(mails.length - 1).fill(1), 2]);
+      const ids = sink.messages.map((m) => /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
+      expect(new Set(ids).size).toBe(mails.length);
+      await assertFiledOnce(server, mails);
+    }, 90_000);
+  });
+});
