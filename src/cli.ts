@@ -4,6 +4,10 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { describeAnalysis } from './analysis/describeAnalysis.js';
 import { analyzerSettings, createAnalyzer } from './analysis/index.js';
+import { backfill } from './commands/backfill.js';
+import { caseSummary } from './commands/caseSummary.js';
+import { createProgress } from './commands/progress.js';
+import { reprocessCase, retryFailed } from './commands/reprocess.js';
 import { ConfigError, loadConfig, maskSecrets } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
 import { startLocalMailbox } from './local/localMailbox.js';
@@ -114,7 +118,8 @@ function ensureWebCredentials(config: Config): { user: string; password: string;
   }
   config.http.user ||= 'admin';
   config.http.password ||= randomBytes(9).toString('base64url');
-  return { user: config.http.user, password: config.http.password, generated: true };
+  lastCreds = { user: config.http.user, password: config.http.password, generated: true };
+  return lastCreds;
 }
 
 function announceWeb(
@@ -130,6 +135,36 @@ function announceWeb(
         : '\n'),
   );
 }
+
+/**
+ * On the local demo: once the inbox is triaged, a table of what happened to
+ * each mail, then where to look next.
+ */
+async function printDemoSummary(service: Awaited<ReturnType<typeof startService>>): Promise<void> {
+  const started = Date.now();
+  const progress = createProgress('tri');
+  let total = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = await service.queues.triage.getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+    const left = Object.values(counts).reduce((a, b) => a + b, 0);
+    const filings = await service.caseStore.pendingFilingCount(service.config.mailboxes[0]?.id ?? 'default');
+    total = Math.max(total, left);
+    if (total) progress.update(total - left, total);
+    const checked = service.intakes.some((i) => i.active);
+    if (checked && left === 0 && filings === 0 && Date.now() - started > 2000) break;
+  }
+  progress.stop();
+  const refs = await service.caseStore.refsBetween(new Date(0), new Date(Date.now() + 1));
+  const cases = await service.caseStore.getMany(refs.slice(-200));
+  process.stderr.write(`\n${caseSummary(cases)}\n`);
+  process.stderr.write(
+    'Les messages sont classés dans les dossiers CDAP.* du Dovecot local ; les réponses sont dans .tmp/sent/.\n',
+  );
+  announceWeb(service.webUrl, lastCreds ?? { user: '', password: '', generated: false });
+}
+
+let lastCreds: { user: string; password: string; generated: boolean } | null = null;
 
 program
   .command('web')
@@ -174,6 +209,7 @@ program
     const creds = ensureWebCredentials(config);
     let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
     let service: Awaited<ReturnType<typeof startService>>;
+    const localDemo = !config.imap.host;
     try {
       if (!config.imap.host) {
         const local = await startLocalMailbox(log);
@@ -207,6 +243,7 @@ program
       await sink?.close();
       process.exit(1);
     }
+    if (localDemo) void printDemoSummary(service);
     announceWeb(service.webUrl, creds);
     const shutdown = async (code: number) => {
       await service.stop();
@@ -221,6 +258,90 @@ program
     }
     process.once('SIGTERM', () => void shutdown(0));
     process.once('SIGINT', () => void shutdown(0));
+  });
+
+/** Local defaults for commands that need a mailbox: the demo Dovecot when no IMAP_HOST is set. */
+async function withLocalMailbox(config: Config, log: ReturnType<typeof createLogger>): Promise<void> {
+  if (config.imap.host) return;
+  const local = await startLocalMailbox(log);
+  config.imap = local.imap;
+  if (config.relaySenders.length === 0) config.relaySenders = ['cdap-formulaire@caf35.example.fr'];
+}
+
+program
+  .command('backfill')
+  .description(
+    'Trie et classe le courrier déjà présent dans la boîte, reçu depuis une date, sans jamais y répondre (rattrapage).',
+  )
+  .requiredOption('--since <date>', 'date de début, AAAA-MM-JJ')
+  .option('--mailbox <id>', 'identifiant de la boîte (config `mailboxes`), la première par défaut')
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage backfill --since 2026-09-01\n  $ cdap-triage backfill --since 2026-11-01 --mailbox caf35',
+  )
+  .action(async (opts: { since: string; mailbox?: string }) => {
+    const since = new Date(`${opts.since}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.since) || Number.isNaN(since.getTime())) {
+      process.stderr.write(`cdap-triage: --since ${opts.since} is not a date: write it as 2026-09-01.\n`);
+      process.exit(2);
+    }
+    const config = configOrExit();
+    config.replies.mode = config.smtp.host ? config.replies.mode : 'shadow';
+    const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+    try {
+      await withLocalMailbox(config, log);
+      process.stdout.write(await backfill(config, log, { since, mailboxId: opts.mailbox }));
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command('reprocess')
+  .description(
+    'Refait l’analyse d’un dossier sur son message (après une correction), ou relance les tâches en échec ; jamais de seconde réponse.',
+  )
+  .argument('[ref]', 'référence du dossier, CDAP-AAAA-NNNNNN')
+  .option('--failed', 'relancer toutes les tâches de tri et de réponse en échec')
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage reprocess CDAP-2026-000123\n  $ cdap-triage reprocess --failed',
+  )
+  .action(async (ref: string | undefined, opts: { failed?: boolean }) => {
+    if (!ref && !opts.failed) {
+      process.stderr.write('cdap-triage: give a case reference (CDAP-2026-000123) or --failed.\n');
+      process.exit(2);
+    }
+    if (ref && !/^CDAP-\d{4}-\d{6}$/.test(ref)) {
+      process.stderr.write(`cdap-triage: ${ref} is not a case reference: they look like CDAP-2026-000123.\n`);
+      process.exit(2);
+    }
+    const config = configOrExit();
+    const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+    try {
+      await withLocalMailbox(config, log);
+      const service = await startService(config, log, { intake: false, workers: false });
+      try {
+        if (opts.failed) {
+          const n = await retryFailed(service);
+          process.stdout.write(`Relancées : ${n.triage} tâche(s) de tri, ${n.notify} réponse(s).\n`);
+        }
+        if (ref) {
+          const { before, after } = await reprocessCase(service, ref);
+          process.stdout.write(
+            `${ref} : file ${before.route} → ${after.route}, règles [${before.lint.map((f) => f.rule).join(', ')}] → [${after.lint.map((f) => f.rule).join(', ')}]. Aucune réponse envoyée.\n`,
+          );
+        }
+      } finally {
+        await service.stop();
+      }
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
   });
 
 program

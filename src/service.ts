@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { analyzerSettings, createAnalyzer } from './analysis/index.js';
 import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
 import type { Config } from './config/schema.js';
@@ -21,6 +22,7 @@ import {
   type ReplyEvents,
 } from './replies/sendReply.js';
 import { createSmtpTransport, type MailTransport } from './replies/smtpTransport.js';
+import { BackfillWindows } from './routing/backfillWindows.js';
 import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { assertNoEviction, createRedis } from './routing/redisConnections.js';
@@ -52,6 +54,8 @@ export interface Service {
   };
   intakes: MailboxIntake[];
   metrics: Metrics;
+  /** The fail-fast Redis connection, for operator commands. */
+  redis: Redis;
   /** The dashboard's address, when the web is served. */
   webUrl: string | null;
   /** Drains in-flight jobs and closes every connection, within config.shutdownTimeoutMs. */
@@ -165,6 +169,7 @@ export async function startService(
       config,
       log,
       events: { onTriaged: (record) => metrics.triaged(record) },
+      backfill: new BackfillWindows(producer, prefix),
       verifySender:
         config.senderVerification.mode === 'mailauth'
           ? createSenderVerifier({ trustReceived: config.senderVerification.trustReceived })
@@ -327,5 +332,5 @@ export async function startService(
     },
     'cdap-triage started',
   );
-  return { config, caseStore, queues, intakes, metrics, webUrl, stop };
+  return { config, caseStore, queues, intakes, metrics, redis: producer, webUrl, stop };
 }

@@ -486,7 +486,21 @@ export class MailboxIntake extends EventEmitter {
     const byFolder = new Map<FolderKey, number[]>();
     for (const p of current) byFolder.set(p.folder, [...(byFolder.get(p.folder) ?? []), p.uid]);
     for (const [folder, uids] of byFolder) {
-      await client.messageMove(uids.join(','), this.folderPaths[folder], { uid: true });
+      const path = this.folderPaths[folder];
+      const moved = await client.messageMove(uids.join(','), path, { uid: true });
+      // Remember where each case's own mail went (UIDPLUS), so `reprocess` can read it again.
+      if (moved && moved.uidMap && moved.uidValidity !== undefined) {
+        for (const p of current) {
+          const target = p.folder === folder && p.ownRef ? moved.uidMap.get(p.uid) : undefined;
+          if (target !== undefined && p.ownRef) {
+            await caseStore.setFiledAt(p.ownRef, {
+              path,
+              uidValidity: String(moved.uidValidity),
+              uid: target,
+            });
+          }
+        }
+      }
     }
     failpoint('intake.after-move');
     // Stale entries (an older UIDVALIDITY) name UIDs that no longer mean anything here.

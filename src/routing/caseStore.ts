@@ -8,6 +8,15 @@ export interface Filing {
   uid: number;
   folder: FolderKey;
   flagged: boolean;
+  /** The case whose own mail this is: its filed place is remembered (for reprocess). */
+  ownRef?: string;
+}
+
+/** Where a case's own mail was filed. */
+export interface FiledAt {
+  path: string;
+  uidValidity: string;
+  uid: number;
 }
 
 export type FolderKey = 'priority' | 'standard' | 'quarantine' | 'ignored' | 'errors';
@@ -34,7 +43,7 @@ local sameContent = redis.call('GET', KEYS[2])
 if sameContent then
   -- Same bytes, same analysis, same folder: this copy is filed beside the first.
   redis.call('SET', KEYS[1], sameContent, 'PX', ARGV[3])
-  redis.call('HSET', KEYS[4], ARGV[5], ARGV[8])
+  redis.call('HSET', KEYS[4], ARGV[5], (string.gsub(ARGV[8], '${REF_PLACEHOLDER}', '')))
   return {'duplicate', sameContent}
 end
 local n = redis.call('INCR', KEYS[3])
@@ -45,7 +54,7 @@ redis.call('SET', KEYS[1], ref, 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ref, 'PX', ARGV[3])
 redis.call('ZADD', KEYS[5], ARGV[6], ref)
 if ARGV[7] ~= '' then redis.call('ZADD', ARGV[7], ARGV[6], ref) end
-redis.call('HSET', KEYS[4], ARGV[5], ARGV[8])
+redis.call('HSET', KEYS[4], ARGV[5], (string.gsub(ARGV[8], '${REF_PLACEHOLDER}', ref)))
 return {'created', ref}
 `;
 
@@ -58,6 +67,7 @@ export interface Keys {
   all(): string;
   filings(mailboxId: string): string;
   reply(ref: string): string;
+  filed(ref: string): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -70,6 +80,7 @@ export function keysFor(prefix: string): Keys {
     all: () => `${prefix}:cases:all`,
     filings: (mailboxId) => `${prefix}:filing:${mailboxId}`,
     reply: (ref) => `${prefix}:reply:${ref}`,
+    filed: (ref) => `${prefix}:filed:${ref}`,
   };
 }
 
@@ -108,7 +119,7 @@ export class CaseStore {
       filingField(filing.uidValidity, filing.uid),
       String(received.getTime()),
       open,
-      JSON.stringify({ folder: filing.folder, flagged: filing.flagged }),
+      JSON.stringify({ folder: filing.folder, flagged: filing.flagged, ownRef: REF_PLACEHOLDER }),
     )) as [CreateOutcome['outcome'], string];
     return { outcome: reply[0], ref: reply[1] } as CreateOutcome;
   }
@@ -202,8 +213,17 @@ export class CaseStore {
     await this.redis.hset(
       this.keys.filings(mailboxId),
       filingField(filing.uidValidity, filing.uid),
-      JSON.stringify({ folder: filing.folder, flagged: filing.flagged }),
+      JSON.stringify({ folder: filing.folder, flagged: filing.flagged, ownRef: filing.ownRef }),
     );
+  }
+
+  async setFiledAt(ref: string, at: FiledAt): Promise<void> {
+    await this.redis.set(this.keys.filed(ref), JSON.stringify(at), 'PX', this.retentionMs);
+  }
+
+  async filedAt(ref: string): Promise<FiledAt | null> {
+    const json = await this.redis.get(this.keys.filed(ref));
+    return json ? (JSON.parse(json) as FiledAt) : null;
   }
 
   async hasFiling(mailboxId: string, uidValidity: string, uid: number): Promise<boolean> {
@@ -218,8 +238,12 @@ export class CaseStore {
     const all = await this.redis.hgetall(this.keys.filings(mailboxId));
     return Object.entries(all).map(([field, json]) => {
       const [uidValidity = '', uid = '0'] = field.split(':');
-      const { folder, flagged } = JSON.parse(json) as { folder: FolderKey; flagged: boolean };
-      return { field, uidValidity, uid: Number(uid), folder, flagged };
+      const { folder, flagged, ownRef } = JSON.parse(json) as {
+        folder: FolderKey;
+        flagged: boolean;
+        ownRef?: string;
+      };
+      return { field, uidValidity, uid: Number(uid), folder, flagged, ownRef };
     });
   }
 
@@ -250,6 +274,16 @@ export class CaseStore {
       await this.redis.zrem(this.keys.open('standard'), ref);
     }
     return updated;
+  }
+
+  /** After a case changed route (reprocess): its open-list entries follow. */
+  async reindex(after: CaseRecord): Promise<void> {
+    const score = new Date(after.receivedAt).getTime();
+    await this.redis.zrem(this.keys.open('priority'), after.ref);
+    await this.redis.zrem(this.keys.open('standard'), after.ref);
+    if (after.status === 'open' && (after.route === 'priority' || after.route === 'standard')) {
+      await this.redis.zadd(this.keys.open(after.route), score, after.ref);
+    }
   }
 
   /** Drops index entries of cases past retention (their keys expired by themselves). */

@@ -4,6 +4,7 @@ import type { Analysis } from '../analysis/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { TriageJobData } from '../mailbox/triageJob.js';
+import type { BackfillWindows } from './backfillWindows.js';
 import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
 import type { CaseStore, FolderKey } from './caseStore.js';
 import type { SenderVerifier } from './verifySender.js';
@@ -38,6 +39,8 @@ export interface TriageDeps {
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
   log: Logger;
+  /** Periods declared by `cdap-triage backfill`: never answered. */
+  backfill?: BackfillWindows;
   /** mailauth verification, when the deployment enables it. */
   verifySender?: SenderVerifier | null;
   events?: TriageEvents;
@@ -143,6 +146,8 @@ export function createTriageProcessor(deps: TriageDeps) {
       // Seen before (a retried job, a rescan): make sure it gets filed and
       // queued; all of it is idempotent, and a MOVE of a mail already moved does nothing.
       const record = await deps.caseStore.get(known);
+      const own =
+        record !== null && record.mail.uid === mail.uid && record.mail.uidValidity === mail.uidValidity;
       if (record) {
         await deps.caseStore.addFiling(d.mailboxId, {
           uidValidity: d.uidValidity,
@@ -204,7 +209,9 @@ export function createTriageProcessor(deps: TriageDeps) {
     }
 
     const ageHours = (now().getTime() - receivedAt.getTime()) / 3_600_000;
-    const backfill = ageHours > deps.config.intake.replyMaxAgeHours;
+    const backfill =
+      ageHours > deps.config.intake.replyMaxAgeHours ||
+      ((await deps.backfill?.covers(d.mailboxId, receivedAt)) ?? false);
     const draft = buildCase({
       analysis,
       mail,

@@ -1,0 +1,33 @@
+import type { CaseRecord } from '../routing/caseRecord.js';
+
+const routeFr: Record<string, string> = {
+  priority: 'prioritaire',
+  standard: 'standard',
+  quarantine: 'quarantaine',
+  ignored: 'ignoré',
+};
+const replyFr: Record<string, string> = {
+  ack: 'accusé',
+  'ack-with-feedback': 'accusé + remarques',
+  none: '—',
+};
+
+function pad(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n);
+}
+
+/** A plain-text table of cases (no personal data), one line each, then the totals. */
+export function caseSummary(cases: CaseRecord[]): string {
+  const header = `${pad('Référence', 17)} ${pad('File', 12)} ${pad('Urgence', 14)} ${pad('Réponse', 19)} ${pad('CDAS', 30)} Remarques`;
+  const lines = cases.map((c) => {
+    const urgency = c.urgent ? (c.urgencyCheck === 'substantiated' ? 'oui' : 'non justifiée') : '—';
+    const reply = c.replySuppressed ? `aucune (${c.replySuppressed})` : (replyFr[c.reply] ?? c.reply);
+    const rules =
+      [...new Set(c.lint.filter((f) => f.severity !== 'info').map((f) => f.rule))].join(', ') || '—';
+    const route = c.unreadable ? `${routeFr[c.route]} (illisible)` : (routeFr[c.route] ?? c.route);
+    return `${pad(c.ref, 17)} ${pad(route, 12)} ${pad(urgency, 14)} ${pad(reply, 19)} ${pad(c.cdas?.name ?? '—', 30)} ${rules}`;
+  });
+  const count = (route: string) => cases.filter((c) => c.route === route).length;
+  const totals = `${cases.length} messages : ${count('priority')} prioritaires, ${count('standard')} standard, ${count('quarantine')} en quarantaine, ${count('ignored')} ignorés (robots).`;
+  return [header, '-'.repeat(header.length + 10), ...lines, '', totals].join('\n');
+}
