@@ -350,6 +350,10 @@ program
     'Affiche la configuration effective (défauts, CONFIG_FILE, variables d’environnement), secrets masqués.',
   )
   .addOption(new Option('--format <format>', 'yaml ou json').choices(['yaml', 'json']).default('yaml'))
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage config\n  $ CONFIG_FILE=prod.yaml cdap-triage config --format json',
+  )
   .action((opts: { format: string }) => {
     const { cdas, ...config } = configOrExit();
     const shown = maskSecrets({ ...config, cdas: `${cdas.length} CDAS` });

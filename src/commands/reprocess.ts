@@ -80,7 +80,7 @@ export async function reprocessCase(
     const target = paths[folderFor(after)];
     if (target !== at.path) {
       const moved = await client.messageMove(String(at.uid), target, { uid: true });
-      const uid = moved && moved.uidMap ? moved.uidMap.get(at.uid) : undefined;
+      const uid = moved ? moved.uidMap?.get(at.uid) : undefined;
       if (moved && uid !== undefined && moved.uidValidity !== undefined) {
         await caseStore.setFiledAt(ref, { path: target, uidValidity: String(moved.uidValidity), uid });
       }

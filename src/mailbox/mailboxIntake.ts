@@ -489,9 +489,10 @@ export class MailboxIntake extends EventEmitter {
       const path = this.folderPaths[folder];
       const moved = await client.messageMove(uids.join(','), path, { uid: true });
       // Remember where each case's own mail went (UIDPLUS), so `reprocess` can read it again.
-      if (moved && moved.uidMap && moved.uidValidity !== undefined) {
+      const uidMap = moved ? moved.uidMap : undefined;
+      if (moved && uidMap && moved.uidValidity !== undefined) {
         for (const p of current) {
-          const target = p.folder === folder && p.ownRef ? moved.uidMap.get(p.uid) : undefined;
+          const target = p.folder === folder && p.ownRef ? uidMap.get(p.uid) : undefined;
           if (target !== undefined && p.ownRef) {
             await caseStore.setFiledAt(p.ownRef, {
               path,

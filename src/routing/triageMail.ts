@@ -154,9 +154,9 @@ export function createTriageProcessor(deps: TriageDeps) {
           uid: d.uid,
           folder: folderFor(record),
           flagged: record.urgent && record.route === 'priority',
+          ownRef: own ? record.ref : undefined,
         });
-        if (record.mail.uid === mail.uid && record.mail.uidValidity === mail.uidValidity)
-          await ensureDownstream(record);
+        if (own) await ensureDownstream(record);
       }
       return { ref: known, outcome: 'existing' };
     }

@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reprocessCase } from '../src/commands/reprocess.js';
+import { projectRoot } from '../src/config/loadConfig.js';
+import { startService } from '../src/service.js';
+import { fixture, mail, RELAY, rubrics } from './support/analyzer.js';
+import { appendMail, type DovecotServer, freePort, startDovecot } from './support/dovecot.js';
+import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { uniquePrefix } from './support/redis.js';
+import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), ...args], {
+      env: { ...process.env, CI: 'true', ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('operator commands (real Dovecot, Redis, SMTP)', () => {
+  let server: DovecotServer;
+  let sink: SmtpSink;
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    server = await startDovecot();
+    sink = await startSmtpSink();
+    redis = new Redis(redisUrl);
+  });
+  afterAll(async () => {
+    for (const p of prefixes) {
+      const keys = await redis.keys(`${p}:*`);
+      if (keys.length) await redis.del(...keys);
+    }
+    redis.disconnect();
+    await sink?.stop();
+    await server?.stop();
+  });
+
+  it('backfill: triages and files the mail already there, answers none, shows a summary', async () => {
+    const prefix = uniquePrefix('backfill-cmd');
+    prefixes.push(prefix);
+    const names = [
+      'form-standard-clean.eml',
+      'form-urgent-rsa-substantiated.eml',
+      'auto-reply-out-of-office.eml',
+    ];
+    for (const n of names) await appendMail(server, 'INBOX', fixture(n));
+    const env = testEnv(prefix, server, {
+      REPLY_MODE: 'live',
+      SMTP_HOST: sink.host,
+      SMTP_PORT: String(sink.port),
+    });
+    const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const { code, out, err } = await cli(['backfill', '--since', since], env);
+    expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+    expect(out).toContain('3 messages : 1 prioritaires, 1 standard, 0 en quarantaine, 1 ignorés');
+    expect(out).toContain('aucune (backfill)');
+    expect(err).toMatch(/backfill: 3\/3/);
+    expect((await folderContents(server)).INBOX).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('reprocess: runs the analysis again on the filed mail, keeps the case, sends no second reply', async () => {
+    const prefix = uniquePrefix('reprocess');
+    prefixes.push(prefix);
+    const env = testEnv(prefix, server, {
+      REPLY_MODE: 'live',
+      SMTP_HOST: sink.host,
+      SMTP_PORT: String(sink.port),
+    });
+    const service = await startService(testConfig(env), quietLog());
+    const before = sink.messages.length;
+    try {
+      await appendMail(server, 'INBOX', fixture('form-rubric-specificites-missing.eml'));
+      await waitFor('answered', async () => sink.messages.length === before + 1);
+      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      await waitFor('filed place known', async () => service.caseStore.filedAt(ref as string));
+      const { before: was, after } = await reprocessCase(service, ref as string);
+      expect(after.route).toBe(was.route);
+      expect(after.ref).toBe(ref);
+      expect(after.replyState?.status).toBe('sent');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sink.messages).toHaveLength(before + 1);
+      const result = await cli(['reprocess', ref as string], env);
+      expect(result.out).toContain('Aucune réponse envoyée');
+      expect(sink.messages).toHaveLength(before + 1);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('lint: prints the feedback a CDAS would get on a draft, exit 1 when something is to fix', async () => {
+    const env = { CDAP_RELAY_SENDERS: RELAY, LOG_LEVEL: 'silent' };
+    const bad = await cli(['lint'], env, 'Bonjour, le RSA de Madame est suspendu. Merci.');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('« Motif(s) de la demande » manque');
+    expect(bad.out).toContain('non-paiement');
+    const good = await cli(['lint'], env, rubrics());
+    expect(good.code).toBe(0);
+    expect(good.out).toContain('Aucune remarque');
+    // A whole mail works too.
+    const eml = await cli(['lint', '-'], env, mail(rubrics({ motif: '...' })));
+    expect(eml.out).toContain('n’est pas remplie');
+  });
+
+  it('every command has --help with examples', async () => {
+    for (const command of ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config']) {
+      const { out, code } = await cli([command, '--help'], {});
+      expect({ command, code, examples: /Exemples? :/.test(out) }).toEqual({
+        command,
+        code: 0,
+        examples: true,
+      });
+    }
+  });
+
+  it('errors name the fix: wrong IMAP password, Redis down, mailbox unreachable', async () => {
+    const prefix = uniquePrefix('errors');
+    const base = testEnv(prefix, server, { REPLY_MODE: 'off' });
+    const wrong = await cli(['run', '--no-web'], { ...base, IMAP_PASSWORD: 'not-the-password' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('check IMAP_USER and IMAP_PASSWORD');
+
+    const deadRedis = await cli(['run', '--no-web'], {
+      ...base,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
+    expect(deadRedis.code).toBe(1);
+    expect(deadRedis.err).toMatch(/Redis does not answer .*start it \(redis-server\) or set REDIS_URL/);
+
+    const env = { ...base, IMAP_PORT: String(await freePort()) };
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), 'run', '--no-web'], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    });
+    let err = '';
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    await waitFor('unreachable reported', async () => err.includes('check IMAP_HOST and IMAP_PORT'), 15_000);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  });
+});
