@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { describeAnalysis } from './analysis/describeAnalysis.js';
-import { analyzerSettings, createAnalyzer } from './analysis/index.js';
+import { analyzerSettings } from './analysis/settings.js';
 import { backfill } from './commands/backfill.js';
 import { caseSummary } from './commands/caseSummary.js';
 import { createProgress } from './commands/progress.js';
@@ -16,6 +15,15 @@ import { createLogger } from './log.js';
 import { startService } from './service.js';
 
 const program = new Command();
+
+/** The parser and rules load only for the commands that analyse here (not for `run`, which uses threads). */
+async function analyzerFor(config: Config) {
+  const [{ createAnalyzer }, { describeAnalysis }] = await Promise.all([
+    import('./analysis/analyzeMail.js'),
+    import('./analysis/describeAnalysis.js'),
+  ]);
+  return { analyze: createAnalyzer(analyzerSettings(config)), describeAnalysis };
+}
 
 function configOrExit(): Config {
   try {
@@ -67,7 +75,7 @@ program
     '\nExemples :\n  $ cdap-triage analyze fixtures/form-urgent-rsa-substantiated.eml\n  $ CDAP_RELAY_SENDERS=robot@caf.example cdap-triage analyze --json boite/*.eml',
   )
   .action(async (files: string[], opts: { json?: boolean }) => {
-    const analyze = createAnalyzer(analyzerSettings(configOrExit()));
+    const { analyze, describeAnalysis } = await analyzerFor(configOrExit());
     let failed = false;
     for (const file of files) {
       let raw: Buffer;
@@ -95,7 +103,7 @@ program
   .action(async (file: string) => {
     const config = configOrExit();
     // A draft has no sender yet: judge its content as if it came from an allowed partner.
-    const analyze = createAnalyzer(analyzerSettings(config));
+    const { analyze, describeAnalysis } = await analyzerFor(config);
     const raw = asMail(await readInput(file));
     const withSender = Buffer.concat([Buffer.from(`From: brouillon@${config.allowedDomains[0]}\r\n`), raw]);
     // A draft is judged as if it were sent now: "depuis le 05/08" is measured from today.

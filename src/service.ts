@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { analyzerSettings, createAnalyzer } from './analysis/index.js';
 import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
+import { analyzerSettings } from './analysis/settings.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
@@ -25,11 +25,11 @@ import { createSmtpTransport, type MailTransport } from './replies/smtpTransport
 import { BackfillWindows } from './routing/backfillWindows.js';
 import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
+import { ByteBudget, RawMailStore } from './routing/rawMailStore.js';
 import { assertNoEviction, createRedis } from './routing/redisConnections.js';
 import { createTriageProcessor, type WorkItem } from './routing/triageMail.js';
 import { createSenderVerifier } from './routing/verifySender.js';
 import { Metrics } from './web/metrics.js';
-import { createWebServer } from './web/webServer.js';
 
 export interface ServiceOptions {
   /** Serve the dashboard, API, metrics and health on config.http. */
@@ -67,6 +67,13 @@ export interface Service {
  * triage workers. Throws before starting anything when Redis cannot keep
  * queued mail safely.
  */
+/** One message per 1000/rate ms up to 100/s; above, a tenth of the rate every 100 ms. */
+export function outboundLimiter(perSecond: number): { max: number; duration: number } {
+  return perSecond <= 100
+    ? { max: 1, duration: Math.floor(1000 / perSecond) }
+    : { max: Math.ceil(perSecond / 10), duration: 100 };
+}
+
 export async function startService(
   config: Config,
   log: Logger,
@@ -106,6 +113,7 @@ export async function startService(
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
   const caseStore = new CaseStore(producer, prefix, retentionMs);
+  const rawMail = new RawMailStore(producer, prefix);
   const queues = {
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),
     priority: new Queue<WorkItem>(QUEUE.priority, { connection: producer, prefix }),
@@ -144,9 +152,9 @@ export async function startService(
       settings: {
         backoffStrategy: (attemptsMade: number) => notifyBackoff(attemptsMade, config.replies.retryBaseMs),
       },
-      // The outbound rate limit, shared by every replica through Redis; quarter-second
-      // windows keep any one second within about a quarter of the limit.
-      limiter: { max: Math.max(1, Math.ceil(config.smtp.maxMessagesPerSecond / 4)), duration: 250 },
+      // The outbound rate limit, shared by every replica through Redis, in short
+      // windows so that no one second holds more than the limit and one window.
+      limiter: outboundLimiter(config.smtp.maxMessagesPerSecond),
       maxStalledCount: 100,
     });
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
@@ -154,13 +162,16 @@ export async function startService(
 
     if (config.analysis.isolate) {
       isolated = createIsolatedAnalyzer(analyzerSettings(config), {
-        threads: Math.max(1, Math.min(config.triage.concurrency, availableParallelism())),
+        threads: Math.max(1, Math.min(config.analysis.threads, availableParallelism())),
         hardTimeLimitMs: config.analysis.hardTimeLimitMs,
         maxHeapMb: config.analysis.workerMaxHeapMb,
         workerFile: options.analysisWorkerFile,
       });
     }
-    const analyze = isolated?.analyze ?? createAnalyzer(analyzerSettings(config));
+    // In-process analysis loads the parser here; isolated analysis only in its thread.
+    const analyze =
+      isolated?.analyze ??
+      (await import('./analysis/analyzeMail.js')).createAnalyzer(analyzerSettings(config));
     const processor = createTriageProcessor({
       analyze,
       caseStore,
@@ -170,6 +181,9 @@ export async function startService(
       log,
       events: { onTriaged: (record) => metrics.triaged(record) },
       backfill: new BackfillWindows(producer, prefix),
+      rawMail,
+      // One of the largest mails at a time (small ones still flow beside it).
+      budget: new ByteBudget(Math.max(32 * 1024 * 1024, config.intake.maxDownloadBytes + 1024 * 1024)),
       verifySender:
         config.senderVerification.mode === 'mailauth'
           ? createSenderVerifier({ trustReceived: config.senderVerification.trustReceived })
@@ -212,6 +226,7 @@ export async function startService(
         caseStore,
         state,
         lease: new MailboxLease(producer, `${prefix}:lease:${mailbox.id}`, owner, config.intake.leaseTtlMs),
+        rawMail,
         log,
       });
       intakes.push(intake);
@@ -278,9 +293,11 @@ export async function startService(
     }),
   });
 
-  let web: Awaited<ReturnType<typeof createWebServer>> | null = null;
+  let web: import('fastify').FastifyInstance | null = null;
   let webUrl: string | null = null;
   if (options.web) {
+    // Loaded only when served: Fastify and Bull Board stay out of worker-only processes.
+    const { createWebServer } = await import('./web/webServer.js');
     web = await createWebServer({ config, caseStore, queues, metrics, health, log });
     webUrl = await web.listen({ host: config.http.host, port: config.http.port });
     log.info({ event: 'web.listening', url: webUrl }, 'dashboard listening');

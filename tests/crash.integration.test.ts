@@ -116,7 +116,8 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
 
       // One reply per mail that calls for one, none for the others, none twice.
       const wanted = names.filter((n) => expected[n]?.reply !== 'none').length;
-      await sink.waitForMessages(wanted, 30_000);
+      // A reply caught in flight by the kill is resent after its 20 s grace period.
+      await sink.waitForMessages(wanted, 90_000);
       await new Promise((r) => setTimeout(r, 2000));
       const inReplyTo = sink.messages.map(
         (m) => /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1],
@@ -127,5 +128,5 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
     }
-  });
+  }, 180_000);
 });

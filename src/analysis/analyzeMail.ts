@@ -13,7 +13,8 @@ import { trustedDmarc } from './readAuthenticationResults.js';
 import { readFormFields } from './readFormFields.js';
 import { readRubrics } from './readRubrics.js';
 import { lintMail } from './rules/index.js';
-import type { Analysis, Rubrics } from './types.js';
+import type { Analysis } from './types.js';
+import { unreadable } from './unreadable.js';
 
 export interface AnalyzerSettings {
   relaySenders: readonly string[];
@@ -28,48 +29,13 @@ export interface AnalyzerSettings {
 export interface AnalyzeOptions {
   /** When the mailbox received the mail (IMAP INTERNALDATE); used when the Date header is missing. */
   receivedAt?: Date;
+  /** The caller will not use the buffer again: an isolated analyzer may move it to its thread instead of copying. */
+  consume?: boolean;
 }
 
 export type Analyzer = (raw: Buffer | string, options?: AnalyzeOptions) => Promise<Analysis>;
 
 const templateExample = /\((?:ex|exemple|par exemple)\b[^)]*\)/g;
-
-const noRubrics = (): Rubrics => ({
-  motif: { present: false, value: null },
-  prestations: { present: false, value: null },
-  commentaire: { present: false, value: null },
-  specificites: { present: false, value: null },
-});
-
-export function unreadable(reason: string, raw: Buffer): Analysis {
-  // Keep the Message-ID when it can be read, so the case can still be threaded.
-  const head = raw.subarray(0, 65536).toString('latin1');
-  const messageId = /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? null;
-  return {
-    messageId,
-    subject: null,
-    date: null,
-    kind: 'direct',
-    unreadable: true,
-    unreadableReason: reason,
-    sender: { address: null, allowed: false, cdas: null, via: 'from' },
-    replyTo: null,
-    inReplyTo: null,
-    references: [],
-    fields: { organisme: null, nomPrenom: null, adresseElectronique: null, numeroAllocataire: null },
-    rubrics: noRubrics(),
-    prestations: [],
-    urgent: false,
-    urgency: { source: null, check: null, reason: null },
-    multipleSituations: false,
-    attachments: [],
-    authentication: { dmarc: null, source: null },
-    lint: [],
-    route: 'standard',
-    routeReason: `illisible : ${reason}`,
-    reply: 'none',
-  };
-}
 
 /**
  * Builds the analyzer once per configuration. The analyzer is pure: raw mail

@@ -137,7 +137,7 @@ export function checkUrgency(input: UrgencyCheckInput): UrgencyCheck {
   if (months >= input.urgentUnpaidMonths) {
     return {
       substantiated: true,
-      reason: `Prestation non versée depuis environ ${Math.floor(months)} mois (au moins ${input.urgentUnpaidMonths} mois) : cela correspond à la définition de l’urgence.`,
+      reason: `Prestation non versée ou diminuée depuis environ ${Math.floor(months)} mois (au moins ${input.urgentUnpaidMonths} mois) : cela correspond à la définition de l’urgence.`,
     };
   }
   const what =

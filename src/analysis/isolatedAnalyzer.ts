@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { projectRoot } from '../config/loadConfig.js';
-import { type Analyzer, type AnalyzerSettings, unreadable } from './analyzeMail.js';
+import type { Analyzer, AnalyzerSettings } from './analyzeMail.js';
+import { unreadable } from './unreadable.js';
 
 export interface IsolationOptions {
+  /** Analysis threads; each loads the parser (~40 MB), so one per process suits a small machine. */
   threads: number;
   hardTimeLimitMs: number;
   maxHeapMb: number;
@@ -37,26 +39,46 @@ export function createIsolatedAnalyzer(
   const pool = new Piscina({
     filename: options.workerFile ?? defaultWorkerFile(),
     workerData: { settings },
-    minThreads: 1,
+    // Threads start with the first mail and end after a minute idle: an idle service keeps none.
+    minThreads: 0,
     maxThreads: options.threads,
     idleTimeout: 60_000,
-    resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb },
+    // A small young generation makes the thread collect the many short-lived
+    // strings of a large mail early instead of growing its heap.
+    resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb, maxYoungGenerationSizeMb: 8 },
   });
+  // Never more tasks than threads in the pool: the time limit must count the
+  // analysis, not the wait behind a mail that hangs.
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async () => {
+    while (running >= options.threads) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    return () => {
+      running--;
+      waiting.shift()?.();
+    };
+  };
   const analyze: Analyzer = async (input, opts = {}) => {
     const raw = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+    const release = await slot();
     const signal = AbortSignal.timeout(options.hardTimeLimitMs);
     try {
-      // One copy, then moved (not cloned) to the thread.
-      const bytes = new Uint8Array(raw);
+      // Moved (not cloned) to the thread; copied first only when the caller keeps
+      // the buffer or shares its memory with other buffers.
+      const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+      const bytes = opts.consume && owned ? new Uint8Array(raw.buffer) : new Uint8Array(raw);
       return await pool.run(
         { raw: bytes, receivedAt: opts.receivedAt?.toISOString() ?? null },
-        { signal, transferList: [bytes.buffer] },
+        { signal, transferList: [bytes.buffer as ArrayBuffer] },
       );
     } catch (err) {
       const reason = signal.aborted
         ? `analysis took longer than ${options.hardTimeLimitMs} ms and was stopped`
         : `analysis failed in its worker: ${(err as Error).message}`;
       return unreadable(reason, raw);
+    } finally {
+      release();
     }
   };
   return { analyze, close: () => pool.destroy() };

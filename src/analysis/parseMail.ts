@@ -40,6 +40,30 @@ export interface ParsedMail {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
 const controlCharacters = /[\u0000-\u001f\u007f]+/g;
 
+const CHUNK = 256 * 1024;
+
+/**
+ * Writes the mail in slices, waiting when the parser asks to: a 20 MB mail
+ * is never all queued inside the parser's streams at once.
+ */
+async function feed(parser: MailParser, raw: Buffer): Promise<void> {
+  for (let at = 0; at < raw.length; at += CHUNK) {
+    if (parser.destroyed) return;
+    if (!parser.write(raw.subarray(at, at + CHUNK))) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          parser.off('drain', done);
+          parser.off('close', done);
+          resolve();
+        };
+        parser.once('drain', done);
+        parser.once('close', done);
+      });
+    }
+  }
+  if (!parser.destroyed) parser.end();
+}
+
 export class UnreadableMailError extends Error {
   override name = 'UnreadableMailError';
 }
@@ -184,6 +208,8 @@ export function parseMail(raw: Buffer, limits: ParseLimits): Promise<ParsedMail>
       finish(new UnreadableMailError(`MIME cannot be parsed: ${err.message}`, { cause: err })),
     );
     parser.on('end', () => finish(null));
-    parser.end(raw);
+    void feed(parser, raw).catch((err: Error) =>
+      finish(new UnreadableMailError(`MIME cannot be parsed: ${err.message}`)),
+    );
   });
 }

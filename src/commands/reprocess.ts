@@ -1,4 +1,4 @@
-import { analyzerSettings, createAnalyzer } from '../analysis/index.js';
+import { analyzerSettings } from '../analysis/settings.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
 import { buildCase, type CaseRecord } from '../routing/caseRecord.js';
@@ -49,6 +49,7 @@ export async function reprocessCase(
     if (!source)
       throw new ReprocessError(`the mail of ${ref} is no longer in ${at.path} (moved or deleted by hand)`);
 
+    const { createAnalyzer } = await import('../analysis/analyzeMail.js');
     const analysis = await createAnalyzer(analyzerSettings(config))(source, {
       receivedAt: new Date(before.receivedAt),
     });
@@ -97,6 +98,8 @@ export async function retryFailed(service: Service): Promise<{ triage: number; n
   for (const name of ['triage', 'notify'] as const) {
     const failed = await service.queues[name].getFailed(0, 10_000);
     for (const job of failed) {
+      // A person asked for it: a reply recorded as failed may be tried again.
+      if (name === 'notify') await service.caseStore.clearFailedReply(String(job.id));
       await job.retry();
       counts[name]++;
     }

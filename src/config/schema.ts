@@ -31,6 +31,8 @@ export const configSchema = z.strictObject({
     urgentUnpaidMonths: z.number().int().min(1).max(24),
     /** Analyse in worker threads, so a mail that hangs or crashes the analyzer is stopped alone. */
     isolate: z.boolean(),
+    /** Analysis threads per process (each costs ~40 MB of memory). */
+    threads: z.number().int().min(1).max(64),
     /** A worker still analysing one mail after this long is stopped; the mail is flagged unreadable. */
     hardTimeLimitMs: z.number().int().positive(),
     /** Heap limit of each analysis thread, in MB. */
@@ -144,7 +146,7 @@ export const configSchema = z.strictObject({
     loginAttemptsPerMinute: z.number().int().min(1),
   }),
   senderVerification: z
-    .object({
+    .strictObject({
       /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
       mode: z.enum(['off', 'authentication-results', 'mailauth']),
       authservId: z.string().default(''),

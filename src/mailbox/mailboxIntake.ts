@@ -7,11 +7,13 @@ import { failpoint } from '../failpoint.js';
 import type { Logger } from '../log.js';
 import type { CaseStore, FolderKey } from '../routing/caseStore.js';
 import { jobId } from '../routing/queueNames.js';
+import { INLINE_SOURCE_MAX_BYTES, type RawMailStore } from '../routing/rawMailStore.js';
 import { ensureFolders, type FolderPaths } from './folders.js';
 import { describeImapFailure } from './imapClient.js';
 import type { IntakeStateStore } from './intakeState.js';
 import type { MailboxLease } from './mailboxLease.js';
 import type { TriageJobData } from './triageJob.js';
+import { uidSets } from './uidSet.js';
 
 export interface IntakeDeps {
   config: Pick<Config, 'folders' | 'intake'>;
@@ -21,6 +23,7 @@ export interface IntakeDeps {
   caseStore: CaseStore;
   state: IntakeStateStore;
   lease: MailboxLease;
+  rawMail: RawMailStore;
   log: Logger;
 }
 
@@ -51,7 +54,8 @@ export const NORMAL_PRIORITY = 10;
 const urgentHint = /urgence[\s\-_=]{0,6}d(?:e|é|=c3=a9|=c3=89|=e9|=c9|\xc3\xa9|\xc3\x89)finie/i;
 
 export function looksUrgent(source: Buffer): boolean {
-  return urgentHint.test(source.toString('latin1'));
+  // The keyword sits in the headers or the first text part: no need to read attachments.
+  return urgentHint.test(source.subarray(0, 256 * 1024).toString('latin1'));
 }
 // Bound the memory a backlog batch takes, whatever the mail sizes.
 const BATCH_MAX_BYTES = 32 * 1024 * 1024;
@@ -356,8 +360,9 @@ export class MailboxIntake extends EventEmitter {
     for (const uid of behind) {
       const job = await triageQueue.getJob(jobId('mail', mailbox.id, uidValidity, uid));
       if (job) {
-        if (await job.isFailed()) await job.retry();
-        continue; // in flight
+        if (!(await job.isFailed())) continue; // in flight
+        // Failed for good (its raw mail lost with Redis data, say): start it afresh.
+        await job.remove();
       }
       const ref = await caseStore.refForMail({ mailboxId: mailbox.id, uidValidity, uid });
       if (ref && (await caseStore.hasFiling(mailbox.id, uidValidity, uid))) continue; // about to be filed
@@ -379,7 +384,9 @@ export class MailboxIntake extends EventEmitter {
   }
 
   private async handOverUids(client: ImapFlow, uidValidity: string, uids: number[]): Promise<void> {
-    await this.enqueue(client, uidValidity, await this.fetchMetas(client, uids.join(','), 0), false);
+    const metas: MessageMeta[] = [];
+    for (const set of uidSets(uids)) metas.push(...(await this.fetchMetas(client, set, 0)));
+    await this.enqueue(client, uidValidity, metas, false);
   }
 
   private async fetchMetas(client: ImapFlow, range: string, minUid: number): Promise<MessageMeta[]> {
@@ -418,24 +425,39 @@ export class MailboxIntake extends EventEmitter {
         bytes += counted;
         i++;
       }
-      const wanted = batch.filter((m) => m.size <= config.intake.maxDownloadBytes).map((m) => m.uid);
+      // Small mail in one FETCH; large mail streamed piece by piece straight into Redis.
+      const small = batch.filter((m) => m.size <= INLINE_SOURCE_MAX_BYTES).map((m) => m.uid);
       const sources = new Map<number, Buffer>();
-      if (wanted.length > 0) {
+      if (small.length > 0) {
         // BODY.PEEK[]: a person's \Seen flag is left as it was.
-        for await (const m of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
+        for await (const m of client.fetch(small.join(','), { uid: true, source: true }, { uid: true })) {
           if (m.source) sources.set(m.uid, m.source);
         }
       }
       const jobs = [];
       for (const meta of batch) {
         const oversize = meta.size > config.intake.maxDownloadBytes;
-        const source = sources.get(meta.uid);
-        if (!oversize && !source) continue; // expunged between the two fetches
-        const contentHash = createHash('sha256')
-          .update(
-            source ?? `oversize:${meta.messageId ?? `${mailbox.id}:${uidValidity}:${meta.uid}`}:${meta.size}`,
-          )
-          .digest('hex');
+        const id = jobId('mail', mailbox.id, uidValidity, meta.uid);
+        let contentHash: string;
+        let source: string | null = null;
+        let rawKey: string | null = null;
+        let urgent = false;
+        if (oversize) {
+          contentHash = createHash('sha256')
+            .update(`oversize:${meta.messageId ?? `${mailbox.id}:${uidValidity}:${meta.uid}`}:${meta.size}`)
+            .digest('hex');
+        } else if (meta.size <= INLINE_SOURCE_MAX_BYTES) {
+          const raw = sources.get(meta.uid);
+          if (!raw) continue; // expunged between the two fetches
+          contentHash = createHash('sha256').update(raw).digest('hex');
+          source = raw.toString('latin1');
+          urgent = looksUrgent(raw);
+        } else {
+          rawKey = this.deps.rawMail.key(id);
+          const stored = await this.streamToStore(client, meta.uid, rawKey);
+          if (!stored) continue;
+          ({ contentHash, urgent } = stored);
+        }
         const data: TriageJobData = {
           mailboxId: mailbox.id,
           uidValidity,
@@ -443,7 +465,8 @@ export class MailboxIntake extends EventEmitter {
           size: meta.size,
           internalDate: meta.internalDate.toISOString(),
           contentHash,
-          source: source ? source.toString('latin1') : null,
+          source,
+          rawKey,
           oversize,
         };
         jobs.push({
@@ -451,9 +474,9 @@ export class MailboxIntake extends EventEmitter {
           data,
           opts: {
             ...TRIAGE_JOB_OPTIONS,
-            jobId: jobId('mail', mailbox.id, uidValidity, meta.uid),
+            jobId: id,
             // A backlog of a thousand mails must not keep an urgent one waiting.
-            priority: source && looksUrgent(source) ? URGENT_PRIORITY : NORMAL_PRIORITY,
+            priority: urgent ? URGENT_PRIORITY : NORMAL_PRIORITY,
           },
         });
       }
@@ -470,6 +493,26 @@ export class MailboxIntake extends EventEmitter {
     }
   }
 
+  /** Streams one large mail from the server into Redis, hashing it on the way. */
+  private async streamToStore(
+    client: ImapFlow,
+    uid: number,
+    key: string,
+  ): Promise<{ contentHash: string; urgent: boolean } | null> {
+    const { rawMail } = this.deps;
+    const download = await client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
+    if (!download.content) return null; // expunged meanwhile
+    await rawMail.begin(key);
+    const hash = createHash('sha256');
+    let head = Buffer.alloc(0);
+    for await (const chunk of download.content as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (head.length < 256 * 1024) head = Buffer.concat([head, chunk]);
+      await rawMail.append(key, chunk);
+    }
+    return { contentHash: hash.digest('hex'), urgent: looksUrgent(head) };
+  }
+
   /** Moves triaged mail to its folder, batched by UID set; urgent mail is flagged first. */
   private async fileTriaged(client: ImapFlow, uidValidity: string): Promise<void> {
     const { mailbox, caseStore, config } = this.deps;
@@ -481,16 +524,17 @@ export class MailboxIntake extends EventEmitter {
       const info = client.mailbox;
       const keywordsAllowed = info ? info.permanentFlags?.has('\\*') : false;
       const flags = keywordsAllowed ? ['\\Flagged', config.folders.urgentKeyword] : ['\\Flagged'];
-      await client.messageFlagsAdd(flagged.join(','), flags, { uid: true });
+      for (const set of uidSets(flagged)) await client.messageFlagsAdd(set, flags, { uid: true });
     }
     const byFolder = new Map<FolderKey, number[]>();
     for (const p of current) byFolder.set(p.folder, [...(byFolder.get(p.folder) ?? []), p.uid]);
     for (const [folder, uids] of byFolder) {
       const path = this.folderPaths[folder];
-      const moved = await client.messageMove(uids.join(','), path, { uid: true });
-      // Remember where each case's own mail went (UIDPLUS), so `reprocess` can read it again.
-      const uidMap = moved ? moved.uidMap : undefined;
-      if (moved && uidMap && moved.uidValidity !== undefined) {
+      for (const set of uidSets(uids)) {
+        const moved = await client.messageMove(set, path, { uid: true });
+        // Remember where each case's own mail went (UIDPLUS), so `reprocess` can read it again.
+        const uidMap = moved ? moved.uidMap : undefined;
+        if (!moved || !uidMap || moved.uidValidity === undefined) continue;
         for (const p of current) {
           const target = p.folder === folder && p.ownRef ? uidMap.get(p.uid) : undefined;
           if (target !== undefined && p.ownRef) {

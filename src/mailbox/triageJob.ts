@@ -7,7 +7,9 @@ export interface TriageJobData {
   internalDate: string;
   /** sha256 of the raw mail, to recognise the same mail under another UID. */
   contentHash: string;
-  /** The raw mail as a latin1 string; null when it was too large to download. */
+  /** A small raw mail as a latin1 string (byte for byte); null when stored apart or not downloaded. */
   source: string | null;
+  /** Where a large raw mail waits in Redis (RawMailStore); null when inline or not downloaded. */
+  rawKey?: string | null;
   oversize: boolean;
 }

@@ -34,6 +34,9 @@ export function replyMessageId(ref: string, from: string): string {
 // Retries for temporary failures: doubling to at most an hour, jittered, until
 // maxRetryHours have passed (checked on each attempt): time, not a count, ends them.
 export const NOTIFY_ATTEMPTS = 100_000;
+
+/** How long a reply left 'pending' by another execution is given to be recorded before it is sent again. */
+export const PENDING_GRACE_MS = 20_000;
 export function notifyBackoff(attemptsMade: number, baseMs: number): number {
   const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(base * (0.5 + Math.random() * 0.5));
@@ -146,8 +149,12 @@ export function createReplySender(deps: SendReplyDeps) {
     if (!c) return 'suppressed'; // expired after retention
     const done = c.replyState;
     // 'pending' means a send started and its end was never recorded: the one
-    // ambiguous case, answered by sending the same message again.
+    // ambiguous case, answered by sending the same message again — once the
+    // sender has had time to record it (it may be waiting out a Redis outage).
     if (done && done.status !== 'pending') return done.status;
+    if (done?.at && now().getTime() - new Date(done.at).getTime() < PENDING_GRACE_MS) {
+      throw new ReplyBusyError(`reply ${c.ref} was being sent a moment ago; checking again later`);
+    }
 
     if (c.reply === 'none' || c.replySuppressed) {
       await settle(c, 'suppressed', c.replySuppressed ?? 'no-reply-decided');
@@ -158,7 +165,14 @@ export function createReplySender(deps: SendReplyDeps) {
       await settle(c, 'suppressed', 'recipient-not-allowed');
       return 'suppressed';
     }
-    const rendered = deps.templates.render(c);
+    let rendered: ReturnType<ReplyTemplates['render']>;
+    try {
+      rendered = deps.templates.render(c);
+    } catch (err) {
+      // A template mistake will not fix itself: fail, visibly, instead of retrying for a day.
+      await settle(c, 'failed', `template: ${(err as Error).message.slice(0, 200)}`);
+      throw new UnrecoverableError(`reply ${c.ref}: template error: ${(err as Error).message}`);
+    }
     const topic =
       c.kind === 'cdap-form' ? null : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
     const admitted = await deps.rateLimit.admit(c.ref, to, topic, now());
@@ -224,6 +238,14 @@ export function createReplySender(deps: SendReplyDeps) {
         await settle(c, 'failed', reason);
         throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
       }
+      // The server said no (for now): nothing was sent, so the retry needs no grace period.
+      await record(c.ref, {
+        status: 'pending',
+        reason: `retry after ${reason}`,
+        at: null,
+        messageId,
+        text: null,
+      });
       deps.log.warn(
         { event: 'reply.retry', ref: c.ref, attempt: job.attemptsMade + 1, reason },
         'reply will be retried',

@@ -159,13 +159,30 @@ export class CaseStore {
     await this.redis.set(this.keys.reply(ref), JSON.stringify(state), 'PX', this.retentionMs);
   }
 
+  async clearFailedReply(ref: string): Promise<void> {
+    const state = await this.getReplyState(ref);
+    if (state?.status === 'failed') await this.redis.del(this.keys.reply(ref));
+  }
+
   async getReplyState(ref: string): Promise<ReplyState | null> {
     const json = await this.redis.get(this.keys.reply(ref));
     return json ? (JSON.parse(json) as ReplyState) : null;
   }
 
-  /** Read-modify-write of one case; WATCH makes a concurrent change retry instead of being lost. */
-  async update(ref: string, change: (c: CaseRecord) => CaseRecord | null): Promise<CaseRecord | null> {
+  // WATCH belongs to the connection: updates from this process take turns on it.
+  private updating: Promise<unknown> = Promise.resolve();
+
+  /** Read-modify-write of one case; WATCH makes another replica's concurrent change retry instead of being lost. */
+  update(ref: string, change: (c: CaseRecord) => CaseRecord | null): Promise<CaseRecord | null> {
+    const run = this.updating.then(() => this.updateNow(ref, change));
+    this.updating = run.catch(() => {});
+    return run;
+  }
+
+  private async updateNow(
+    ref: string,
+    change: (c: CaseRecord) => CaseRecord | null,
+  ): Promise<CaseRecord | null> {
     const key = this.keys.case(ref);
     for (let attempt = 0; attempt < 10; attempt++) {
       await this.redis.watch(key);

@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
 import type { Analysis } from '../analysis/types.js';
 import type { Config } from '../config/schema.js';
@@ -7,6 +7,7 @@ import type { TriageJobData } from '../mailbox/triageJob.js';
 import type { BackfillWindows } from './backfillWindows.js';
 import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
 import type { CaseStore, FolderKey } from './caseStore.js';
+import type { ByteBudget, RawMailStore } from './rawMailStore.js';
 import type { SenderVerifier } from './verifySender.js';
 
 /** What the technicians' queues carry: enough to sort and show, no personal data. */
@@ -39,6 +40,10 @@ export interface TriageDeps {
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
   log: Logger;
+  /** Large raw mails, stored apart from their job. */
+  rawMail?: RawMailStore;
+  /** Bytes of mail analysed at once in this process. */
+  budget?: ByteBudget;
   /** Periods declared by `cdap-triage backfill`: never answered. */
   backfill?: BackfillWindows;
   /** mailauth verification, when the deployment enables it. */
@@ -137,6 +142,29 @@ export function createTriageProcessor(deps: TriageDeps) {
   }
 
   return async function triageMail(job: Job<TriageJobData>): Promise<{ ref: string; outcome: string }> {
+    const release = await (deps.budget?.acquire(job.data.size) ?? Promise.resolve(() => {}));
+    try {
+      const result = await triageOne(job);
+      // Triaged: the large raw mail kept apart is not needed any more.
+      if (job.data.rawKey) await deps.rawMail?.delete(job.data.rawKey);
+      return result;
+    } finally {
+      release();
+    }
+  };
+
+  async function loadRaw(d: TriageJobData): Promise<Buffer> {
+    if (d.source !== null) return Buffer.from(d.source, 'latin1');
+    if (d.rawKey && deps.rawMail) {
+      const raw = await deps.rawMail.get(d.rawKey);
+      if (raw) return raw;
+      // Lost with Redis data: fail this job; the intake's rescan downloads the mail again.
+      throw new UnrecoverableError(`raw mail ${d.rawKey} is missing from Redis`);
+    }
+    return Buffer.alloc(0);
+  }
+
+  async function triageOne(job: Job<TriageJobData>): Promise<{ ref: string; outcome: string }> {
     const d = job.data;
     const mail: MailRef = { mailboxId: d.mailboxId, uidValidity: d.uidValidity, uid: d.uid };
     const receivedAt = new Date(d.internalDate);
@@ -161,10 +189,10 @@ export function createTriageProcessor(deps: TriageDeps) {
       return { ref: known, outcome: 'existing' };
     }
 
-    const raw = Buffer.from(d.source ?? '', 'latin1');
+    const raw = d.oversize ? Buffer.alloc(0) : await loadRaw(d);
     let analysis = d.oversize
       ? oversizeAnalysis(d.size, deps.config.intake.maxDownloadBytes)
-      : await deps.analyze(raw, { receivedAt });
+      : await deps.analyze(raw, { receivedAt, consume: !deps.verifySender });
     if (
       deps.verifySender &&
       (analysis.route === 'priority' || analysis.route === 'standard') &&
@@ -261,5 +289,5 @@ export function createTriageProcessor(deps: TriageDeps) {
       'mail triaged',
     );
     return { ref: created.ref, outcome: created.outcome };
-  };
+  }
 }

@@ -1,4 +1,4 @@
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 
 export type SenderVerifier = (raw: Buffer) => Promise<string>;
 
@@ -12,7 +12,11 @@ export function createSenderVerifier(options: {
   resolver?: DNSResolver;
   timeoutMs?: number;
 }): SenderVerifier {
+  // Loaded on first use: mailauth and its public-suffix data weigh ~20 MB that
+  // deployments without sender verification should not carry.
+  const mailauth = import('mailauth');
   return async (raw) => {
+    const { authenticate } = await mailauth;
     const verdict = authenticate(raw, {
       trustReceived: options.trustReceived,
       disableArc: true,

@@ -68,7 +68,8 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         for (const [name, queue] of Object.entries(sources.queues)) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          // Jobs with a priority wait in 'prioritized', not 'waiting': count both.
+          const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
           for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
         }
       },

@@ -1,0 +1,227 @@
+// What the bench reads of the service's state, straight from Redis and the
+// IMAP server, the way an operator would check that nothing was lost.
+import { CaseStore, keysFor } from '../../dist/routing/caseStore.js';
+import { fatal, imapClient, sleep, waitUntil } from './servers.mjs';
+
+export { keysFor };
+
+export const FOLDERS = [
+  'CDAP.Prioritaire',
+  'CDAP.Standard',
+  'CDAP.Quarantaine',
+  'CDAP.Ignore',
+  'CDAP.Erreurs',
+];
+
+/** Settings every measure runs with, so that one address getting many replies is not suppressed. */
+export function benchConfig({ maxMessagesPerSecond, extra = {} } = {}) {
+  return {
+    replies: {
+      perRecipientPerHour: 1_000_000,
+      perRecipientPerDay: 1_000_000,
+      sameSubjectPerDay: 1_000_000,
+      ...extra.replies,
+    },
+    smtp: { ...(maxMessagesPerSecond ? { maxMessagesPerSecond } : {}), ...extra.smtp },
+    ...(extra.intake ? { intake: extra.intake } : {}),
+    ...(extra.triage ? { triage: extra.triage } : {}),
+    // Two processes on one machine must not fight for the dashboard's port; 0 = any free port.
+    http: { port: 0 },
+  };
+}
+
+/** The intake finished its first check of the mailbox. */
+export async function waitIntakeReady(redis, prefix, services, timeoutMs = 30_000) {
+  await waitUntil('the intake to check the mailbox', timeoutMs, async () => {
+    for (const s of services) if (s.exit) throw fatal(s.describeExit());
+    return redis.hget(`${prefix}:intake:default`, 'lastCheckAt');
+  });
+}
+
+/** Jobs not yet done in a BullMQ queue (waiting, active, delayed, prioritized, paused), and failed ones. */
+export async function queueCounts(redis, prefix, queue) {
+  const k = (s) => `${prefix}:${queue}:${s}`;
+  const [[, wait], [, active], [, delayed], [, prioritized], [, paused], [, failed]] = await redis
+    .multi()
+    .llen(k('wait'))
+    .llen(k('active'))
+    .zcard(k('delayed'))
+    .zcard(k('prioritized'))
+    .llen(k('paused'))
+    .zcard(k('failed'))
+    .exec();
+  return { pending: wait + active + delayed + prioritized + paused, delayed, failed };
+}
+
+export async function countKeys(redis, pattern) {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+    cursor = next;
+    n += keys.length;
+  } while (cursor !== '0');
+  return n;
+}
+
+/** Every case of the run, read through the service's own CaseStore so its layout (e.g. where the reply state lives) is followed. */
+export async function allCases(redis, prefix) {
+  const store = new CaseStore(redis, prefix, 86_400_000);
+  const refs = await redis.zrange(store.keys.all(), 0, -1);
+  const cases = [];
+  for (let i = 0; i < refs.length; i += 500) cases.push(...(await store.getMany(refs.slice(i, i + 500))));
+  return cases;
+}
+
+/** When a case entered its technicians' queue: the BullMQ job's timestamp (job id = case ref). */
+export async function queuedAt(redis, prefix, route, ref) {
+  const ts = await redis.hget(`${prefix}:${route}:${ref}`, 'timestamp');
+  return ts ? Number(ts) : null;
+}
+
+export async function folderCounts(client) {
+  const counts = {};
+  for (const path of ['INBOX', ...FOLDERS]) {
+    try {
+      counts[path] = (await client.status(path, { messages: true })).messages ?? 0;
+    } catch {
+      counts[path] = 0; // not created: nothing was filed there
+    }
+  }
+  return counts;
+}
+
+/**
+ * Polls until every mail was handed over, triaged, answered and filed, noting
+ * when each stage ended. Resolves with those times, or with `timedOut` set.
+ */
+export async function waitForDrain({
+  redis,
+  prefix,
+  imap,
+  expectedMails,
+  services,
+  timeoutMs,
+  everyMs = 100,
+  onTick,
+}) {
+  const client = imapClient(imap);
+  await client.connect();
+  const ends = { handedOver: null, triaged: null, replied: null, filed: null };
+  const deadline = Date.now() + timeoutMs;
+  let timedOut = false;
+  let last = null;
+  try {
+    for (;;) {
+      const now = Date.now();
+      for (const s of services) {
+        if (s.exit) throw fatal(s.describeExit());
+      }
+      const lastUid = Number((await redis.hget(`${prefix}:intake:default`, 'lastUid')) ?? 0);
+      const triage = await queueCounts(redis, prefix, 'triage');
+      const notify = await queueCounts(redis, prefix, 'notify');
+      const inbox = (await client.status('INBOX', { messages: true })).messages ?? 0;
+      last = { lastUid, triage, notify, inbox };
+      onTick?.(last);
+      if (lastUid >= expectedMails) ends.handedOver ??= now;
+      if (ends.handedOver && triage.pending === 0) ends.triaged ??= now;
+      // Reply jobs are all added once triage is done; retries would sit in delayed.
+      if (ends.triaged && notify.pending === 0) ends.replied ??= now;
+      if (ends.handedOver && inbox === 0) ends.filed ??= now;
+      if (ends.triaged && ends.replied && ends.filed) break;
+      if (now > deadline) {
+        timedOut = true;
+        break;
+      }
+      await sleep(everyMs);
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  return { ends, timedOut, last };
+}
+
+/**
+ * Everything that should hold once the flow is done, counted independently of
+ * the service's own bookkeeping where possible: the IMAP folders, the cases,
+ * the replies the SMTP sink accepted.
+ */
+export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, messageIds }) {
+  const client = imapClient(imap);
+  await client.connect();
+  let folders;
+  try {
+    folders = await folderCounts(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  const filed = FOLDERS.reduce((n, f) => n + folders[f], 0);
+  const mailKeys = await countKeys(redis, `${prefix}:mail:*`);
+  const cases = await allCases(redis, prefix);
+  const ours = new Set(messageIds);
+  const byRoute = {};
+  let replyDue = 0;
+  let replySent = 0;
+  let replyFailed = 0;
+  const suppressed = {};
+  let repliesAtSink = 0;
+  let duplicateReplies = 0;
+  let lastReplyAt = 0;
+  const notSent = [];
+  for (const c of cases) {
+    byRoute[c.route] = (byRoute[c.route] ?? 0) + 1;
+    if (c.reply !== 'none' && !c.replySuppressed) {
+      replyDue++;
+      const status = c.replyState?.status ?? null;
+      if (status === 'sent') replySent++;
+      else if (status === 'suppressed') {
+        // Decided by the reply stage itself (e.g. recipient not allowed): an outcome, not a loss.
+        const reason = c.replyState.reason ?? 'unknown';
+        suppressed[reason] = (suppressed[reason] ?? 0) + 1;
+      } else {
+        if (status === 'failed') replyFailed++;
+        notSent.push({ ref: c.ref, status, reason: c.replyState?.reason ?? null });
+      }
+    }
+    const times = c.messageId && ours.has(c.messageId) ? sink.byInReplyTo.get(c.messageId) : undefined;
+    if (times) {
+      repliesAtSink++;
+      duplicateReplies += times.length - 1;
+      lastReplyAt = Math.max(lastReplyAt, ...times);
+    }
+  }
+  const followUps = cases.reduce((n, c) => n + c.followUps.length, 0);
+  const triageFailed = (await queueCounts(redis, prefix, 'triage')).failed;
+  const notifyFailed = (await queueCounts(redis, prefix, 'notify')).failed;
+  const lastTriagedAt = cases.reduce((t, c) => Math.max(t, Date.parse(c.triagedAt)), 0);
+  const problems = [];
+  if (folders.INBOX !== 0) problems.push(`${folders.INBOX} mail(s) still in INBOX`);
+  if (filed !== expectedMails) problems.push(`${filed} mail(s) filed in CDAP.* instead of ${expectedMails}`);
+  if (mailKeys !== expectedMails) problems.push(`${mailKeys} mail(s) triaged instead of ${expectedMails}`);
+  if (notSent.length) problems.push(`${notSent.length} reply(ies) due but not sent (${replyFailed} failed)`);
+  if (repliesAtSink !== replySent)
+    problems.push(`${replySent} replies recorded sent, ${repliesAtSink} reached the SMTP sink`);
+  if (triageFailed) problems.push(`${triageFailed} triage job(s) failed`);
+  if (notifyFailed) problems.push(`${notifyFailed} reply job(s) failed`);
+  return {
+    ok: problems.length === 0,
+    problems,
+    folders,
+    filed,
+    triaged: mailKeys,
+    cases: cases.length,
+    followUps,
+    byRoute,
+    replies: {
+      due: replyDue,
+      sent: replySent,
+      suppressed,
+      atSink: repliesAtSink,
+      duplicates: duplicateReplies,
+      notSent: notSent.slice(0, 5),
+    },
+    lastReplyAt,
+    lastTriagedAt,
+    casesList: cases,
+  };
+}
