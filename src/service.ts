@@ -299,7 +299,19 @@ export async function startService(
     // Loaded only when served: Fastify and Bull Board stay out of worker-only processes.
     const { createWebServer } = await import('./web/webServer.js');
     web = await createWebServer({ config, caseStore, queues, metrics, health, log });
-    webUrl = await web.listen({ host: config.http.host, port: config.http.port });
+    try {
+      webUrl = await web.listen({ host: config.http.host, port: config.http.port });
+    } catch (cause) {
+      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => {})));
+      await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      await Promise.all(intakes.map((i) => i.stop().catch(() => {})));
+      producer.disconnect();
+      workerRedis.disconnect();
+      throw new Error(
+        `the dashboard cannot listen on ${config.http.host}:${config.http.port} (${(cause as Error).message}): set HTTP_PORT to a free port, or run with --no-web`,
+        { cause },
+      );
+    }
     log.info({ event: 'web.listening', url: webUrl }, 'dashboard listening');
   }
 

@@ -37,11 +37,15 @@ function fastConfigFile(): string {
   return file;
 }
 
+const children: ChildProcess[] = [];
+
 function runService(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), 'run'], {
+  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), 'run', '--no-web'], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'ignore'],
   });
+  children.push(child);
+  return child;
 }
 
 describe('crash safety: kill -9 of the running service (real processes, Dovecot, Redis)', () => {
@@ -56,6 +60,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
     redis = new Redis(redisUrl);
   });
   afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
