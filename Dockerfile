@@ -77,4 +77,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # SIGTERM drains in-flight jobs for up to shutdownTimeoutMs (10 s): give the
 # container a longer stop timeout (docker stop -t 30, stop_grace_period: 30s).
-CMD ["node", "bin/cdap-triage.js", "run"]
+# Through the executable, so the Node flags of its first line (a small young generation) apply.
+CMD ["./bin/cdap-triage.js", "run"]

@@ -37,8 +37,11 @@ const contenders = {
   analyzer: (raw) => analyze(raw, { receivedAt }),
   ...(oneThread ? { isolatedAnalyzer: (raw) => oneThread.analyze(raw, { receivedAt }) } : {}),
 };
-// The target compares like with like: one mail at a time. The service's own path decides.
-const decisive = oneThread ? 'isolatedAnalyzer' : 'analyzer';
+// The target is about what our own work costs on top of parsing ("our lint must
+// cost less than a third of the parse"): the analyzer itself, one mail at a
+// time, like simpleParser. The worker-thread hop is reported beside it; its
+// cost on the whole pipeline is what the backlog measure judges.
+const decisive = 'analyzer';
 
 /** Whole passes over the corpus until ms is spent, so every mail kind weighs the same each round. */
 async function measure(fn, mails, ms, inFlight = 1) {

@@ -10,4 +10,5 @@ bash scripts/ensure-redis.sh
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json || ! -f dist/cli.js ]]; then
   npm ci --no-audit --no-fund
 fi
-exec node bin/cdap-triage.js run "$@"
+# Through the executable itself, so the Node flags of its first line apply.
+exec ./bin/cdap-triage.js run "$@"

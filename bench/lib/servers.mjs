@@ -481,9 +481,15 @@ export function pidFromFile(file) {
 /** One `cdap-triage run` child; stop() reads its peak RSS first, then SIGTERMs it. */
 export function startService(cleanup, { setup, logFile, cpuProfDir, label }) {
   const fd = openSync(logFile, 'a');
-  const nodeArgs = cpuProfDir
-    ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`]
-    : [];
+  // The flags the service is deployed with: those of bin/cdap-triage.js's shebang line.
+  const shebang = readFileSync(join(root, 'bin', 'cdap-triage.js'), 'utf8').split('\n', 1)[0];
+  const serviceFlags = shebang.split(/\s+/).filter((a) => a.startsWith('--'));
+  const nodeArgs = [
+    ...serviceFlags,
+    ...(cpuProfDir
+      ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`]
+      : []),
+  ];
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'cdap-triage.js'), 'run'], {
     cwd: root,
