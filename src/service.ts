@@ -124,6 +124,13 @@ export async function startService(
 
   const metrics = new Metrics();
   const workers: Worker[] = [];
+  // A job whose worker stops renewing its lock (crash, Redis away) goes back to the queue.
+  const workerBase = {
+    connection: workerRedis,
+    prefix,
+    lockDuration: config.triage.lockDurationMs,
+    stalledInterval: Math.max(1000, Math.floor(config.triage.lockDurationMs / 2)),
+  };
   let isolated: IsolatedAnalyzer | null = null;
   let transport: MailTransport | null = null;
   if (options.workers !== false) {
@@ -144,11 +151,8 @@ export async function startService(
       },
     });
     const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {
-      connection: workerRedis,
-      prefix,
+      ...workerBase,
       concurrency: config.replies.concurrency,
-      lockDuration: config.triage.lockDurationMs,
-      stalledInterval: Math.max(1000, Math.floor(config.triage.lockDurationMs / 2)),
       settings: {
         backoffStrategy: (attemptsMade: number) => notifyBackoff(attemptsMade, config.replies.retryBaseMs),
       },
@@ -190,11 +194,8 @@ export async function startService(
           : null,
     });
     const worker = new Worker<TriageJobData>(QUEUE.triage, processor, {
-      connection: workerRedis,
-      prefix,
+      ...workerBase,
       concurrency: config.triage.concurrency,
-      lockDuration: config.triage.lockDurationMs,
-      stalledInterval: Math.max(1000, Math.floor(config.triage.lockDurationMs / 2)),
       // A crash-looping host must not turn a mail into a failed job: it waits in INBOX for triage.
       maxStalledCount: 100,
       settings: { backoffStrategy: (attemptsMade: number) => triageBackoff(attemptsMade) },

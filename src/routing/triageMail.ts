@@ -1,6 +1,7 @@
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
 import type { Analysis } from '../analysis/types.js';
+import { unreadable } from '../analysis/unreadable.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { TriageJobData } from '../mailbox/triageJob.js';
@@ -71,37 +72,10 @@ export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): Fol
   return record.route;
 }
 
+/** Too large to download: a case all the same, in quarantine, saying why. */
 function oversizeAnalysis(size: number, limit: number): Analysis {
   const reason = `message of ${size} bytes is over the ${limit}-byte download limit: not downloaded`;
-  return {
-    messageId: null,
-    subject: null,
-    date: null,
-    kind: 'direct',
-    unreadable: true,
-    unreadableReason: reason,
-    sender: { address: null, allowed: false, cdas: null, via: 'from' },
-    replyTo: null,
-    inReplyTo: null,
-    references: [],
-    fields: { organisme: null, nomPrenom: null, adresseElectronique: null, numeroAllocataire: null },
-    rubrics: {
-      motif: { present: false, value: null },
-      prestations: { present: false, value: null },
-      commentaire: { present: false, value: null },
-      specificites: { present: false, value: null },
-    },
-    prestations: [],
-    urgent: false,
-    urgency: { source: null, check: null, reason: null },
-    multipleSituations: false,
-    attachments: [],
-    authentication: { dmarc: null, source: null },
-    lint: [],
-    route: 'quarantine',
-    routeReason: reason,
-    reply: 'none',
-  };
+  return { ...unreadable(reason, Buffer.alloc(0)), route: 'quarantine', routeReason: reason };
 }
 
 export function workItem(c: CaseRecord): WorkItem {
