@@ -88,6 +88,8 @@ export interface SendReplyDeps {
  */
 export function createReplySender(deps: SendReplyDeps) {
   const now = deps.now ?? (() => new Date());
+  /** Replies this process sent whose outcome is not yet written. */
+  const sentHere = new Set<string>();
   const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   const outboxDir = isAbsolute(deps.config.replies.outboxDir)
     ? deps.config.replies.outboxDir
@@ -145,6 +147,9 @@ export function createReplySender(deps: SendReplyDeps) {
   };
 
   async function sendOnce(job: Job<NotifyJobData>, token: string): Promise<ReplyOutcome> {
+    // Sent by this process, its record still waiting for Redis: BullMQ handed the
+    // job out again while Redis was away. It went; do not send it twice.
+    if (sentHere.has(job.data.ref)) return 'sent';
     const c = await deps.caseStore.get(job.data.ref);
     if (!c) return 'suppressed'; // expired after retention
     const done = c.replyState;
@@ -226,6 +231,7 @@ export function createReplySender(deps: SendReplyDeps) {
         );
       }
       await deps.transport.sendMail(message);
+      sentHere.add(c.ref);
       failpoint('reply.after-smtp-accepted');
     } catch (err) {
       if (err instanceof ReplyBusyError) throw err;
@@ -252,7 +258,11 @@ export function createReplySender(deps: SendReplyDeps) {
       );
       throw err;
     }
-    await settle(c, 'sent', null, { messageId, text: rendered.text });
+    try {
+      await settle(c, 'sent', null, { messageId, text: rendered.text });
+    } finally {
+      sentHere.delete(c.ref);
+    }
     return 'sent';
   }
 }
