@@ -213,7 +213,9 @@ program
   .option('--no-web', 'sans le tableau de bord web')
   .action(async (opts: { web: boolean }) => {
     const config = configOrExit();
-    const log = createLogger({ level: config.log.level });
+    // The local demo speaks through its summary table; its logs only say what went wrong.
+    const demoQuiet = !config.imap.host && !process.env.LOG_LEVEL;
+    const log = createLogger({ level: demoQuiet ? 'warn' : config.log.level });
     const creds = ensureWebCredentials(config);
     let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
     let service: Awaited<ReturnType<typeof startService>>;
