@@ -8,7 +8,7 @@ import { projectRoot } from '../src/config/loadConfig.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { expected, fixtureNames, folderContents, messageIdOf, testEnv, waitFor } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,8 +61,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
   });
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeys(redis, prefix);
     redis.disconnect();
     await server?.stop();
     await sink?.stop();

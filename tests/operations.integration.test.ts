@@ -8,7 +8,7 @@ import { startService } from '../src/service.js';
 import { fixture, mail, RELAY, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, freePort, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -49,8 +49,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
   });
   afterAll(async () => {
     for (const p of prefixes) {
-      const keys = await redis.keys(`${p}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeys(redis, p);
     }
     redis.disconnect();
     await sink?.stop();

@@ -14,17 +14,12 @@ import {
   testEnv,
   waitFor,
 } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function casesOf(redis: Redis, prefix: string): Promise<string[]> {
   return redis.zrange(`${prefix}:cases:all`, '0', '-1');
-}
-
-async function cleanup(redis: Redis, prefix: string) {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
 }
 
 describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot and Redis)', () => {
@@ -43,7 +38,7 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
     await server?.stop();
   });
   afterAll(async () => {
-    for (const p of prefixes) await cleanup(redis, p);
+    for (const p of prefixes) await deleteKeys(redis, p);
     redis.disconnect();
   });
 

@@ -5,7 +5,7 @@ import { startService } from '../src/service.js';
 import { fixture, mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { folderContents, messageIdOf, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const poisonWorker = fileURLToPath(new URL('./support/poisonWorker.mjs', import.meta.url));
@@ -20,8 +20,7 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
     redis = new Redis(redisUrl);
   });
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeys(redis, prefix);
     redis.disconnect();
     await server?.stop();
   });

@@ -7,7 +7,7 @@ import { startService } from '../src/service.js';
 import { fixture, fixturesDir } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { expected, fixtureNames, folderContents, testConfig, testEnv, waitFor } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -90,8 +90,7 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
   });
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeys(redis, prefix);
     redis.disconnect();
     await server?.stop();
     await sink?.stop();

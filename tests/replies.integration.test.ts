@@ -13,7 +13,7 @@ import {
   testEnv,
   waitFor,
 } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -49,8 +49,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
   });
   afterAll(async () => {
     for (const p of prefixes) {
-      const keys = await redis.keys(`${p}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeys(redis, p);
     }
     redis.disconnect();
   });

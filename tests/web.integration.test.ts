@@ -5,7 +5,7 @@ import { type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
-import { uniquePrefix } from './support/redis.js';
+import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USER = 'technicien';
@@ -46,8 +46,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
 
   afterAll(async () => {
     await service?.stop();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteKeys(redis, prefix);
     redis.disconnect();
     await server?.stop();
   });

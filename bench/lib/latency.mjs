@@ -2,8 +2,15 @@
 // intake idling, and beside it a bare imapflow client in IDLE that only notes
 // when Dovecot announces each mail: the floor no intake can beat.
 import { uniqueCopy } from './corpus.mjs';
-import { allCases, benchConfig, keysFor, queuedAt, verifyFlow, waitIntakeReady } from './pipeline.mjs';
-import { fatal, imapClient, serviceSetup, sleep, startDovecot, startService, waitUntil } from './servers.mjs';
+import {
+  allCases,
+  keysFor,
+  queuedAt,
+  startMeasureService,
+  verifyFlow,
+  waitIntakeReady,
+} from './pipeline.mjs';
+import { fatal, imapClient, sleep, startDovecot, waitUntil } from './servers.mjs';
 import { summary } from './stats.mjs';
 
 const PER_MAIL_TIMEOUT_MS = 15_000;
@@ -13,23 +20,7 @@ export async function measureLatency(ctx, { mails }) {
   const dovecot = await startDovecot(cleanup, workDir, 'latency');
   const prefix = `${runId}-latency`;
   const keys = keysFor(prefix);
-  const setup = await serviceSetup({
-    workDir,
-    name: 'latency',
-    redisUrl: ctx.redisUrl,
-    prefix,
-    imap: dovecot,
-    smtp: sink,
-    config: benchConfig(),
-    overrides: ctx.configOverrides,
-    env: ctx.serviceEnv,
-  });
-  const service = startService(cleanup, {
-    setup,
-    logFile: `${workDir}/service-latency.log`,
-    cpuProfDir: ctx.cpuProfDir,
-    label: 'latency',
-  });
+  const { service, settings } = await startMeasureService(ctx, { name: 'latency', prefix, dovecot });
   const closers = [];
   try {
     await waitIntakeReady(redis, prefix, [service]);
@@ -136,7 +127,7 @@ export async function measureLatency(ctx, { mails }) {
     const status = await service.stop();
     return {
       mails: samples.length,
-      serviceSettings: setup.settings,
+      serviceSettings: settings,
       fixtures: `${urgent.length} urgent fixtures (route priority, reply due), cycled, each with a new Message-ID`,
       routes,
       arrivalToQueueMs: summary(toQueue),

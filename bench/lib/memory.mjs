@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { attachmentMail, largestAttachmentUnder } from './corpus.mjs';
 import { root } from './paths.mjs';
-import { benchConfig, verifyFlow, waitForDrain, waitIntakeReady } from './pipeline.mjs';
-import { imapClient, serviceSetup, sleep, startDovecot, startService } from './servers.mjs';
+import { startMeasureService, verifyFlow, waitForDrain, waitIntakeReady } from './pipeline.mjs';
+import { imapClient, sleep, startDovecot } from './servers.mjs';
 
 /** The largest mail the service downloads and parses, from its default configuration. */
 export function downloadLimit() {
@@ -36,23 +36,7 @@ export async function measureMemory(ctx, { stages }) {
   const { cleanup, workDir, redis, sink, runId, log } = ctx;
   const dovecot = await startDovecot(cleanup, workDir, 'memory');
   const prefix = `${runId}-memory`;
-  const setup = await serviceSetup({
-    workDir,
-    name: 'memory',
-    redisUrl: ctx.redisUrl,
-    prefix,
-    imap: dovecot,
-    smtp: sink,
-    config: benchConfig(),
-    overrides: ctx.configOverrides,
-    env: ctx.serviceEnv,
-  });
-  const service = startService(cleanup, {
-    setup,
-    logFile: `${workDir}/service-memory.log`,
-    cpuProfDir: ctx.cpuProfDir,
-    label: 'memory',
-  });
+  const { service, settings } = await startMeasureService(ctx, { name: 'memory', prefix, dovecot });
   const appender = imapClient(dovecot);
   try {
     await waitIntakeReady(redis, prefix, [service]);
@@ -99,7 +83,7 @@ export async function measureMemory(ctx, { stages }) {
     const final = await service.stop();
     return {
       idleRssMB: idle.rssMB,
-      serviceSettings: setup.settings,
+      serviceSettings: settings,
       peakRssMB: final?.hwmMB ?? null,
       stages: results,
       flow: { ...flow, casesList: undefined },

@@ -1,7 +1,7 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
 import { CaseStore, keysFor } from '../../dist/routing/caseStore.js';
-import { fatal, imapClient, sleep, waitUntil } from './servers.mjs';
+import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
 
 export { keysFor };
 
@@ -224,4 +224,29 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
     lastTriagedAt,
     casesList: cases,
   };
+}
+
+/**
+ * One `cdap-triage run` process of a measure, on the measure's own mailbox and
+ * prefix. Returns the process and its settings (recorded with the results).
+ */
+export async function startMeasureService(ctx, { name, prefix, dovecot }) {
+  const setup = await serviceSetup({
+    workDir: ctx.workDir,
+    name,
+    redisUrl: ctx.redisUrl,
+    prefix,
+    imap: dovecot,
+    smtp: ctx.sink,
+    config: benchConfig(),
+    overrides: ctx.configOverrides,
+    env: ctx.serviceEnv,
+  });
+  const service = startService(ctx.cleanup, {
+    setup,
+    logFile: `${ctx.workDir}/service-${name}.log`,
+    cpuProfDir: ctx.cpuProfDir,
+    label: name,
+  });
+  return { service, settings: setup.settings };
 }

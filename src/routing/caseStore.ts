@@ -273,10 +273,6 @@ export class CaseStore {
     return this.redis.zrange(this.keys.open(route), String(offset), String(offset + limit - 1));
   }
 
-  async countOpen(route: 'priority' | 'standard'): Promise<number> {
-    return this.redis.zcard(this.keys.open(route));
-  }
-
   /** References of cases received in [from, to), for the indicators. */
   async refsBetween(from: Date, to: Date): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.all(), from.getTime(), `(${to.getTime()}`);

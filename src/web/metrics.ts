@@ -61,6 +61,13 @@ export class Metrics {
 
   /** Gauges computed at scrape time from the shared state (right across replicas). */
   watch(sources: MetricSources): void {
+    // Open and overdue come from one read of the open cases, shared by one scrape.
+    let openRead: { at: number; value: Promise<{ open: number; overdue: number }> } | null = null;
+    const openCases = () => {
+      if (!openRead || Date.now() - openRead.at > 1000)
+        openRead = { at: Date.now(), value: sources.openCases() };
+      return openRead.value;
+    };
     new Gauge({
       name: 'cdap_queue_depth',
       help: 'Jobs waiting, active or delayed, per queue',
@@ -79,7 +86,7 @@ export class Metrics {
       help: 'Open cases (priority and standard)',
       registers: [this.registry],
       async collect() {
-        this.set((await sources.openCases()).open);
+        this.set((await openCases()).open);
       },
     });
     new Gauge({
@@ -87,7 +94,7 @@ export class Metrics {
       help: 'Open cases past their answer deadline',
       registers: [this.registry],
       async collect() {
-        this.set((await sources.openCases()).overdue);
+        this.set((await openCases()).overdue);
       },
     });
     new Gauge({

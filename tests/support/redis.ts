@@ -258,3 +258,12 @@ export async function startPrivateRedis(options: StartPrivateRedisOptions = {}):
     },
   };
 }
+
+/** Removes every key a test run wrote under its prefix (on whichever Redis it used). */
+export async function deleteKeys(
+  redis: { keys(p: string): Promise<string[]>; del(...k: string[]): Promise<number> },
+  prefix: string,
+): Promise<void> {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+}
