@@ -130,10 +130,43 @@ export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): Fol
   return record.route;
 }
 
-/** Too large to download: a case all the same, in quarantine, saying why. */
-function oversizeAnalysis(size: number, limit: number): Analysis {
-  const reason = `message of ${size} bytes is over the ${limit}-byte download limit: not downloaded`;
-  return { ...unreadable(reason, Buffer.alloc(0)), route: 'quarantine', routeReason: reason };
+const megabytes = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
+
+/**
+ * Too large to download: understood from its headers alone. A partner's
+ * request still reaches the technicians — priority when its subject says
+ * URGENCE DEFINIE — and the CDAS learns at once how to send documents
+ * (sending practice n°6); robots and strangers stay where they belong.
+ */
+export function oversizeAnalysis(fromHeaders: Analysis | null, size: number, limit: number): Analysis {
+  const mo = `${megabytes.format(size / 1_048_576)}\u00a0Mo`;
+  const reason = `message trop volumineux (${mo}) : non téléchargé, à lire dans la boîte aux lettres`;
+  if (!fromHeaders || fromHeaders.unreadable) {
+    return { ...unreadable(reason, Buffer.alloc(0)), route: 'standard', routeReason: reason };
+  }
+  if (fromHeaders.route === 'ignored' || fromHeaders.route === 'quarantine') {
+    return { ...fromHeaders, routeReason: `${fromHeaders.routeReason} ; ${reason}` };
+  }
+  return {
+    ...fromHeaders,
+    route: fromHeaders.urgent ? 'priority' : 'standard',
+    routeReason: reason,
+    urgency: fromHeaders.urgent
+      ? {
+          source: fromHeaders.urgency.source,
+          check: null,
+          reason: 'Message trop volumineux : l’urgence n’a pas pu être vérifiée sur son texte.',
+        }
+      : fromHeaders.urgency,
+    lint: [
+      {
+        rule: 'attachments-channel',
+        severity: 'warning',
+        message: `Votre message (${mo}) dépasse la taille que nous pouvons recevoir (${megabytes.format(limit / 1_048_576)}\u00a0Mo) : il a été transmis tel quel à un technicien, sans être lu automatiquement. Merci d’envoyer les documents à l’adresse transmettreundocument.caf35@info-caf.fr : en objet, uniquement le numéro d’allocataire ou le numéro de sécurité sociale ; aucun texte dans le message ; 4 à 5 documents au maximum par envoi (bonne pratique n°6).`,
+      },
+    ],
+    reply: 'ack-with-feedback',
+  };
 }
 
 export function workItem(c: CaseRecord): WorkItem {
@@ -290,12 +323,20 @@ export function createTriageProcessor(deps: TriageDeps) {
       return { ref: known, outcome: 'existing' };
     }
 
-    const raw = d.oversize ? Buffer.alloc(0) : await loadRaw(d);
+    const raw = await loadRaw(d);
     let analysis = d.oversize
-      ? oversizeAnalysis(d.size, deps.config.intake.maxDownloadBytes)
+      ? oversizeAnalysis(
+          raw.length > 0
+            ? await deps.analyze(Buffer.concat([raw, Buffer.from('\r\n')]), { receivedAt })
+            : null,
+          d.size,
+          deps.config.intake.maxDownloadBytes,
+        )
       : await deps.analyze(raw, { receivedAt, consume: !deps.verifySender });
     if (
       deps.verifySender &&
+      // An oversize mail's body was not downloaded: its DKIM signature cannot be checked.
+      !d.oversize &&
       (analysis.route === 'priority' || analysis.route === 'standard') &&
       !analysis.unreadable
     ) {
