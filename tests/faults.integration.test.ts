@@ -229,7 +229,42 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       expect(sink.messages).toHaveLength(2);
       const ids = sink.messages.map((m) => /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
       expect(ids[0]).toBe(ids[1]);
-      expect(await service.queues.notify.getCompletedCount()).toBe(1);
+      const s = service;
+      const [ref] = await s.caseStore.refsBetween(new Date(0), new Date(Date.now() + 86_400_000));
+      await waitFor(
+        'reply recorded as sent',
+        async () => (await s.caseStore.get(ref as string))?.replyState?.status === 'sent',
+      );
+      expect(await s.queues.notify.getFailedCount()).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
+  it('SMTP relay that drops the connection after every DATA: two copies at most, then the reply is failed, visibly', async () => {
+    const proxy = await startTcpProxy(sink.port);
+    let dropped = 0;
+    proxy.inspectClient = (chunk) => {
+      if (chunk.includes('\r\n.\r\n')) {
+        dropped++;
+        return 'drop-after-reply';
+      }
+      return 'forward';
+    };
+    try {
+      service = await startService(faultConfig(env({ SMTP_PORT: String(proxy.port) })), quietLog());
+      const [mail] = mailsFrom(['form-standard-clean.eml'], 'dropalways');
+      await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+      const s = service;
+      await waitFor('reply failed', async () => (await s.queues.notify.getFailedCount()) === 1, 40_000);
+      // Room for a third copy to show up, were it sent.
+      await sleep(3000);
+      expect(dropped).toBe(2);
+      expect(sink.messages).toHaveLength(2);
+      const [job] = await s.queues.notify.getFailed();
+      const record = await s.caseStore.get(String(job?.id));
+      expect(record?.replyState?.status).toBe('failed');
+      expect(record?.replyState?.reason).toMatch(/^uncertain/);
     } finally {
       await proxy.stop();
     }

@@ -150,6 +150,30 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     expect(all.find((c) => c.ref !== ref)?.status).toBe('open');
   });
 
+  it('a busy address gets every acknowledgement: past its hourly limit, replies wait instead of being dropped', async () => {
+    const s = await start((c) => {
+      c.replies.perRecipientPerHour = 2;
+    });
+    for (const motif of ['non-paiement', 'demande d’explication', 'baisse du montant']) {
+      await appendMail(
+        server,
+        'INBOX',
+        Buffer.from(mail(rubrics({ motif }), { Subject: `Demande ${motif}` })),
+      );
+    }
+    const all = await settled(s, 3);
+    await sink.waitForMessages(2, 20_000);
+    const delayed = await waitFor('one reply deferred', async () => {
+      const jobs = await s.queues.notify.getDelayed();
+      return jobs.length === 1 ? jobs : null;
+    });
+    expect(delayed[0]?.delay ?? 0).toBeGreaterThan(0);
+    const held = await s.caseStore.get(String(delayed[0]?.id));
+    expect(held?.replyState?.status ?? 'none').not.toBe('suppressed');
+    expect(sink.messages).toHaveLength(2);
+    expect(all).toHaveLength(3);
+  });
+
   it('an oversize urgent request reaches the priority queue and gets an acknowledgement saying how to send documents', async () => {
     const s = await start((c) => {
       c.intake.maxDownloadBytes = 64 * 1024;

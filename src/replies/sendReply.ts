@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
 import { domainAllowed } from '../analysis/identifySender.js';
@@ -40,6 +40,8 @@ export interface NotifyJobData {
 
 export interface ReplyEvents {
   onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
+  /** A reply held back by a per-address limit, to go later. */
+  onDeferred?(limit: string): void;
 }
 
 /** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
@@ -54,6 +56,13 @@ export const NOTIFY_ATTEMPTS = 100_000;
 
 /** How long a reply left 'pending' by another execution is given to be recorded before it is sent again. */
 export const PENDING_GRACE_MS = 20_000;
+
+/**
+ * How long a process remembers the replies it sent: longer than Redis may take
+ * to make a write durable (appendfsync everysec) or to be restored, so that a
+ * reply whose record was lost is not sent a second time by this process.
+ */
+const SENT_MEMORY_MS = 10 * 60_000;
 export function notifyBackoff(attemptsMade: number, baseMs: number): number {
   const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(base * (0.5 + Math.random() * 0.5));
@@ -103,10 +112,37 @@ export interface SendReplyDeps {
  * the server accepted the mail and the process died before writing so — ends
  * in a second send of the same message (same Message-ID), never in none.
  */
+/**
+ * Whether a failed send may still have reached the server: the connection was
+ * lost or timed out after the greeting, with no SMTP answer. A refused
+ * connection, an unknown host or a server's error answer sent nothing.
+ */
+export function mayHaveBeenDelivered(err: unknown): boolean {
+  const e = err as { responseCode?: number; code?: string; message?: string; syscall?: string };
+  if (typeof e.responseCode === 'number') return false;
+  if (e.code === 'EDNS' || e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE')
+    return false;
+  if (
+    e.syscall === 'connect' ||
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN/.test(e.message ?? '')
+  )
+    return false;
+  if (/greeting/i.test(e.message ?? '')) return false;
+  return e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET';
+}
+
 export function createReplySender(deps: SendReplyDeps) {
   const now = deps.now ?? (() => new Date());
-  /** Replies this process sent whose outcome is not yet written. */
-  const sentHere = new Set<string>();
+  /** Replies this process sent lately (a Map keeps insertion order: oldest first). */
+  const sentHere = new Map<string, number>();
+  const rememberSent = (ref: string) => {
+    const forgetBefore = Date.now() - SENT_MEMORY_MS;
+    for (const [r, at] of sentHere) {
+      if (at >= forgetBefore && sentHere.size < 50_000) break;
+      sentHere.delete(r);
+    }
+    sentHere.set(ref, Date.now());
+  };
   const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   const outboxDir = isAbsolute(deps.config.replies.outboxDir)
     ? deps.config.replies.outboxDir
@@ -149,24 +185,38 @@ export function createReplySender(deps: SendReplyDeps) {
     );
   }
 
-  return async function sendReply(job: Job<NotifyJobData>): Promise<ReplyOutcome> {
+  return async function sendReply(job: Job<NotifyJobData>, jobToken?: string): Promise<ReplyOutcome> {
     const token = await deps.lock.acquire(job.data.ref);
     // Another execution of this job still runs: try again later (a retry, not a failure).
     if (!token) throw new ReplyBusyError(`reply ${job.data.ref} is being sent by another worker`);
     // Kept alive while we work, so that after a crash it frees itself within one TTL.
     const heartbeat = setInterval(() => void deps.lock.extend(job.data.ref, token).catch(() => {}), 5000);
     try {
-      return await sendOnce(job, token);
+      return await sendOnce(job, token, jobToken);
     } finally {
       clearInterval(heartbeat);
       await deps.lock.release(job.data.ref, token).catch(() => {});
     }
   };
 
-  async function sendOnce(job: Job<NotifyJobData>, token: string): Promise<ReplyOutcome> {
-    // Sent by this process, its record still waiting for Redis: BullMQ handed the
-    // job out again while Redis was away. It went; do not send it twice.
-    if (sentHere.has(job.data.ref)) return 'sent';
+  async function sendOnce(job: Job<NotifyJobData>, token: string, jobToken?: string): Promise<ReplyOutcome> {
+    // Sent by this process a moment ago: either its record still waits for Redis
+    // (BullMQ handed the job out again while Redis was away), or Redis lost the
+    // record (restored from an older copy). It went; do not send it twice.
+    const sentAt = sentHere.get(job.data.ref);
+    if (sentAt !== undefined) {
+      const state = await deps.caseStore.getReplyState(job.data.ref).catch(() => null);
+      if (state?.status !== 'sent') {
+        await record(job.data.ref, {
+          status: 'sent',
+          reason: null,
+          at: new Date(sentAt).toISOString(),
+          messageId: replyMessageId(job.data.ref, deps.config.replies.from),
+          text: state?.text ?? null,
+        });
+      }
+      return 'sent';
+    }
     const c = await deps.caseStore.get(job.data.ref);
     if (!c) return 'suppressed'; // expired after retention
     const done = c.replyState;
@@ -197,10 +247,16 @@ export function createReplySender(deps: SendReplyDeps) {
       await settle(c, 'failed', `template: ${(err as Error).message.slice(0, 200)}`);
       throw new UnrecoverableError(`reply ${c.ref}: template error: ${(err as Error).message}`);
     }
+    // Only mail that does not read as a request can be a loop: a partner's mail
+    // with the form's headings or the urgency keyword is never dropped, at most deferred.
+    // (The form robot writes the same subject on every mail: it says nothing either.)
+    const requestShaped = c.urgent || c.lint.filter((f) => f.rule === 'rubric-missing').length < 4;
     const topic =
-      c.kind === 'cdap-form' ? null : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
+      c.kind === 'cdap-form' || requestShaped
+        ? null
+        : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
     const admitted = await deps.rateLimit.admit(c.ref, to, topic, now());
-    if (!admitted.ok) {
+    if (!admitted.ok && admitted.final) {
       deps.log.warn({
         event: 'reply.rate_limited',
         ref: c.ref,
@@ -209,6 +265,24 @@ export function createReplySender(deps: SendReplyDeps) {
       });
       await settle(c, 'suppressed', `rate-limited:${admitted.limit}`);
       return 'suppressed';
+    }
+    if (!admitted.ok) {
+      // A busy address, not a loop: the acknowledgement waits for the next window.
+      deps.log.warn(
+        {
+          event: 'reply.deferred',
+          ref: c.ref,
+          limit: admitted.limit,
+          until: admitted.retryAt.toISOString(),
+          recipient: maskAddress(to),
+        },
+        'reply deferred by the per-address limit',
+      );
+      deps.events?.onDeferred?.(admitted.limit);
+      if (!jobToken)
+        throw new ReplyBusyError(`reply ${c.ref} deferred until ${admitted.retryAt.toISOString()}`);
+      await job.moveToDelayed(admitted.retryAt.getTime(), jobToken);
+      throw new DelayedError();
     }
 
     const messageId = replyMessageId(c.ref, deps.config.replies.from);
@@ -248,6 +322,7 @@ export function createReplySender(deps: SendReplyDeps) {
         at: now().toISOString(),
         messageId,
         text: null,
+        uncertainSends: done?.uncertainSends ?? 0,
       });
       // Still ours after the write (which may have waited out a Redis outage)? If not, another
       // worker took over and must be the only one to send.
@@ -257,7 +332,7 @@ export function createReplySender(deps: SendReplyDeps) {
         );
       }
       await deps.transport.sendMail(message);
-      sentHere.add(c.ref);
+      rememberSent(c.ref);
       failpoint('reply.after-smtp-accepted');
     } catch (err) {
       if (err instanceof ReplyBusyError) throw err;
@@ -270,13 +345,21 @@ export function createReplySender(deps: SendReplyDeps) {
         await settle(c, 'failed', reason);
         throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
       }
-      // The server said no (for now): nothing was sent, so the retry needs no grace period.
+      // A connection lost once the message was on its way may have delivered it:
+      // one more try, never more, so a relay that always drops makes two copies, not ten.
+      const uncertainSends = (done?.uncertainSends ?? 0) + (mayHaveBeenDelivered(err) ? 1 : 0);
+      if (uncertainSends >= 2) {
+        await settle(c, 'failed', `uncertain: ${reason}`);
+        throw new UnrecoverableError(`reply ${c.ref}: connection lost twice after sending, not tried again`);
+      }
+      // Nothing was sent (or one uncertain copy): the retry needs no grace period.
       await record(c.ref, {
         status: 'pending',
         reason: `retry after ${reason}`,
         at: null,
         messageId,
         text: null,
+        uncertainSends,
       });
       deps.log.warn(
         { event: 'reply.retry', ref: c.ref, attempt: job.attemptsMade + 1, reason },
@@ -284,11 +367,7 @@ export function createReplySender(deps: SendReplyDeps) {
       );
       throw err;
     }
-    try {
-      await settle(c, 'sent', null, { messageId, text: rendered.text });
-    } finally {
-      sentHere.delete(c.ref);
-    }
+    await settle(c, 'sent', null, { messageId, text: rendered.text });
     return 'sent';
   }
 }

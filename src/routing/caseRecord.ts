@@ -82,6 +82,8 @@ export interface ReplyState {
   messageId: string | null;
   /** The text part as sent, for the case page. */
   text: string | null;
+  /** Sends whose connection was lost after the message left (it may have arrived). */
+  uncertainSends?: number;
 }
 
 export function hashMessageId(messageId: string): string {
