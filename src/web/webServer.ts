@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -7,17 +8,26 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CaseRecord } from '../routing/caseRecord.js';
 import type { CaseStore } from '../routing/caseStore.js';
-import { basicCredentials, credentialsMatch, SessionSigner } from './auth.js';
+import {
+  basicCredentials,
+  type Credentials,
+  credentialsMatch,
+  fingerprint,
+  SessionSigner,
+  tokensMatch,
+} from './auth.js';
 import { caseRow, slaStatus, workOrder } from './caseLists.js';
 import { computeStats, type Period, periodRange, toCsv } from './computeStats.js';
+import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
+import { type Session, SessionStore } from './sessionStore.js';
 import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './views.js';
 
 export interface Health {
@@ -34,12 +44,50 @@ export interface WebDeps {
   queues: Record<string, Queue>;
   metrics: Metrics;
   health: Health;
+  /** Sessions and login failures live here, under config.redis.prefix. */
+  redis: Redis;
   log: Logger;
   now?: () => Date;
 }
 
 const SESSION_COOKIE = 'cdap_session';
+/** Read by Bull Board's HTTP client (axios), which sends it back as X-XSRF-TOKEN on its own requests. */
+const BOARD_XSRF_COOKIE = 'XSRF-TOKEN';
 const PUBLIC = new Set(['/healthz', '/login', '/assets/app.css']);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Who made a request, and how they proved it. */
+type Authenticated =
+  | { via: 'session'; user: string; sessionId: string; session: Session }
+  | { via: 'basic'; user: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+}
+
+/** A token Bull Board's pages can hold without revealing the one the dashboard's forms send. */
+function boardToken(session: Session): string {
+  return createHmac('sha256', session.csrfToken).update('bull-board').digest('base64url');
+}
+
+/** The origin a browser says a request comes from: Origin, else the Referer's origin. */
+function claimedOrigin(req: FastifyRequest): string | null {
+  const origin = req.headers.origin;
+  if (origin) return origin.toLowerCase();
+  const referer = req.headers.referer;
+  if (!referer) return null;
+  try {
+    return new URL(referer).origin.toLowerCase();
+  } catch {
+    return 'null';
+  }
+}
+
+function mediaType(req: FastifyRequest): string {
+  return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
 
 const chartJs = readFileSync(
   join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
@@ -66,8 +114,15 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   const { config, caseStore } = deps;
   const now = deps.now ?? (() => new Date());
   const expected = { user: config.http.user, password: config.http.password };
-  const sessions = new SessionSigner(config.http.sessionSecret, config.http.sessionHours * 3_600_000);
-  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  const signer = new SessionSigner(config.http.sessionSecret);
+  const sessions = new SessionStore(deps.redis, config.redis.prefix, config.http.sessionHours * 3_600_000);
+  const throttle = new LoginThrottle(deps.redis, config.redis.prefix, {
+    maxFailures: config.http.loginAttemptsPerMinute,
+    windowMs: config.http.loginWindowSeconds * 1000,
+  });
+  const allowedOrigins = new Set(config.http.allowedOrigins.map((o) => o.toLowerCase()));
+  // Only a configured proxy may say the request was HTTPS or whose it was.
+  const app = Fastify({ logger: false, trustProxy: config.http.trustProxy, bodyLimit: 64 * 1024 });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -80,28 +135,98 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         connectSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
+        // On plain HTTP (a LAN name) it would send the browser to an HTTPS port nobody serves.
+        upgradeInsecureRequests: null,
       },
     },
-    // Served over plain HTTP on loopback by default; a TLS proxy in front sets HSTS.
+    // Set below, only on responses to HTTPS requests: over plain HTTP it means nothing or, worse, locks a LAN name.
     strictTransportSecurity: false,
   });
   await app.register(cookie);
   await app.register(formbody);
-  await app.register(rateLimit, { global: false });
 
-  const userOf = (req: FastifyRequest): string | null => {
-    const fromCookie = sessions.verify(req.cookies[SESSION_COOKIE]);
-    if (fromCookie) return fromCookie;
-    const basic = basicCredentials(req.headers.authorization);
-    return basic && credentialsMatch(basic, expected) ? basic.user : null;
-  };
+  app.addHook('onSend', async (req, reply) => {
+    if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
+  });
+
+  /**
+   * One check for the form and HTTP Basic: a lock earned on either path holds
+   * on both, and every failure is logged (never the password nor the name).
+   */
+  async function checkPassword(
+    req: FastifyRequest,
+    given: Credentials,
+    via: 'form' | 'basic',
+  ): Promise<{ ok: true } | { ok: false; retryAfter: number }> {
+    const retryAfter = await throttle.lockedForSeconds(req.ip, given.user);
+    if (retryAfter > 0) {
+      deps.log.warn(
+        { event: 'web.login_locked', via, ip: req.ip, user: fingerprint(given.user), retryAfter },
+        'login refused: too many failures',
+      );
+      return { ok: false, retryAfter };
+    }
+    if (expected.user && credentialsMatch(given, expected)) return { ok: true };
+    await throttle.recordFailure(req.ip, given.user);
+    deps.log.warn(
+      { event: 'web.login_failed', via, ip: req.ip, user: fingerprint(given.user) },
+      'login failed',
+    );
+    return { ok: false, retryAfter: 0 };
+  }
+
+  function tooManyAttempts(reply: FastifyReply, retryAfter: number): FastifyReply {
+    return reply
+      .code(429)
+      .header('Retry-After', String(retryAfter))
+      .send({ error: 'too many failed logins; retry later' });
+  }
+
+  function forbidden(req: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply {
+    deps.log.warn(
+      { event: 'web.request_forbidden', reason, method: req.method, path: req.url.split('?', 1)[0] },
+      'state-changing request refused',
+    );
+    return reply.code(403).send({ error: `forbidden: ${reason}` });
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0] ?? '/';
+    if (STATE_CHANGING.has(req.method)) {
+      // Checked before credentials: a foreign page's request is refused whatever it carries.
+      const claimed = claimedOrigin(req);
+      if (
+        claimed !== null &&
+        claimed !== `${req.protocol}://${req.host}`.toLowerCase() &&
+        !allowedOrigins.has(claimed)
+      )
+        return forbidden(req, reply, 'foreign origin');
+    }
     if (PUBLIC.has(path)) return;
-    const user = userOf(req);
-    if (user) {
-      (req as FastifyRequest & { user?: string }).user = user;
+
+    const sessionId = signer.verify(req.cookies[SESSION_COOKIE]);
+    const session = sessionId ? await sessions.get(sessionId) : null;
+    if (sessionId && session) req.auth = { via: 'session', user: session.user, sessionId, session };
+    else {
+      const basic = basicCredentials(req.headers.authorization);
+      if (basic) {
+        const outcome = await checkPassword(req, basic, 'basic');
+        if (outcome.ok) req.auth = { via: 'basic', user: basic.user };
+        else if (outcome.retryAfter > 0) return tooManyAttempts(reply, outcome.retryAfter);
+      }
+    }
+
+    if (req.auth) {
+      if (!STATE_CHANGING.has(req.method)) return;
+      // A browser always names the page a POST comes from; only scripts (Basic) may not.
+      if (req.auth.via === 'session' && claimedOrigin(req) === null)
+        return forbidden(req, reply, 'no Origin nor Referer');
+      if (path.startsWith('/api/')) {
+        const type = mediaType(req);
+        const form = type === 'application/x-www-form-urlencoded' && req.auth.via === 'session';
+        if (type !== 'application/json' && !form)
+          return reply.code(415).send({ error: 'send application/json' });
+      }
       return;
     }
     const wantsHtml = (req.headers.accept ?? '').includes('text/html') && !path.startsWith('/api/');
@@ -115,6 +240,31 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       .code(401)
       .header('WWW-Authenticate', 'Basic realm="cdap-triage", charset="UTF-8"')
       .send({ error: 'authentication required' });
+  });
+
+  // After the body is read: the synchronizer token of a session, in a header or the form.
+  app.addHook('preHandler', async (req, reply) => {
+    const auth = req.auth;
+    if (auth?.via !== 'session') return;
+    const path = req.url.split('?', 1)[0] ?? '/';
+    const onBoard = path === '/admin/queues' || path.startsWith('/admin/queues/');
+    if (!STATE_CHANGING.has(req.method)) {
+      if (onBoard && config.http.queueAdminWrites && req.method === 'GET' && !path.includes('/api/'))
+        reply.setCookie(BOARD_XSRF_COOKIE, boardToken(auth.session), {
+          path: '/admin/queues',
+          sameSite: 'strict',
+          secure: req.protocol === 'https',
+        });
+      return;
+    }
+    const header = req.headers['x-csrf-token'];
+    const field = (req.body as { _csrf?: unknown } | null | undefined)?._csrf;
+    const given = typeof header === 'string' ? header : typeof field === 'string' ? field : null;
+    if (given !== null && tokensMatch(given, auth.session.csrfToken)) return;
+    const boardHeader = req.headers['x-xsrf-token'];
+    if (onBoard && typeof boardHeader === 'string' && tokensMatch(boardHeader, boardToken(auth.session)))
+      return;
+    return forbidden(req, reply, given === null ? 'missing CSRF token' : 'wrong CSRF token');
   });
 
   // Liveness: the process answers. Readiness below checks its servers.
@@ -141,38 +291,53 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return reply.type('text/html; charset=utf-8').send(loginPage({ next, error: null, user: null }));
   });
 
-  app.post(
-    '/login',
-    { config: { rateLimit: { max: config.http.loginAttemptsPerMinute, timeWindow: 60_000 } } },
-    async (req, reply) => {
-      const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
-      // Only local paths: no open redirect.
-      const next =
-        typeof body.next === 'string' && /^\/(?!\/)[\w\-/.?=&%]*$/.test(body.next) ? body.next : '/cases';
-      const given = { user: String(body.user ?? ''), password: String(body.password ?? '') };
-      if (!expected.user || !credentialsMatch(given, expected)) {
-        deps.log.warn({ event: 'web.login_failed', ip: req.ip }, 'login failed');
-        return reply
-          .code(401)
-          .type('text/html; charset=utf-8')
-          .send(loginPage({ next, error: 'Identifiant ou mot de passe incorrect.', user: null }));
-      }
-      deps.log.info({ event: 'web.login' }, 'login');
+  app.post('/login', async (req, reply) => {
+    const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
+    // Only local paths: no open redirect.
+    const next =
+      typeof body.next === 'string' && /^\/(?!\/)[\w\-/.?=&%]*$/.test(body.next) ? body.next : '/cases';
+    const given = { user: String(body.user ?? ''), password: String(body.password ?? '') };
+    const outcome = await checkPassword(req, given, 'form');
+    if (!outcome.ok) {
+      const locked = outcome.retryAfter > 0;
+      if (locked) reply.header('Retry-After', String(outcome.retryAfter));
       return reply
-        .setCookie(SESSION_COOKIE, sessions.issue(given.user), {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: req.protocol === 'https',
-          maxAge: config.http.sessionHours * 3600,
-        })
-        .redirect(next, 303);
-    },
-  );
+        .code(locked ? 429 : 401)
+        .type('text/html; charset=utf-8')
+        .send(
+          loginPage({
+            next,
+            error: locked
+              ? `Trop d’essais infructueux. Réessayez dans ${outcome.retryAfter}\u00a0s.`
+              : 'Identifiant ou mot de passe incorrect.',
+            user: null,
+          }),
+        );
+    }
+    const { id } = await sessions.create(given.user);
+    deps.log.info({ event: 'web.login' }, 'login');
+    return reply
+      .setCookie(SESSION_COOKIE, signer.issue(id), {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https',
+        maxAge: config.http.sessionHours * 3600,
+      })
+      .redirect(next, 303);
+  });
 
-  app.post('/logout', async (_req, reply) =>
-    reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303),
-  );
+  app.post('/logout', async (req, reply) => {
+    if (req.auth?.via === 'session') await sessions.revoke(req.auth.sessionId);
+    return reply
+      .clearCookie(SESSION_COOKIE, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https',
+      })
+      .redirect('/login', 303);
+  });
 
   app.get('/', async (_req, reply) => reply.redirect('/cases', 303));
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(appCss));
@@ -182,6 +347,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   app.get('/assets/chart.umd.min.js', async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'max-age=86400').send(chartJs),
   );
+
+  const csrfOf = (req: FastifyRequest): string | null =>
+    req.auth?.via === 'session' ? req.auth.session.csrfToken : null;
 
   async function openCases(): Promise<CaseRecord[]> {
     const refs = [
@@ -245,7 +413,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const rows = (await openCases()).map((c) => caseRow(c, at));
     return reply.type('text/html; charset=utf-8').send(
       casesPage({
-        user: (req as FastifyRequest & { user?: string }).user,
+        user: req.auth?.user,
+        csrf: csrfOf(req),
         priority: rows.filter((r) => r.queue === 'priority'),
         standard: rows.filter((r) => r.queue === 'standard'),
       }),
@@ -257,7 +426,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.type('text/html; charset=utf-8').send(
       casePage({
-        user: (req as FastifyRequest & { user?: string }).user,
+        user: req.auth?.user,
+        csrf: csrfOf(req),
         c: record,
         sla: slaStatus(record, now()),
       }),
@@ -278,7 +448,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const s = computeStats(cases, range, now());
     return reply
       .type('text/html; charset=utf-8')
-      .send(statsPage({ user: (req as FastifyRequest & { user?: string }).user, s }));
+      .send(statsPage({ user: req.auth?.user, csrf: csrfOf(req), s }));
   });
 
   app.get('/stats.csv', async (req, reply) => {
