@@ -139,6 +139,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         upgradeInsecureRequests: null,
       },
     },
+    // With helmet's no-referrer, browsers send `Origin: null` even on our own form posts,
+    // which the origin check must refuse; same-origin keeps both Origin and privacy.
+    referrerPolicy: { policy: 'same-origin' },
     // Set below, only on responses to HTTPS requests: over plain HTTP it means nothing or, worse, locks a LAN name.
     strictTransportSecurity: false,
   });
