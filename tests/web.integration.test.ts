@@ -403,6 +403,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       config.http.trustProxy = ['127.0.0.1'];
       config.http.loginAttemptsPerMinute = LOCK_AFTER;
       config.http.loginWindowSeconds = 2;
+      config.http.queueAdminWrites = true;
       app = await createWebServer({
         config,
         caseStore: service.caseStore,
@@ -433,6 +434,26 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
       const plain = await login(url);
       expect(plain.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+    });
+
+    it('lets Bull Board write with its token from its XSRF-TOKEN cookie, and not without', async () => {
+      const cookie = sessionCookie(await login(url));
+      const page = await fetch(`${url}/admin/queues`, { headers: { cookie, accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      const xsrf = /XSRF-TOKEN=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')?.[1];
+      expect(xsrf).toBeTruthy();
+      const put = (path: string, headers: Record<string, string>) =>
+        fetch(`${url}/admin/queues/api/queues/notify/${path}`, {
+          method: 'PUT',
+          headers: { cookie, origin: new URL(url).origin, ...headers },
+        }).then((r) => r.status);
+      expect(await put('pause', {})).toBe(403);
+      expect(await put('pause', { 'x-xsrf-token': `${xsrf}x` })).toBe(403);
+      expect(await service.queues.notify.isPaused()).toBe(false);
+      expect(await put('pause', { 'x-xsrf-token': xsrf as string })).toBe(200);
+      expect(await service.queues.notify.isPaused()).toBe(true);
+      expect(await put('resume', { 'x-xsrf-token': xsrf as string })).toBe(200);
+      expect(await service.queues.notify.isPaused()).toBe(false);
     });
 
     it('throttles HTTP Basic like the form: failures logged, 429 with Retry-After, the lock holds on both paths', async () => {
