@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { chromium } from 'playwright-core';
@@ -42,6 +44,20 @@ async function csrfToken(url: string, cookie: string): Promise<string> {
   expect(token).toBeTruthy();
   return token as string;
 }
+
+const launchBrowser = () =>
+  chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
 
 // An urgent mail received after two standard ones: it must still be listed first.
 const MAILS = [
@@ -181,18 +197,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
   });
 
   it('in a browser: log in, urgent listed first, open it, mark it handled, it leaves the list; charts render', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchBrowser();
     const external: string[] = [];
     try {
       const page = await browser.newPage();
@@ -268,6 +273,49 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       const counts = await service.queues.triage.getJobCounts('prioritized', 'waiting');
       return Object.values(counts).every((n) => n === 0);
     });
+  });
+
+  it('in a browser: a page on another port of the same host cannot mark a case handled', async () => {
+    const [ref] = (await service.caseStore.openRefs('standard', 0, 1)) as [string];
+    // The attacker's pages: same site as the dashboard (127.0.0.1), so SameSite=Strict lets the cookie go.
+    const pages: Record<string, string> = {
+      '/form': `<form id="f" method="post" action="${base}/cases/${ref}/handled"><input name="x" value="1"></form>
+<script>document.getElementById('f').submit()</script>`,
+      '/fetch': `<script>fetch(${JSON.stringify(`${base}/api/cases/${ref}/handled`)}, { method: 'POST', mode: 'no-cors',
+  credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{}' })
+  .finally(() => { document.title = 'done'; })</script>`,
+    };
+    const attacker = createServer((req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(pages[req.url ?? ''] ?? '');
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/cases`);
+      await page.fill('input[name=user]', USER);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('table.cases');
+      const posted = page.waitForResponse(
+        (r) => r.url() === `${base}/cases/${ref}/handled` && r.request().method() === 'POST',
+      );
+      await page.goto(`${attackerUrl}/form`);
+      const response = await posted;
+      expect((await response.request().allHeaders()).cookie).toMatch(/cdap_session=/);
+      expect(response.status()).toBe(403);
+      expect((await service.caseStore.get(ref))?.status).toBe('open');
+      // The answer to a no-cors fetch is hidden from the page; it says when the request is over.
+      await page.goto(`${attackerUrl}/fetch`);
+      await page.waitForFunction(() => document.title === 'done');
+      expect((await service.caseStore.get(ref))?.status).toBe('open');
+    } finally {
+      await browser.close();
+      attacker.closeAllConnections();
+      attacker.close();
+    }
   });
 
   it('refuses cross-site and token-less state changes; the dashboard form with its token still works', async () => {
