@@ -309,7 +309,7 @@ export async function startService(
   if (options.web) {
     // Loaded only when served: Fastify and Bull Board stay out of worker-only processes.
     const { createWebServer } = await import('./web/webServer.js');
-    web = await createWebServer({ config, caseStore, queues, metrics, health, log });
+    web = await createWebServer({ config, caseStore, queues, metrics, health, redis: producer, log });
     try {
       webUrl = await web.listen({ host: config.http.host, port: config.http.port });
     } catch (cause) {

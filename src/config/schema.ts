@@ -144,6 +144,14 @@ export const configSchema = z.strictObject({
     /** Bull Board may retry/remove jobs only when this is true. */
     queueAdminWrites: z.boolean(),
     loginAttemptsPerMinute: z.number().int().min(1),
+    /** Failed logins are counted over this window; a lock lasts until it ends. */
+    loginWindowSeconds: z.number().int().min(1).default(60),
+    /** Proxies whose X-Forwarded-* headers are believed: false, true (any), or their addresses/CIDRs. */
+    trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+    /** Origins besides the dashboard's own allowed to send state-changing requests, e.g. https://cdap.caf35.fr. */
+    allowedOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://cdap.example.fr'))
+      .default([]),
   }),
   senderVerification: z.strictObject({
     /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
