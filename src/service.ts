@@ -162,6 +162,7 @@ export async function startService(
       maxStalledCount: 100,
     });
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
+    metrics.countDeadLetters(notifyWorker, QUEUE.notify);
     workers.push(notifyWorker);
 
     if (config.analysis.isolate) {
@@ -211,11 +212,14 @@ export async function startService(
         reason: err.message,
       }),
     );
+    metrics.countDeadLetters(worker, QUEUE.triage);
     workers.push(worker);
   }
 
   const state = new IntakeStateStore(producer, prefix);
+  const leaseKey = (mailboxId: string) => `${prefix}:lease:${mailboxId}`;
   const intakes: MailboxIntake[] = [];
+  const intakeOf = new Map<string, MailboxIntake>();
   if (options.intake !== false) {
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     for (const mailbox of config.mailboxes) {
@@ -226,11 +230,12 @@ export async function startService(
         triageQueue: queues.triage,
         caseStore,
         state,
-        lease: new MailboxLease(producer, `${prefix}:lease:${mailbox.id}`, owner, config.intake.leaseTtlMs),
+        lease: new MailboxLease(producer, leaseKey(mailbox.id), owner, config.intake.leaseTtlMs),
         rawMail,
         log,
       });
       intakes.push(intake);
+      intakeOf.set(mailbox.id, intake);
       intake.start();
     }
   }
@@ -287,6 +292,13 @@ export async function startService(
       return { open: refs.length, overdue };
     },
     secondsSinceLastCheck: intakeAges,
+    staleAfterSeconds,
+    leaseHeld: async () => {
+      const held: Record<string, boolean> = {};
+      for (const m of config.mailboxes) held[m.id] = (await producer.exists(leaseKey(m.id))) === 1;
+      return held;
+    },
+    activeIntakes: () => Object.fromEntries([...intakeOf].map(([id, i]) => [id, i.active])),
     connections: async () => ({
       redis: producer.status === 'ready',
       imap: await health.imap().catch(() => false),

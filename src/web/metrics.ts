@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CaseRecord, ReplyOutcome } from '../routing/caseRecord.js';
 
@@ -7,7 +7,24 @@ export interface MetricSources {
   openCases(): Promise<{ open: number; overdue: number }>;
   /** Seconds since each mailbox was last checked (null: never). */
   secondsSinceLastCheck(): Promise<Record<string, number | null>>;
+  /** Past this age a mailbox's intake is stale: /readyz says 503 and the alert fires. */
+  staleAfterSeconds: number;
+  /** Whether some replica holds each mailbox's lease (read from Redis). */
+  leaseHeld(): Promise<Record<string, boolean>>;
+  /** Whether this process holds each mailbox's lease with a working connection; {} without intake. */
+  activeIntakes(): Record<string, boolean>;
   connections(): Promise<Record<'redis' | 'imap' | 'smtp', boolean>>;
+}
+
+/** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */
+export type LoopReason = 'robot' | 'loop-header' | 'rate-limit';
+
+/** The Message-ID our replies carry (replyMessageId in src/replies/sendReply.ts). */
+const ownReplyId = /^<CDAP-\d{4}-\d{6}\.ack@/;
+
+/** Reasons are a closed list but for SMTP errors: keep only their first word as a label. */
+function reasonLabel(reason: string | null): string {
+  return reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
 }
 
 /**
@@ -21,6 +38,10 @@ export class Metrics {
   private readonly replies: Counter<'outcome' | 'reason'>;
   private readonly routedSeconds: Histogram<'route'>;
   private readonly repliedSeconds: Histogram<'outcome'>;
+  private readonly loops: Counter<'reason'>;
+  private readonly deadLetters: Counter<'queue'>;
+  private readonly unreadable: Counter<'route'>;
+  private readonly deferred: Counter<'reason'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cdap_' });
@@ -57,10 +78,39 @@ export class Metrics {
       buckets,
       registers: [this.registry],
     });
+    this.loops = new Counter({
+      name: 'cdap_loops_suppressed_total',
+      help: 'Replies not sent to stop a possible mail loop: robot (automatic mail), loop-header (our own reply came back), rate-limit (reply rate limit)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.deadLetters = new Counter({
+      name: 'cdap_dead_letters_total',
+      help: 'Jobs failed for good (no retry left, or unrecoverable) by the workers of this process, per queue',
+      labelNames: ['queue'],
+      registers: [this.registry],
+    });
+    this.unreadable = new Counter({
+      name: 'cdap_mails_unreadable_total',
+      help: 'Mails whose analysis could not read them (standard: to CDAP.Erreurs; quarantine: too large to download)',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+    this.deferred = new Counter({
+      name: 'cdap_replies_deferred_total',
+      help: 'Replies put off by a per-recipient rate limit, to be sent later, by limit',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    // Present at zero from the start, so that rate() and increase() see the first one.
+    for (const reason of ['robot', 'loop-header', 'rate-limit'] satisfies LoopReason[])
+      this.loops.inc({ reason }, 0);
+    for (const route of ['standard', 'quarantine']) this.unreadable.inc({ route }, 0);
   }
 
   /** Gauges computed at scrape time from the shared state (right across replicas). */
   watch(sources: MetricSources): void {
+    for (const queue of Object.keys(sources.queues)) this.deadLetters.inc({ queue }, 0);
     // Open and overdue come from one read of the open cases, shared by one scrape.
     let openRead: { at: number; value: Promise<{ open: number; overdue: number }> } | null = null;
     const openCases = () => {
@@ -109,6 +159,36 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'cdap_intake_stale_after_seconds',
+      help: 'Age of the last check past which the mailbox intake counts as stale (/readyz answers 503)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      async collect() {
+        for (const mailbox of Object.keys(await sources.secondsSinceLastCheck()))
+          this.set({ mailbox }, sources.staleAfterSeconds);
+      },
+    });
+    new Gauge({
+      name: 'cdap_intake_lease_held',
+      help: 'Whether some replica holds the mailbox lease (read from Redis: same on every replica)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      async collect() {
+        for (const [mailbox, held] of Object.entries(await sources.leaseHeld()))
+          this.set({ mailbox }, held ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cdap_intake_active',
+      help: 'Whether this process holds the mailbox lease and its IMAP connection works (absent without intake)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      collect() {
+        for (const [mailbox, active] of Object.entries(sources.activeIntakes()))
+          this.set({ mailbox }, active ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'cdap_connection_up',
       help: '1 when the connection to the server works',
       labelNames: ['server'],
@@ -122,6 +202,11 @@ export class Metrics {
 
   triaged(record: CaseRecord, now = new Date()): void {
     this.mails.inc({ route: record.route, kind: record.kind });
+    if (record.unreadable) this.unreadable.inc({ route: record.route });
+    // Automatic mail is routed 'ignored' and never answered; our own reply coming
+    // back (it keeps our Message-ID and loop header) is the loop itself.
+    if (record.route === 'ignored')
+      this.loopSuppressed(record.messageId && ownReplyId.test(record.messageId) ? 'loop-header' : 'robot');
     for (const f of record.lint) this.findings.inc({ rule: f.rule, severity: f.severity });
     this.routedSeconds.observe(
       { route: record.route },
@@ -130,14 +215,41 @@ export class Metrics {
   }
 
   replied(outcome: ReplyOutcome, reason: string | null, record: CaseRecord, now = new Date()): void {
-    // Reasons are a closed list but for SMTP errors: keep only their code as a label.
-    const label = reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
+    const label = reasonLabel(reason);
     this.replies.inc({ outcome, reason: label });
+    if (outcome === 'suppressed' && label === 'rate-limited') this.loopSuppressed('rate-limit');
     if (outcome === 'sent' || outcome === 'shadow') {
       this.repliedSeconds.observe(
         { outcome },
         Math.max(0, (now.getTime() - new Date(record.receivedAt).getTime()) / 1000),
       );
     }
+  }
+
+  /** A reply not sent to stop a possible loop. triaged() and replied() call it for robots, our own replies and rate limits. */
+  loopSuppressed(reason: LoopReason): void {
+    this.loops.inc({ reason });
+  }
+
+  /** A reply put off by a per-recipient rate limit, to go out later: `reason` is the limit's name. */
+  replyDeferred(reason: string): void {
+    this.deferred.inc({ reason: reasonLabel(reason) });
+  }
+
+  /** A job of `queue` failed for good: it will not run again by itself. */
+  deadLettered(queue: string): void {
+    this.deadLetters.inc({ queue });
+  }
+
+  /**
+   * Counts the jobs `worker` fails for good. BullMQ emits 'failed' after every
+   * failed attempt; only a job moved to the failed set gets its finishedOn.
+   * Jobs failed for stalling too often are not seen here (the queue-depth
+   * gauge's `failed` state counts them).
+   */
+  countDeadLetters(worker: Worker, queue: string): void {
+    worker.on('failed', (job: Job | undefined) => {
+      if (typeof job?.finishedOn === 'number') this.deadLettered(queue);
+    });
   }
 }
