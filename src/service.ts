@@ -184,7 +184,7 @@ export async function startService(
       replies: createReplyScheduler(queues.notify, config.replies.mode),
       config,
       log,
-      events: { onTriaged: (record) => metrics.triaged(record) },
+      events: { onTriaged: (record, mail) => metrics.triaged(record, mail) },
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
       // One of the largest mails at a time (small ones still flow beside it).

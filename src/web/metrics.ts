@@ -19,9 +19,6 @@ export interface MetricSources {
 /** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */
 export type LoopReason = 'robot' | 'loop-header' | 'rate-limit';
 
-/** The Message-ID our replies carry (replyMessageId in src/replies/sendReply.ts). */
-const ownReplyId = /^<CDAP-\d{4}-\d{6}\.ack@/;
-
 /** Reasons are a closed list but for SMTP errors: keep only their first word as a label. */
 function reasonLabel(reason: string | null): string {
   return reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
@@ -34,6 +31,7 @@ function reasonLabel(reason: string | null): string {
 export class Metrics {
   readonly registry = new Registry();
   private readonly mails: Counter<'route' | 'kind'>;
+  private readonly urgent: Counter<'check'>;
   private readonly findings: Counter<'rule' | 'severity'>;
   private readonly replies: Counter<'outcome' | 'reason'>;
   private readonly routedSeconds: Histogram<'route'>;
@@ -49,6 +47,12 @@ export class Metrics {
       name: 'cdap_mails_total',
       help: 'Mails triaged, by route and kind',
       labelNames: ['route', 'kind'],
+      registers: [this.registry],
+    });
+    this.urgent = new Counter({
+      name: 'cdap_mails_urgent_total',
+      help: 'Mails marked URGENCE DEFINIE, by whether the mail substantiates it',
+      labelNames: ['check'],
       registers: [this.registry],
     });
     this.findings = new Counter({
@@ -200,13 +204,14 @@ export class Metrics {
     });
   }
 
-  triaged(record: CaseRecord, now = new Date()): void {
+  /** A new case; `mail.loopHeader`: its mail carried our replies' loop header. */
+  triaged(record: CaseRecord, mail: { loopHeader?: boolean } = {}, now = new Date()): void {
     this.mails.inc({ route: record.route, kind: record.kind });
+    if (record.urgent) this.urgent.inc({ check: record.urgencyCheck ?? 'none' });
     if (record.unreadable) this.unreadable.inc({ route: record.route });
-    // Automatic mail is routed 'ignored' and never answered; our own reply coming
-    // back (it keeps our Message-ID and loop header) is the loop itself.
-    if (record.route === 'ignored')
-      this.loopSuppressed(record.messageId && ownReplyId.test(record.messageId) ? 'loop-header' : 'robot');
+    // Automatic mail is routed 'ignored' and never answered; one carrying our
+    // loop header is one of our replies come back: the loop itself.
+    if (record.route === 'ignored') this.loopSuppressed(mail.loopHeader ? 'loop-header' : 'robot');
     for (const f of record.lint) this.findings.inc({ rule: f.rule, severity: f.severity });
     this.routedSeconds.observe(
       { route: record.route },
