@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { carriesLoopHeader } from '../src/analysis/classifyKind.js';
 import { unreadable } from '../src/analysis/unreadable.js';
-import { projectRoot } from '../src/config/loadConfig.js';
+import { loadConfig, projectRoot } from '../src/config/loadConfig.js';
 import { type MetricSources, Metrics } from '../src/web/metrics.js';
 import { fixture, mail, testAnalyzer } from './support/analyzer.js';
 import { caseFor } from './support/cases.js';
@@ -190,6 +190,51 @@ describe('deploy/: dashboard and alert rules use exported metrics', () => {
         'CdapMailboxNoLeaseHolder',
       ]),
     );
+  });
+});
+
+describe('deploy/systemd', () => {
+  const unit = readFileSync(deploy('systemd', 'cdap-triage.service'), 'utf8');
+  const directives = (key: string) =>
+    [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => (m[1] ?? '').trim());
+
+  it('restarts on failure, as a dedicated user, hardened, writing only to .tmp', () => {
+    expect(directives('Restart')).toEqual(['on-failure']);
+    expect(directives('RestartPreventExitStatus')).toEqual(['78']);
+    expect(directives('User')).toEqual(['cdap-triage']);
+    expect(directives('NoNewPrivileges')).toEqual(['yes']);
+    expect(directives('ProtectSystem')).toEqual(['strict']);
+    const writable = directives('ReadWritePaths').flatMap((v) => v.split(/\s+/));
+    const root = directives('WorkingDirectory')[0] as string;
+    // replies.outboxDir (.tmp/outbox by default) resolves against the install directory.
+    const outbox = join(root, loadConfig({ env: {} }).replies.outboxDir);
+    expect(writable.some((w) => outbox === w || outbox.startsWith(`${w}/`))).toBe(true);
+    expect(directives('EnvironmentFile')).toEqual(['/etc/cdap-triage/cdap-triage.env']);
+  });
+
+  it('example environment: every variable the service reads, valid together, no secret', () => {
+    const lines = readFileSync(deploy('systemd', 'cdap-triage.env.example'), 'utf8').split('\n');
+    const env: Record<string, string> = {};
+    for (const line of lines) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (m) env[m[1] as string] = (m[2] as string).replace(/^"(.*)"$/, '$1');
+    }
+    // The variables the configuration reads, from its source.
+    const source = readFileSync(join(projectRoot, 'src', 'config', 'loadConfig.ts'), 'utf8');
+    const read = new Set([
+      ...[...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+): \{ path/gm)].map((m) => m[1] as string),
+      ...[...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] as string),
+    ]);
+    expect(read.size).toBeGreaterThan(20);
+    expect(Object.keys(env).sort()).toEqual([...read].sort());
+    for (const [name, value] of Object.entries(env)) {
+      if (/PASSWORD|SECRET/.test(name)) expect(value, name).toMatch(/^(change-me-[a-z-]+)?$/);
+    }
+    // The file named by CONFIG_FILE is the operator's: validate the rest.
+    const { CONFIG_FILE: _file, ...rest } = env;
+    const config = loadConfig({ env: rest });
+    expect(config.imap.host).toBe('imap.caf35.example.fr');
+    expect(config.replies.from).toContain('<partenaires.caf35@caf35.example.fr>');
   });
 });
 
