@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntakeStateStore } from '../src/mailbox/intakeState.js';
 import { type Service, startService } from '../src/service.js';
 import { Metrics } from '../src/web/metrics.js';
-import type { DovecotServer } from './support/dovecot.js';
+import { fixture, mail } from './support/analyzer.js';
+import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
@@ -133,5 +134,51 @@ describe('/readyz and intake metrics of a web replica (real Redis)', () => {
     const text = await metrics();
     expect(text).toContain('cdap_intake_lease_held{mailbox="default"} 1');
     expect(text).not.toMatch(/^cdap_intake_active\{/m);
+  });
+});
+
+describe('loop, urgent and unreadable counters through the pipeline (real Redis, Dovecot)', () => {
+  const prefix = uniquePrefix('ops-counters');
+  let server: DovecotServer;
+  let redis: Redis;
+  let service: Service;
+
+  beforeAll(async () => {
+    server = await startDovecot();
+    redis = new Redis(redisUrl);
+    const config = testConfig(testEnv(prefix, server), (c) => {
+      // Small enough for the large mail below to be unreadable, large enough for the fixtures.
+      c.analysis.maxMessageBytes = 40_000;
+    });
+    service = await startService(config, quietLog());
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+    await server?.stop();
+  });
+
+  async function counter(name: string, labels: Record<string, string>): Promise<number> {
+    const values = (await service.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+    return values
+      .filter((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+
+  it('counts our reply come back (loop header), a robot, an urgent and an unreadable mail', async () => {
+    await appendMail(server, 'INBOX', fixture('auto-reply-own-loop-header.eml'));
+    await appendMail(server, 'INBOX', fixture('auto-reply-out-of-office.eml'));
+    await appendMail(server, 'INBOX', fixture('form-urgent-rsa-substantiated.eml'));
+    await appendMail(server, 'INBOX', mail(`Bonjour,\n${'Une ligne de texte assez longue.\n'.repeat(2000)}`));
+    await waitFor('four cases', async () => (await counter('cdap_mails_total', {})) === 4, 30_000);
+    expect(await counter('cdap_loops_suppressed_total', { reason: 'loop-header' })).toBe(1);
+    expect(await counter('cdap_loops_suppressed_total', { reason: 'robot' })).toBe(1);
+    expect(await counter('cdap_mails_urgent_total', { check: 'substantiated' })).toBe(1);
+    expect(await counter('cdap_mails_unreadable_total', { route: 'standard' })).toBe(1);
+    const text = await service.metrics.registry.metrics();
+    expect(text).toContain('cdap_intake_active{mailbox="default"} 1');
+    expect(text).toContain('cdap_intake_lease_held{mailbox="default"} 1');
   });
 });
