@@ -148,6 +148,10 @@ export async function startService(
           metrics.replied(outcome, reason, record);
           options.replyEvents?.onOutcome?.(outcome, reason, record);
         },
+        onDeferred(reason, record) {
+          metrics.replyDeferred(reason);
+          options.replyEvents?.onDeferred?.(reason, record);
+        },
       },
     });
     const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {

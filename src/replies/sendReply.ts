@@ -23,6 +23,8 @@ export interface NotifyJobData {
 
 export interface ReplyEvents {
   onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
+  /** A reply put off by a per-recipient rate limit (`reason`: the limit), to be sent later. */
+  onDeferred?(reason: string, record: CaseRecord): void;
 }
 
 /** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
