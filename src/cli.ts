@@ -247,7 +247,7 @@ program
           `cdap-triage: no SMTP_HOST set — replies are stored as .eml files in ${sink.dir}.\n`,
         );
       }
-      service = await startService(config, log, { web: opts.web });
+      service = await startService(config, log, { web: opts.web, localDemo });
     } catch (err) {
       process.stderr.write(`cdap-triage: ${(err as Error).message}\n`);
       await sink?.close();

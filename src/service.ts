@@ -4,12 +4,15 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
 import { analyzerSettings } from './analysis/settings.js';
+import { senderVerificationProblem } from './config/checkSenderVerification.js';
+import { ConfigError } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
 import { IntakeStateStore } from './mailbox/intakeState.js';
 import { MailboxIntake, triageBackoff } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
+import { createRefiler } from './mailbox/refileCase.js';
 import type { TriageJobData } from './mailbox/triageJob.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { ReplyLock } from './replies/replyLock.js';
@@ -41,6 +44,8 @@ export interface ServiceOptions {
   /** Worker module of the isolated analyzer (tests replace it with a misbehaving one). */
   analysisWorkerFile?: string;
   replyEvents?: ReplyEvents;
+  /** The local demo (its own Dovecot and SMTP sink): sender verification is not required. */
+  localDemo?: boolean;
 }
 
 export interface Service {
@@ -83,6 +88,10 @@ export async function startService(
     throw new Error(
       'REPLY_MODE is live but no SMTP_HOST is set: set SMTP_HOST, or REPLY_MODE=shadow to store replies without sending.',
     );
+  }
+  if (options.workers !== false) {
+    const problem = senderVerificationProblem(config, options.localDemo ?? false);
+    if (problem) throw new ConfigError(problem);
   }
   // Fail on a broken template now, not on the first reply.
   const templates = loadReplyTemplates(config.replies.templatesDir, config.replies.signature);
@@ -189,6 +198,7 @@ export async function startService(
       config,
       log,
       events: { onTriaged: (record, mail) => metrics.triaged(record, mail) },
+      refile: createRefiler(config, caseStore),
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
       // One of the largest mails at a time (small ones still flow beside it).

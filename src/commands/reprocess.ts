@@ -1,6 +1,7 @@
 import { analyzerSettings } from '../analysis/settings.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
+import { moveFiledMail } from '../mailbox/refileCase.js';
 import { buildCase, type CaseRecord } from '../routing/caseRecord.js';
 import { folderFor, workItem } from '../routing/triageMail.js';
 import type { Service } from '../service.js';
@@ -78,14 +79,7 @@ export async function reprocessCase(
     if (after.status === 'open' && (after.route === 'priority' || after.route === 'standard')) {
       await service.queues[after.route].add('case', workItem(after), { jobId: ref });
     }
-    const target = paths[folderFor(after)];
-    if (target !== at.path) {
-      const moved = await client.messageMove(String(at.uid), target, { uid: true });
-      const uid = moved ? moved.uidMap?.get(at.uid) : undefined;
-      if (moved && uid !== undefined && moved.uidValidity !== undefined) {
-        await caseStore.setFiledAt(ref, { path: target, uidValidity: String(moved.uidValidity), uid });
-      }
-    }
+    await moveFiledMail(client, caseStore, paths, ref, folderFor(after), []);
     return { before, after };
   } finally {
     await client.logout().catch(() => client.close());

@@ -37,6 +37,7 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   SMTP_TLS_REJECT_UNAUTHORIZED: { path: ['smtp', 'tlsRejectUnauthorized'], boolean: true },
   SENDER_VERIFICATION: { path: ['senderVerification', 'mode'] },
   AUTHSERV_ID: { path: ['senderVerification', 'authservId'] },
+  SENDER_VERIFICATION_ACKNOWLEDGE_OFF: { path: ['senderVerification', 'acknowledgeOff'], boolean: true },
   HTTP_HOST: { path: ['http', 'host'] },
   HTTP_PORT: { path: ['http', 'port'], number: true },
   HTTP_USER: { path: ['http', 'user'] },

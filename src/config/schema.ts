@@ -145,19 +145,15 @@ export const configSchema = z.strictObject({
     queueAdminWrites: z.boolean(),
     loginAttemptsPerMinute: z.number().int().min(1),
   }),
-  senderVerification: z
-    .strictObject({
-      /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
-      mode: z.enum(['off', 'authentication-results', 'mailauth']),
-      authservId: z.string().default(''),
-      /** mailauth: take the client IP and HELO from the topmost Received header (added by our MTA). */
-      trustReceived: z.boolean(),
-    })
-    .refine((v) => v.mode !== 'authentication-results' || v.authservId.trim() !== '', {
-      message:
-        'SENDER_VERIFICATION=authentication-results needs AUTHSERV_ID, the id your MTA writes in Authentication-Results',
-      path: ['authservId'],
-    }),
+  senderVerification: z.strictObject({
+    /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
+    mode: z.enum(['off', 'authentication-results', 'mailauth']),
+    authservId: z.string().default(''),
+    /** mailauth: take the client IP and HELO from the topmost Received header (added by our MTA). */
+    trustReceived: z.boolean(),
+    /** Live replies with no verification answer forged partners: only when someone chose so. */
+    acknowledgeOff: z.boolean().default(false),
+  }),
   shutdownTimeoutMs: z.number().int().min(100),
 });
 

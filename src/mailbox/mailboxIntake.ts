@@ -434,6 +434,18 @@ export class MailboxIntake extends EventEmitter {
           if (m.source) sources.set(m.uid, m.source);
         }
       }
+      // Too large to download: its headers alone say who writes, about what, and whether it is urgent.
+      const oversized = batch.filter((m) => m.size > config.intake.maxDownloadBytes).map((m) => m.uid);
+      const headersOnly = new Map<number, Buffer>();
+      if (oversized.length > 0) {
+        for await (const m of client.fetch(
+          oversized.join(','),
+          { uid: true, headers: true },
+          { uid: true },
+        )) {
+          if (m.headers) headersOnly.set(m.uid, m.headers);
+        }
+      }
       const jobs = [];
       for (const meta of batch) {
         const oversize = meta.size > config.intake.maxDownloadBytes;
@@ -446,6 +458,11 @@ export class MailboxIntake extends EventEmitter {
           contentHash = createHash('sha256')
             .update(`oversize:${meta.messageId ?? `${mailbox.id}:${uidValidity}:${meta.uid}`}:${meta.size}`)
             .digest('hex');
+          const head = headersOnly.get(meta.uid);
+          if (head) {
+            source = head.toString('latin1');
+            urgent = looksUrgent(head);
+          }
         } else if (meta.size <= INLINE_SOURCE_MAX_BYTES) {
           const raw = sources.get(meta.uid);
           if (!raw) continue; // expunged between the two fetches

@@ -17,8 +17,25 @@ import { ReplyBusyError, type ReplyLock } from './replyLock.js';
 import type { ReplyRateLimit } from './replyRateLimit.js';
 import { isPermanentSmtpError, type MailTransport } from './smtpTransport.js';
 
+/** One plain `local@domain`: no list, group, comment, display name or space. */
+export function isOneMailbox(address: string): boolean {
+  return /^[^\s@,;:<>()[\]"\\]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(
+    address,
+  );
+}
+
+/** The bare address of a From header value such as `CAF <partenaires@caf35.fr>`. */
+function envelopeFrom(from: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+}
+
 export interface NotifyJobData {
   ref: string;
+  /**
+   * The CDAS mail's Message-ID, to thread the reply. Kept only in the job (the
+   * case keeps a hash), and the job is removed once done.
+   */
+  inReplyTo?: string | null;
 }
 
 export interface ReplyEvents {
@@ -50,18 +67,18 @@ export function createReplyScheduler(
   mode: Config['replies']['mode'],
 ): ReplyScheduler {
   return {
-    async schedule(record) {
+    async schedule(record, inReplyTo) {
       if (mode === 'off') return;
       await queue.add(
         'reply',
-        { ref: record.ref },
+        { ref: record.ref, inReplyTo: inReplyTo ?? null },
         {
           jobId: record.ref,
           // Urgent answers leave first when a backlog waits behind the outbound rate limit.
           priority: record.urgent ? 1 : 10,
           attempts: NOTIFY_ATTEMPTS,
           backoff: { type: 'custom' },
-          removeOnComplete: { age: 7 * 86_400 },
+          removeOnComplete: true,
           removeOnFail: { age: 30 * 86_400 },
         },
       );
@@ -129,7 +146,7 @@ export function createReplySender(deps: SendReplyDeps) {
     });
     deps.events?.onOutcome?.(outcome, reason, c);
     deps.log.info(
-      { event: `reply.${outcome}`, ref: c.ref, reason, to: maskAddress(c.replyTo) },
+      { event: `reply.${outcome}`, ref: c.ref, reason, recipient: maskAddress(c.replyTo) },
       `reply ${outcome}`,
     );
   }
@@ -168,7 +185,9 @@ export function createReplySender(deps: SendReplyDeps) {
       return 'suppressed';
     }
     const to = c.replyTo;
-    if (!to || !domainAllowed(to, deps.config.allowedDomains)) {
+    // Checked again here, whatever the analyzer said: a list or a group in one
+    // string would be split into several recipients by the mailer.
+    if (!to || !isOneMailbox(to) || !domainAllowed(to, deps.config.allowedDomains)) {
       await settle(c, 'suppressed', 'recipient-not-allowed');
       return 'suppressed';
     }
@@ -184,22 +203,29 @@ export function createReplySender(deps: SendReplyDeps) {
       c.kind === 'cdap-form' ? null : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
     const admitted = await deps.rateLimit.admit(c.ref, to, topic, now());
     if (!admitted.ok) {
-      deps.log.warn({ event: 'reply.rate_limited', ref: c.ref, limit: admitted.limit, to: maskAddress(to) });
+      deps.log.warn({
+        event: 'reply.rate_limited',
+        ref: c.ref,
+        limit: admitted.limit,
+        recipient: maskAddress(to),
+      });
       await settle(c, 'suppressed', `rate-limited:${admitted.limit}`);
       return 'suppressed';
     }
 
     const messageId = replyMessageId(c.ref, deps.config.replies.from);
-    const references = [...new Set([c.messageId].filter((x): x is string => Boolean(x)))];
+    const inReplyTo = job.data.inReplyTo ?? null;
     const message = {
       from: deps.config.replies.from,
       to,
+      // The envelope names the one recipient: nothing in a header can add another.
+      envelope: { from: envelopeFrom(deps.config.replies.from), to: [to] },
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
       messageId,
-      inReplyTo: c.messageId ?? undefined,
-      references: references.length ? references : undefined,
+      inReplyTo: inReplyTo ?? undefined,
+      references: inReplyTo ? [inReplyTo] : undefined,
       headers: {
         // RFC 3834: an automatic answer; Exchange: send no out-of-office back; ours: loop guard.
         'Auto-Submitted': 'auto-replied',
