@@ -96,7 +96,7 @@ export class Metrics {
     });
     this.unreadable = new Counter({
       name: 'cdap_mails_unreadable_total',
-      help: 'Mails whose analysis could not read them (standard: to CDAP.Erreurs; quarantine: too large to download)',
+      help: 'Mails whose analysis could not read them (broken MIME, time or memory limit, too large to download), by route',
       labelNames: ['route'],
       registers: [this.registry],
     });
@@ -109,7 +109,7 @@ export class Metrics {
     // Present at zero from the start, so that rate() and increase() see the first one.
     for (const reason of ['robot', 'loop-header', 'rate-limit'] satisfies LoopReason[])
       this.loops.inc({ reason }, 0);
-    for (const route of ['standard', 'quarantine']) this.unreadable.inc({ route }, 0);
+    this.unreadable.inc({ route: 'standard' }, 0);
   }
 
   /** Gauges computed at scrape time from the shared state (right across replicas). */
