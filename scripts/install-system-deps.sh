@@ -10,6 +10,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 PACKAGES=(
   dovecot-imapd
   chromium
+  prometheus # promtool, for the alert rule tests (deploy/prometheus)
 )
 
 missing=()

@@ -157,6 +157,10 @@ export async function startService(
           metrics.replied(outcome, reason, record);
           options.replyEvents?.onOutcome?.(outcome, reason, record);
         },
+        onDeferred(reason, record) {
+          metrics.replyDeferred(reason);
+          options.replyEvents?.onDeferred?.(reason, record);
+        },
       },
     });
     const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {
@@ -171,6 +175,7 @@ export async function startService(
       maxStalledCount: 100,
     });
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
+    metrics.countDeadLetters(notifyWorker, QUEUE.notify);
     workers.push(notifyWorker);
 
     if (config.analysis.isolate) {
@@ -192,7 +197,7 @@ export async function startService(
       replies: createReplyScheduler(queues.notify, config.replies.mode),
       config,
       log,
-      events: { onTriaged: (record) => metrics.triaged(record) },
+      events: { onTriaged: (record, mail) => metrics.triaged(record, mail) },
       refile: createRefiler(config, caseStore),
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
@@ -221,11 +226,14 @@ export async function startService(
         reason: err.message,
       }),
     );
+    metrics.countDeadLetters(worker, QUEUE.triage);
     workers.push(worker);
   }
 
   const state = new IntakeStateStore(producer, prefix);
+  const leaseKey = (mailboxId: string) => `${prefix}:lease:${mailboxId}`;
   const intakes: MailboxIntake[] = [];
+  const intakeOf = new Map<string, MailboxIntake>();
   if (options.intake !== false) {
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     for (const mailbox of config.mailboxes) {
@@ -236,11 +244,12 @@ export async function startService(
         triageQueue: queues.triage,
         caseStore,
         state,
-        lease: new MailboxLease(producer, `${prefix}:lease:${mailbox.id}`, owner, config.intake.leaseTtlMs),
+        lease: new MailboxLease(producer, leaseKey(mailbox.id), owner, config.intake.leaseTtlMs),
         rawMail,
         log,
       });
       intakes.push(intake);
+      intakeOf.set(mailbox.id, intake);
       intake.start();
     }
   }
@@ -297,6 +306,13 @@ export async function startService(
       return { open: refs.length, overdue };
     },
     secondsSinceLastCheck: intakeAges,
+    staleAfterSeconds,
+    leaseHeld: async () => {
+      const held: Record<string, boolean> = {};
+      for (const m of config.mailboxes) held[m.id] = (await producer.exists(leaseKey(m.id))) === 1;
+      return held;
+    },
+    activeIntakes: () => Object.fromEntries([...intakeOf].map(([id, i]) => [id, i.active])),
     connections: async () => ({
       redis: producer.status === 'ready',
       imap: await health.imap().catch(() => false),

@@ -4,6 +4,13 @@ import type { MailKind } from './types.js';
 /** The header our own replies carry; mail that has it is ours coming back. */
 export const LOOP_HEADER = 'x-cdap-triage-loop';
 
+/** Whether a raw mail's header section carries LOOP_HEADER, read without parsing (for metrics). */
+export function carriesLoopHeader(raw: Buffer): boolean {
+  const head = raw.subarray(0, 65536).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  return /^x-cdap-triage-loop[ \t]*:/im.test(end < 0 ? head : head.slice(0, end));
+}
+
 const daemonSender = /^(?:mailer-daemon|mail-daemon|mailerdaemon|postmaster|mail\.delivery\.system)@/;
 const bounceSubject =
   /^(?:undeliver|undelivered mail|delivery status notification|delivery failure|mail delivery fail|returned mail|non remis|non distribu|echec de (?:la )?(?:remise|distribution)|message non delivre)/;

@@ -40,8 +40,8 @@ export interface NotifyJobData {
 
 export interface ReplyEvents {
   onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
-  /** A reply held back by a per-address limit, to go later. */
-  onDeferred?(limit: string): void;
+  /** A reply put off by a per-recipient rate limit (`reason`: the limit), to be sent later. */
+  onDeferred?(reason: string, record: CaseRecord): void;
 }
 
 /** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
@@ -278,7 +278,7 @@ export function createReplySender(deps: SendReplyDeps) {
         },
         'reply deferred by the per-address limit',
       );
-      deps.events?.onDeferred?.(admitted.limit);
+      deps.events?.onDeferred?.(admitted.limit, c);
       if (!jobToken)
         throw new ReplyBusyError(`reply ${c.ref} deferred until ${admitted.retryAt.toISOString()}`);
       await job.moveToDelayed(admitted.retryAt.getTime(), jobToken);

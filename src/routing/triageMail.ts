@@ -1,5 +1,6 @@
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
+import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import type { Analysis } from '../analysis/types.js';
 import { unreadable } from '../analysis/unreadable.js';
 import type { Config } from '../config/schema.js';
@@ -33,7 +34,7 @@ export interface ReplyScheduler {
 
 /** Observers of triage, for metrics; they must not throw. */
 export interface TriageEvents {
-  onTriaged?(record: CaseRecord): void;
+  onTriaged?(record: CaseRecord, mail?: { loopHeader: boolean }): void;
 }
 
 export interface TriageDeps {
@@ -324,6 +325,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     }
 
     const raw = await loadRaw(d);
+    const loopHeader = carriesLoopHeader(raw); // before analysis, which may move the buffer to its thread
     let analysis = d.oversize
       ? oversizeAnalysis(
           raw.length > 0
@@ -401,7 +403,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     const record = await deps.caseStore.get(created.ref);
     if (record) {
       await ensureDownstream(record, analysis.messageId);
-      if (created.outcome === 'created') deps.events?.onTriaged?.(record);
+      if (created.outcome === 'created') deps.events?.onTriaged?.(record, { loopHeader });
     }
     deps.log.info(
       {
