@@ -10,7 +10,7 @@ const NBSP = '\u00a0';
 
 /** Non-breaking spaces where French typography wants them; idempotent. */
 export function frenchTypography(text: string): string {
-  return text.replace(/« /g, `«${NBSP}`).replace(/ ([»:;?!])(?=\s|$)/gm, `${NBSP}$1`);
+  return text.replace(/« /g, `«${NBSP}`).replace(/ ([»:;?!])/g, `${NBSP}$1`);
 }
 
 const titles: Record<string, string> = {

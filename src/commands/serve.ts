@@ -58,7 +58,7 @@ export function demoReport(all: { ref: string }[], seen: Set<string>, table: (re
     );
     lines.push(table(fresh));
   }
-  return { text: lines.join('\n'), fresh };
+  return { text: frenchTypography(lines.join('\n')), fresh };
 }
 
 /**
