@@ -76,8 +76,8 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     expect(out).toContain(
       '3\u00a0messages\u00a0: 1\u00a0prioritaire, 1\u00a0standard, 0\u00a0en quarantaine, 1\u00a0ignoré',
     );
-    expect(out).toContain('aucune (backfill)');
-    expect(err).toMatch(/backfill: 3\/3/);
+    expect(out).toContain('aucune (rattrapage)');
+    expect(err).toMatch(/rattrapage\u00a0: 3\/3/);
     expect((await folderContents(server)).INBOX).toHaveLength(0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(sink.messages).toHaveLength(0);

@@ -57,7 +57,7 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
   const service = await startService(config, log, { web: false });
   // Cases that existed before are not this run's work: only the new ones are shown.
   const known = new Set(await service.caseStore.refsBetween(options.since, new Date(until.getTime() + 1)));
-  const progress = createProgress('backfill');
+  const progress = createProgress('rattrapage');
   try {
     await new BackfillWindows(service.redis, config.redis.prefix).declare(mailbox.id, options.since, until);
     progress.update(0, total);

@@ -12,6 +12,14 @@ const replyFr: Record<string, string> = {
   none: '—',
 };
 
+/** Why no reply went out, as the table says it; an unknown reason is shown as recorded. */
+const suppressedFr: Record<string, string> = {
+  backfill: 'rattrapage',
+  reprocess: 'réanalyse',
+  'too-old': 'trop ancien',
+  'follow-up': 'relance',
+};
+
 function pad(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n);
 }
@@ -36,7 +44,9 @@ export function caseSummary(cases: CaseRecord[]): string {
   const header = `${pad('Référence', 17)} ${pad('File', 12)} ${pad('Urgence', 14)} ${pad('Réponse', 19)} ${pad('CDAS', 30)} Remarques`;
   const lines = cases.map((c) => {
     const urgency = c.urgent ? (c.urgencyCheck === 'substantiated' ? 'oui' : 'non justifiée') : '—';
-    const reply = c.replySuppressed ? `aucune (${c.replySuppressed})` : (replyFr[c.reply] ?? c.reply);
+    const reply = c.replySuppressed
+      ? `aucune (${suppressedFr[c.replySuppressed] ?? c.replySuppressed})`
+      : (replyFr[c.reply] ?? c.reply);
     const rules =
       [...new Set(c.lint.filter((f) => f.severity !== 'info').map((f) => f.rule))].join(', ') || '—';
     const route = c.unreadable ? `${routeFr[c.route]} (illisible)` : (routeFr[c.route] ?? c.route);
