@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { stopLocalMailbox } from '../local/localMailbox.js';
+import { plural } from './caseSummary.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
 import { demoState } from './serve.js';
@@ -110,7 +111,7 @@ export async function demoCommand(action: 'reset' | 'stop'): Promise<number> {
     }
     state.forgetMailAndCases();
     say(
-      `cdap-triage : démonstration remise à zéro — ${deleted} clés « ${config.redis.prefix}:* » effacées dans Redis, ` +
+      `cdap-triage : démonstration remise à zéro — ${plural(deleted, 'clé effacée', 'clés effacées')} dans Redis (« ${config.redis.prefix}:* »), ` +
         'boîte et réponses de .tmp/ effacées (l’identifiant du tableau de bord est gardé). ' +
         'Le prochain cdap-triage run (ou ./scripts/start.sh) recharge les messages de démonstration.\n',
     );

@@ -5,7 +5,7 @@ import { DemoState } from '../local/demoState.js';
 import { startLocalMailbox, stopLocalMailbox } from '../local/localMailbox.js';
 import { startLocalSmtpSink } from '../local/localSmtpSink.js';
 import { createLogger } from '../log.js';
-import { type Service, startService } from '../service.js';
+import type { Service } from '../service.js';
 import { caseSummary, caseTotals, plural } from './caseSummary.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
@@ -106,6 +106,7 @@ export async function webCommand(): Promise<void> {
   const creds = ensureWebCredentials(config);
   let service: Service;
   try {
+    const { startService } = await import('../service.js');
     service = await startService(config, log, { intake: false, workers: false, web: true });
   } catch (err) {
     say(`cdap-triage : ${(err as Error).message}\n`);
@@ -130,6 +131,9 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
   let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
   let service: Service;
   const state = demoState();
+  // The pipeline's modules load while the demo Dovecot starts (a child process): the two overlap.
+  const pipeline = import('../service.js');
+  pipeline.catch(() => {});
   const stopDemoMailbox = async () => {
     if (!localDemo) return;
     await stopLocalMailbox().catch((err: Error) => say(`cdap-triage : ${err.message}\n`));
@@ -163,6 +167,7 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
       };
       say(`cdap-triage : SMTP_HOST n’est pas défini — les réponses sont gardées en .eml dans ${sink.dir}.\n`);
     }
+    const { startService } = await pipeline;
     service = await startService(config, log, { web: opts.web });
   } catch (err) {
     say(`cdap-triage : ${(err as Error).message}\n`);
