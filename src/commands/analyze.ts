@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { analyzerSettings } from '../analysis/settings.js';
 import type { Config } from '../config/schema.js';
-import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
 
 /*
@@ -9,12 +8,19 @@ import { frenchTypography } from './french.js';
  * no logger, no worker threads), so they answer at once.
  */
 
-async function analyzerFor(config: Config) {
-  const [{ createAnalyzer }, { describeAnalysis }] = await Promise.all([
+/** The configuration and the analyzer, their modules read side by side. */
+async function analyzerAndConfig(): Promise<{
+  config: Config;
+  analyze: ReturnType<typeof import('../analysis/analyzeMail.js').createAnalyzer>;
+  describeAnalysis: typeof import('../analysis/describeAnalysis.js').describeAnalysis;
+}> {
+  const [{ configOrExit }, { createAnalyzer }, { describeAnalysis }] = await Promise.all([
+    import('./cliConfig.js'),
     import('../analysis/analyzeMail.js'),
     import('../analysis/describeAnalysis.js'),
   ]);
-  return { analyze: createAnalyzer(analyzerSettings(config)), describeAnalysis };
+  const config = configOrExit();
+  return { config, analyze: createAnalyzer(analyzerSettings(config)), describeAnalysis };
 }
 
 async function readInput(file: string): Promise<Buffer> {
@@ -41,7 +47,7 @@ function unreadable(file: string, err: unknown): string {
 
 /** Exit code: 0 all analysed, 1 some file could not be read. */
 export async function analyzeFiles(files: string[], opts: { json?: boolean }): Promise<number> {
-  const { analyze, describeAnalysis } = await analyzerFor(configOrExit());
+  const { analyze, describeAnalysis } = await analyzerAndConfig();
   let failed = false;
   for (const file of files) {
     let raw: Buffer;
@@ -73,8 +79,7 @@ export function asMail(raw: Buffer): Buffer {
 
 /** Exit code: 0 nothing to correct, 1 something to correct, 2 the draft cannot be read. */
 export async function lintDraft(file: string): Promise<number> {
-  const config = configOrExit();
-  const { analyze, describeAnalysis } = await analyzerFor(config);
+  const { config, analyze, describeAnalysis } = await analyzerAndConfig();
   let raw: Buffer;
   try {
     raw = asMail(await readInput(file));

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+// The configuration is validated once per process: compiling zod's fast
+// validators would cost more than it saves, at every command's start.
+z.config({ jitless: true });
+
 /** A mail address, normalised to lower case. */
 const mailAddress = z
   .string()
