@@ -88,6 +88,13 @@ describe('command line in French', () => {
     expect(err).not.toMatch(/Invalid|expected|received/);
   });
 
+  it('a bad URL is shown to help find the typo, its password masked', async () => {
+    const { code, err } = await cli(['config'], { REDIS_URL: 'http://u:topsecret@redis.example' });
+    expect(code).toBe(78);
+    expect(err).toContain('REDIS_URL=«\u00a0http://u:********@redis.example\u00a0»');
+    expect(err).not.toContain('topsecret');
+  });
+
   it('analyze, the help’s first example, routes the urgent form mail to the priority queue', async () => {
     const { code, out, err } = await cli([
       'analyze',

@@ -214,7 +214,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
             ? value // a password may begin or end with a space
             : value.trim();
     setPath(raw, spec.path, parsed);
-    sources.set(spec.path.join('.'), isSecret ? `variable ${name}` : `variable ${name}=« ${value} »`);
+    // The value helps find a typo; a password, even inside a URL, is never shown.
+    const shown = value.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:********@');
+    sources.set(spec.path.join('.'), isSecret ? `variable ${name}` : `variable ${name}=« ${shown} »`);
   }
   // IMAP_MAILBOX names the folder of the first mailbox (INBOX by default).
   const mailboxPath = env.IMAP_MAILBOX?.trim();
