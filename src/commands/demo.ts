@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { demoState } from '../local/demoState.js';
 import { stopLocalMailbox } from '../local/localMailbox.js';
 import { plural } from './caseSummary.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
-import { demoState } from './serve.js';
 
 const say = (text: string) => process.stderr.write(frenchTypography(text));
 

@@ -37,7 +37,10 @@ const errors: [RegExp, (...groups: string[]) => string][] = [
     (o, v, choices) =>
       `« ${v} » n’est pas une valeur de l’option « ${o} » : ${choices.replace(/, /g, ' ou ')}`,
   ],
-  [/^error: (.+) cannot be used with (.+)$/m, (a, b) => `${a} ne peut pas être utilisé avec ${b}`],
+  [
+    /^error: option '(.+?)' cannot be used with option '(.+?)'/m,
+    (a, b) => `les options « ${a} » et « ${b} » s’excluent`,
+  ],
 ];
 
 /** One usage error, in French; an unknown English text is kept rather than lost. */

@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
-import { DemoState } from '../local/demoState.js';
+import { demoState } from '../local/demoState.js';
 import { startLocalMailbox, stopLocalMailbox } from '../local/localMailbox.js';
 import { startLocalSmtpSink } from '../local/localSmtpSink.js';
 import { createLogger } from '../log.js';
@@ -15,7 +13,11 @@ type Credentials = { user: string; password: string; generated: boolean };
 
 const say = (text: string) => process.stderr.write(frenchTypography(text));
 
-export const demoState = () => new DemoState(join(projectRoot, '.tmp'));
+/** A second demo would fight the first over its ports and its Dovecot. */
+export class DemoAlreadyRunningError extends Error {
+  override name = 'DemoAlreadyRunningError';
+  readonly code = 'DEMO_ALREADY_RUNNING';
+}
 
 /**
  * On loopback without configured credentials, the dashboard gets the demo's,
@@ -143,7 +145,7 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
     if (localDemo) {
       const running = state.runningPid();
       if (running && running !== process.pid) {
-        throw new Error(
+        throw new DemoAlreadyRunningError(
           `une démonstration tourne déjà (pid ${running}) : arrêtez-la (Ctrl-C dans sa fenêtre, ou cdap-triage demo --arreter).`,
         );
       }
@@ -172,7 +174,8 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
   } catch (err) {
     say(`cdap-triage : ${(err as Error).message}\n`);
     await sink?.close();
-    if (!(err as Error).message.startsWith('une démonstration tourne déjà')) await stopDemoMailbox();
+    // The running demo's Dovecot is not ours to stop.
+    if (!(err instanceof DemoAlreadyRunningError)) await stopDemoMailbox();
     process.exit(1);
   }
   announceWeb(service.webUrl, creds);

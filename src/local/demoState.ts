@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '../config/loadConfig.js';
 
 /**
  * What the local demo keeps between two starts, all under `.tmp/`: its login
@@ -109,3 +110,6 @@ export class DemoState {
     return existsSync(this.dovecotDir) || existsSync(this.dir);
   }
 }
+
+/** The demo's state in this checkout's .tmp/. */
+export const demoState = (): DemoState => new DemoState(join(projectRoot, '.tmp'));
