@@ -1,20 +1,24 @@
 import { z } from 'zod';
 
+// The configuration is validated once per process: compiling zod's fast
+// validators would cost more than it saves, at every command's start.
+z.config({ jitless: true });
+
 /** A mail address, normalised to lower case. */
 const mailAddress = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'is not a mail address (expected name@domain.tld)');
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'n’est pas une adresse électronique (nom@domaine.fr attendu)');
 
 const domain = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'is not a domain name (expected e.g. ille-et-vilaine.fr)');
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'n’est pas un nom de domaine (par exemple ille-et-vilaine.fr)');
 
 export const cdasEntrySchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+  id: z.string().regex(/^[a-z0-9-]+$/, 'ne doit contenir que des minuscules, des chiffres ou des tirets'),
   name: z.string().min(1),
   address: mailAddress,
   aliases: z.array(z.string().min(2)).default([]),
@@ -22,7 +26,9 @@ export const cdasEntrySchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   relaySenders: z.array(mailAddress).default([]),
-  allowedDomains: z.array(domain).min(1, 'needs at least one domain, or nobody would ever get an answer'),
+  allowedDomains: z
+    .array(domain)
+    .min(1, 'il faut au moins un domaine, sinon personne ne recevrait de réponse'),
   cdasDirectoryFile: z.string().min(1),
   analysis: z.strictObject({
     maxMessageBytes: z.number().int().positive(),
@@ -44,9 +50,14 @@ export const configSchema = z.strictObject({
   redis: z.strictObject({
     url: z
       .string()
-      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+      .regex(
+        /^rediss?:\/\//,
+        'doit être une adresse redis:// ou rediss://, par exemple redis://127.0.0.1:6379',
+      ),
     /** Prefix of every BullMQ and cdap-triage key, so several deployments can share one Redis. */
-    prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'ne doit contenir que des lettres, des chiffres, « _ », « . » et « - »'),
   }),
   imap: z.strictObject({
     /** Empty: `run` starts a local Dovecot with demo mail instead. */
@@ -61,11 +72,13 @@ export const configSchema = z.strictObject({
   mailboxes: z
     .array(
       z.strictObject({
-        id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+        id: z
+          .string()
+          .regex(/^[a-z0-9-]+$/, 'ne doit contenir que des minuscules, des chiffres ou des tirets'),
         path: z.string().min(1),
       }),
     )
-    .min(1, 'needs at least one mailbox to watch'),
+    .min(1, 'il faut au moins une boîte à relever'),
   folders: z.strictObject({
     parent: z.string().min(1),
     priority: z.string().min(1),
@@ -74,7 +87,7 @@ export const configSchema = z.strictObject({
     ignored: z.string().min(1),
     errors: z.string().min(1),
     /** IMAP keyword set on urgent mail, where the server allows keywords. */
-    urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'must be an IMAP keyword such as $CdapUrgent'),
+    urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'doit être un mot-clé IMAP, comme $CdapUrgent'),
   }),
   intake: z.strictObject({
     reconcileIntervalMs: z.number().int().min(1000),
@@ -106,7 +119,7 @@ export const configSchema = z.strictObject({
   replies: z.strictObject({
     /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */
     mode: z.enum(['live', 'shadow', 'off']),
-    from: z.string().min(3, 'must name the sender, e.g. "CAF 35 <partenaires@caf35.fr>"'),
+    from: z.string().min(3, 'doit nommer l’expéditeur, par exemple « CAF 35 <partenaires@caf35.fr> »'),
     signature: z.string().min(1),
     outboxDir: z.string().min(1),
     templatesDir: z.string().min(1),
