@@ -11,18 +11,18 @@ export function senderVerificationProblem(config: Config, localDemo: boolean): s
   const v = config.senderVerification;
   if (v.mode === 'authentication-results' && v.authservId.trim() === '') {
     return (
-      'SENDER_VERIFICATION=authentication-results (the default) needs AUTHSERV_ID: the authserv-id your ' +
-      'mail server writes at the start of its Authentication-Results header. Without one, set ' +
-      'SENDER_VERIFICATION=mailauth (DKIM, SPF and DMARC checked here), or SENDER_VERIFICATION=off with ' +
-      'SENDER_VERIFICATION_ACKNOWLEDGE_OFF=true to answer without verification (forged partner addresses ' +
-      'would then be answered too).'
+      'SENDER_VERIFICATION=authentication-results (le réglage par défaut) demande AUTHSERV_ID : l’identifiant ' +
+      'que votre serveur de messagerie écrit au début de son en-tête Authentication-Results. À défaut, ' +
+      'choisissez SENDER_VERIFICATION=mailauth (DKIM, SPF et DMARC vérifiés ici), ou SENDER_VERIFICATION=off avec ' +
+      'SENDER_VERIFICATION_ACKNOWLEDGE_OFF=true pour répondre sans vérification (une adresse de partenaire ' +
+      'usurpée recevrait alors aussi une réponse).'
     );
   }
   if (v.mode === 'off' && !v.acknowledgeOff) {
     return (
-      'REPLY_MODE is live and SENDER_VERIFICATION is off: a mail forging a partner address would be ' +
-      'answered. Set SENDER_VERIFICATION=authentication-results with AUTHSERV_ID, or mailauth; or confirm ' +
-      'with SENDER_VERIFICATION_ACKNOWLEDGE_OFF=true.'
+      'REPLY_MODE vaut live et SENDER_VERIFICATION vaut off : un message qui usurpe l’adresse d’un partenaire ' +
+      'recevrait une réponse. Réglez SENDER_VERIFICATION=authentication-results avec AUTHSERV_ID, ou mailauth ; ' +
+      'ou confirmez ce choix avec SENDER_VERIFICATION_ACKNOWLEDGE_OFF=true.'
     );
   }
   return null;
