@@ -8,6 +8,7 @@ import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
+import { startTcpProxy } from './support/tcpProxy.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REQUESTER = 'camille.essai@ille-et-vilaine.fr';
@@ -173,6 +174,38 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     expect(sink.messages).toHaveLength(2);
     expect(all).toHaveLength(3);
   });
+
+  it('a slow IMAP connection keeps its mailbox lease: a second replica never watches the mailbox at the same time', async () => {
+    // The greeting comes after 2 lease lifetimes (3 s each in tests): the lease must be renewed while connecting.
+    const proxy = await startTcpProxy(server.port);
+    proxy.delayMs = 6000;
+    const env = testEnv(prefix, server, { IMAP_PORT: String(proxy.port) });
+    const replicas: Service[] = [];
+    try {
+      replicas.push(await startService(testConfig(env), quietLog(), { web: false }));
+      // The second replica starts once the first holds the lease and is connecting.
+      await new Promise((r) => setTimeout(r, 500));
+      replicas.push(await startService(testConfig(env), quietLog(), { web: false }));
+      // Only the greeting is slow: what the server says next comes at once.
+      setTimeout(() => {
+        proxy.delayMs = 0;
+      }, 3000);
+      let both = false;
+      let one = false;
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const active = replicas.filter((r) => r.intakes.some((i) => i.active)).length;
+        if (active > 1) both = true;
+        if (active === 1) one = true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(one).toBe(true);
+      expect(both).toBe(false);
+    } finally {
+      for (const r of replicas) await r.stop();
+      await proxy.stop();
+    }
+  }, 60_000);
 
   it('an oversize urgent request reaches the priority queue and gets an acknowledgement saying how to send documents', async () => {
     const s = await start((c) => {

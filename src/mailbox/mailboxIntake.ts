@@ -218,6 +218,29 @@ export class MailboxIntake extends EventEmitter {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     this.client = client;
     const timers: NodeJS.Timeout[] = [];
+    // Renewed from the first moment: connecting, listing folders and opening
+    // the mailbox can outlast the lease, and another replica would start too.
+    timers.push(
+      setInterval(
+        () => {
+          this.deps.lease
+            .renew()
+            .then((held) => {
+              if (!held) {
+                this.log.warn(
+                  { event: 'intake.lease_lost', mailbox: mailbox.id },
+                  'another replica took the mailbox',
+                );
+                client.close();
+              }
+            })
+            .catch(() => {
+              // Redis unreachable: keep the connection; intake cycles pause by themselves.
+            });
+        },
+        Math.max(500, config.intake.leaseTtlMs / 3),
+      ),
+    );
     try {
       await client.connect();
       this.everConnected = true;
@@ -242,27 +265,6 @@ export class MailboxIntake extends EventEmitter {
             .then((n) => n > 0 && this.requestCycle())
             .catch(() => {});
         }, FILING_POLL_MS),
-      );
-      timers.push(
-        setInterval(
-          () => {
-            this.deps.lease
-              .renew()
-              .then((held) => {
-                if (!held) {
-                  this.log.warn(
-                    { event: 'intake.lease_lost', mailbox: mailbox.id },
-                    'another replica took the mailbox',
-                  );
-                  client.close();
-                }
-              })
-              .catch(() => {
-                // Redis unreachable: keep the connection; intake cycles pause by themselves.
-              });
-          },
-          Math.max(500, config.intake.leaseTtlMs / 3),
-        ),
       );
       timers.push(setInterval(() => this.watchdog(client), config.intake.watchdogIntervalMs));
       this.requestCycle();
