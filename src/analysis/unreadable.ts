@@ -23,7 +23,7 @@ export function unreadable(reason: string, raw: Buffer): Analysis {
     kind: 'direct',
     unreadable: true,
     unreadableReason: reason,
-    sender: { address: null, allowed: false, cdas: null, via: 'from' },
+    sender: { address: null, allowed: false, cdas: null, via: 'from', problem: null },
     replyTo: null,
     inReplyTo: null,
     references: [],
