@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mail, testAnalyzer } from '../../tests/support/analyzer.js';
 import { foldText } from './foldText.js';
 import { cleanValue, trimSeparators } from './labels.js';
 import { normalizePrestations, prestationsInText } from './normalizePrestations.js';
@@ -102,4 +103,15 @@ describe('text handling is linear on pathological input (up to ~1 MB)', () => {
       { numRuns: 40 },
     );
   }, 120_000);
+
+  const analyze = testAnalyzer();
+  it.each(['\n', ' \t\n', '> \n', '|\n', 'le 12 nov. a\n', 'de : x\n\n', '(ex ', 'ne plus '])(
+    'the whole analyzer on a megabyte of %j gives an answer',
+    async (unit) => {
+      const a = await analyze(mail(build('Motif : x\n', unit, 1_000_000, 'x')));
+      expect(a.unreadable).toBe(false);
+      expect(a.route).toBe('standard');
+    },
+    60_000,
+  );
 });
