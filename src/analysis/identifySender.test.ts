@@ -138,6 +138,21 @@ describe('sender and reply address: exactly one mailbox, else quarantine (no bac
     );
   });
 
+  it('a display name that repeats the address, unquoted, is one mailbox', async () => {
+    const a = await analyze(
+      mail(rubrics(), { From: 'camille.essai@ille-et-vilaine.fr <camille.essai@ille-et-vilaine.fr>' }),
+    );
+    expect(a.route).toBe('standard');
+    expect(a.replyTo).toBe('camille.essai@ille-et-vilaine.fr');
+  });
+
+  it('a display name holding another address is quarantined', async () => {
+    await expectQuarantined(
+      mail(rubrics(), { From: 'victim@evil.example <camille.essai@ille-et-vilaine.fr>' }),
+      'plusieurs adresses dans l’en-tête From',
+    );
+  });
+
   it('a quoted display name with a comma is one mailbox', async () => {
     const a = await analyze(mail(rubrics(), { From: '"Essai, Camille" <camille.essai@ille-et-vilaine.fr>' }));
     expect(a.route).toBe('standard');

@@ -65,6 +65,21 @@ function bareAtCount(value: string): number | null {
   return quoted || depth > 0 ? null : ats;
 }
 
+/**
+ * Some clients write the address again, unquoted, as the display name
+ * (`camille@x.fr <camille@x.fr>`): one mailbox, whatever the count of `@`.
+ */
+function nameEchoesAddress(text: string, address: string): boolean {
+  const want = address.toLowerCase();
+  const brackets = text.match(/<[^<>]*>/g) ?? [];
+  if (brackets.length !== 1 || brackets[0]?.slice(1, -1).trim().toLowerCase() !== want) return false;
+  const outside = text.replace(/<[^<>]*>/, ' ').replace(/["()]/g, ' ');
+  return outside
+    .split(/\s+/)
+    .filter((token) => token.includes('@'))
+    .every((token) => token.toLowerCase() === want);
+}
+
 /** The one mailbox of an address field value (unfolded, not MIME-decoded). */
 export function readMailbox(value: string): MailboxReading {
   const text = value.replace(/\r?\n(?=[ \t])/g, '').trim();
@@ -75,8 +90,10 @@ export function readMailbox(value: string): MailboxReading {
   if (mailboxes.length > 1) return refused('several');
   const address = mailboxes[0]?.address?.trim() ?? '';
   const ats = bareAtCount(text);
+  const clean = isCleanAddress(address);
+  const single = ats === 1 || (ats !== null && ats > 1 && clean && nameEchoesAddress(text, address));
+  if (single && clean) return { address: address.toLowerCase(), problem: null };
   if (ats !== null && ats > 1) return refused('several');
-  if (ats === 1 && isCleanAddress(address)) return { address: address.toLowerCase(), problem: null };
   return recover(text);
 }
 
