@@ -35,7 +35,8 @@ export interface AnalyzeOptions {
 
 export type Analyzer = (raw: Buffer | string, options?: AnalyzeOptions) => Promise<Analysis>;
 
-const templateExample = /\((?:ex|exemple|par exemple)\b[^)]*\)/g;
+// Bounded: an unclosed "(ex" must not scan the rest of the mail from each of its copies.
+const templateExample = /\((?:ex|exemple|par exemple)\b[^)]{0,300}\)/g;
 
 /**
  * Builds the analyzer once per configuration. The analyzer is pure: raw mail
