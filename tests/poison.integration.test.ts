@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashMessageId } from '../src/routing/caseRecord.js';
 import { startService } from '../src/service.js';
 import { fixture, mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
@@ -120,7 +121,9 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
 
       const refs = await redis.zrange(`${bigPrefix}:cases:all`, '0', '-1');
       const cases = (await service.caseStore.getMany(refs)).filter((c) =>
-        ['<big-crash@test.example>', '<big-hang@test.example>'].includes(c.messageId ?? ''),
+        ['<big-crash@test.example>', '<big-hang@test.example>']
+          .map(hashMessageId)
+          .includes(c.messageIdHash ?? ''),
       );
       expect(cases).toHaveLength(2);
       expect(cases.every((c) => c.unreadable && c.route === 'standard' && c.status === 'open')).toBe(true);
