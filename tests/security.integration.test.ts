@@ -66,6 +66,34 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     });
   }
 
+  it('backscatter: a sender header with a list of addresses gets no reply to anyone and is quarantined with the reason', async () => {
+    const s = await start();
+    const list = Array.from({ length: 200 }, (_, i) => `v${i}@evil${i}.example`).join(',');
+    const attacks = [
+      mail(rubrics(), {
+        From: `"CDAS" <${list},x@ille-et-vilaine.fr>`,
+        Subject: 'Gagnez un iPhone : http://evil.example/promo',
+      }),
+      mail(rubrics(), { From: '<victim@evil.example;@ille-et-vilaine.fr>' }),
+      mail(rubrics(), { 'Reply-To': '<victim@evil.example,camille.essai@ille-et-vilaine.fr>' }),
+    ];
+    for (const raw of attacks) await appendMail(server, 'INBOX', Buffer.from(raw));
+    // A legitimate mail after them: its reply proves the reply stage ran.
+    await appendMail(server, 'INBOX', Buffer.from(mail(rubrics(), { Subject: 'Demande APL' })));
+    const all = await settled(s, 4);
+    await sink.waitForMessages(1, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sink.messages).toHaveLength(1);
+    expect(sink.messages[0]?.envelope.to).toEqual([REQUESTER]);
+    const quarantined = all.filter((c) => c.route === 'quarantine');
+    expect(quarantined).toHaveLength(3);
+    for (const c of quarantined) {
+      expect(c.replyTo).toBeNull();
+      expect(c.routeReason).toMatch(/adresse|en-tête/);
+    }
+    expect((await folderContents(server))['CDAP.Quarantaine']).toHaveLength(3);
+  });
+
   it('a follow-up with URGENCE DEFINIE escalates a standard case: priority queue, priority folder, flagged', async () => {
     const s = await start();
     await appendMail(server, 'INBOX', Buffer.from(mail(rubrics(), { Subject: 'Demande APL' })));
