@@ -99,7 +99,7 @@ describe('case store against Redis losing its latest writes', () => {
     expect(other.ref).not.toBe(created.ref);
   });
 
-  it('a reply job handed out again after the loss sees the reply state from the journal', async () => {
+  it('a reply job handed out again after the loss sees the outcome from the journal, not the older pending state', async () => {
     const cases = store();
     const created = await cases.createCase(draft(1), filing(1));
     await cases.setReplyState(created.ref, {
@@ -109,10 +109,22 @@ describe('case store against Redis losing its latest writes', () => {
       messageId: null,
       text: null,
     });
-    await redis.del(cases.keys.reply(created.ref), cases.keys.case(created.ref));
+    // The older file held the state written before the send: 'pending', which after its grace
+    // period means "send again".
+    await redis.set(
+      cases.keys.reply(created.ref),
+      JSON.stringify({
+        status: 'pending',
+        reason: 'sending',
+        at: new Date().toISOString(),
+        messageId: null,
+        text: null,
+      }),
+    );
+    await redis.del(cases.keys.case(created.ref));
     // No periodic check ran: the read itself answers from the journal, and writes it back.
     expect((await cases.get(created.ref))?.replyState?.status).toBe('sent');
-    expect(await redis.exists(cases.keys.reply(created.ref))).toBe(1);
+    expect(JSON.parse((await redis.get(cases.keys.reply(created.ref))) ?? '{}').status).toBe('sent');
   });
 
   it('mail put back in the inbox by the filed-mail check opens a case that is not answered automatically', async () => {

@@ -78,6 +78,19 @@ redis.call('HSET', KEYS[4], ARGV[5], (string.gsub(ARGV[8], '${REF_PLACEHOLDER}',
 return {'created', ref, regressed}
 `;
 
+const PENDING = '"status":"pending"';
+
+/**
+ * Redis's reply state is behind the journal's when it is missing, or still
+ * 'pending' (written before the send) while the journal holds the outcome:
+ * left so, the reply would be sent again once the pending grace period ends.
+ */
+function replyBehind(current: string | null | undefined, journaled: string | undefined): boolean {
+  if (!journaled) return false;
+  return !current || (current.includes(PENDING) && !journaled.includes(PENDING));
+}
+const REPLY_BEHIND_LUA = `(not current or (string.find(current, '${PENDING}', 1, true) and not string.find(ARGV[9], '${PENDING}', 1, true)))`;
+
 /**
  * Writes a journal case back as it was created, under its own reference, if
  * its key vanished; and its reply state, if that vanished. Keys another write
@@ -97,11 +110,25 @@ end
 local seq = tonumber(redis.call('GET', KEYS[4]) or '0')
 if seq < tonumber(ARGV[8]) then redis.call('SET', KEYS[4], ARGV[8]) end
 local reply = 0
-if ARGV[9] ~= '' and redis.call('EXISTS', KEYS[7]) == 0 then
-  redis.call('SET', KEYS[7], ARGV[9], 'PX', ARGV[3])
-  reply = 1
+if ARGV[9] ~= '' then
+  local current = redis.call('GET', KEYS[7])
+  if ${REPLY_BEHIND_LUA} then
+    redis.call('SET', KEYS[7], ARGV[9], 'PX', ARGV[3])
+    reply = 1
+  end
 end
 return {restored, reply}
+`;
+
+/** A reply state this process wrote lately, put back if Redis lost it or holds an older one (see replyBehind). */
+const restoreReplyScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local current = redis.call('GET', KEYS[2])
+if ${REPLY_BEHIND_LUA.replaceAll('ARGV[9]', 'ARGV[1]')} then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
 `;
 
 /** How long a mail sent back to the inbox by the filed-mail reconciliation is known as recovered. */
@@ -171,6 +198,7 @@ export class CaseStore {
     this.log = options.log ?? null;
     redis.defineCommand('cdapCreateCase', { numberOfKeys: 5, lua: createCaseScript });
     redis.defineCommand('cdapRestoreCase', { numberOfKeys: 7, lua: restoreCaseScript });
+    redis.defineCommand('cdapRestoreReply', { numberOfKeys: 2, lua: restoreReplyScript });
   }
 
   private noteSeen(ref: string): void {
@@ -304,36 +332,42 @@ export class CaseStore {
     const replies = this.journal.replyEntries().filter((r) => !this.journal.entry(r.ref));
     if (entries.length === 0 && replies.length === 0) return 0;
     const pipeline = this.redis.pipeline();
-    for (const e of entries) pipeline.exists(e.caseKey).exists(this.keys.reply(e.ref));
-    for (const r of replies) pipeline.exists(this.keys.case(r.ref)).exists(r.key);
-    const found = ((await pipeline.exec()) ?? []).map(([err, n]) => {
+    for (const e of entries) pipeline.exists(e.caseKey).get(this.keys.reply(e.ref));
+    for (const r of replies) pipeline.exists(this.keys.case(r.ref)).get(r.key);
+    const found = ((await pipeline.exec()) ?? []).map(([err, value]) => {
       if (err) throw err;
-      return n === 1;
+      return value as number | string | null;
     });
     let written = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as JournalEntry;
-      const caseThere = found[2 * i];
-      const replyThere = found[2 * i + 1];
-      if (!caseThere || (!replyThere && this.journal.reply(e.ref))) {
+      const caseThere = found[2 * i] === 1;
+      const reply = found[2 * i + 1] as string | null;
+      if (!caseThere || replyBehind(reply, this.journal.reply(e.ref)?.json)) {
         if (await this.restore(e)) written++;
       }
     }
     for (let j = 0; j < replies.length; j++) {
       const r = replies[j] as (typeof replies)[number];
       const at = 2 * entries.length + 2 * j;
-      if (found[at] && !found[at + 1]) {
-        const set = await this.redis.set(r.key, r.json, 'PX', this.retentionMs, 'NX');
-        if (set) {
-          written++;
-          this.log?.error(
-            { event: 'cases.reply_state_restored', ref: r.ref },
-            'reply state lost by Redis written again from this process’s journal',
-          );
-        }
+      if (found[at] === 1 && replyBehind(found[at + 1] as string | null, r.json)) {
+        if (await this.restoreReply(r.ref, r.json)) written++;
       }
     }
     return written;
+  }
+
+  private async restoreReply(ref: string, json: string): Promise<boolean> {
+    const set = (await (
+      this.redis as unknown as { cdapRestoreReply(...args: string[]): Promise<number> }
+    ).cdapRestoreReply(this.keys.case(ref), this.keys.reply(ref), json, String(this.retentionMs))) as number;
+    if (set === 1) {
+      this.log?.error(
+        { event: 'cases.reply_state_restored', ref },
+        'reply state lost by Redis written again from this process’s journal',
+      );
+    }
+    return set === 1;
   }
 
   async refForMail(mail: MailRef): Promise<string | null> {
@@ -360,18 +394,12 @@ export class CaseStore {
       const journaledReply = this.journal.reply(ref);
       // Lost by Redis a moment ago, known here: answer from the journal and write it back, so a
       // reply job handed out again by a rolled-back queue sees the reply already went.
-      if ((!json && journaled) || (!reply && journaledReply && (json || journaled))) {
+      const behind = replyBehind(reply, journaledReply?.json) && Boolean(json || journaled);
+      if ((!json && journaled) || behind) {
         if (journaled) await this.restore(journaled);
-        else
-          await this.redis.set(
-            this.keys.reply(ref),
-            journaledReply?.json ?? '',
-            'PX',
-            this.retentionMs,
-            'NX',
-          );
+        else await this.restoreReply(ref, journaledReply?.json ?? '');
         json ??= journaled?.json ?? null;
-        reply ??= journaledReply?.json ?? null;
+        if (behind) reply = journaledReply?.json ?? null;
       }
       if (!json) continue;
       const record = JSON.parse(json) as CaseRecord;
@@ -397,7 +425,9 @@ export class CaseStore {
   }
 
   async getReplyState(ref: string): Promise<ReplyState | null> {
-    const json = (await this.redis.get(this.keys.reply(ref))) ?? this.journal.reply(ref)?.json;
+    const current = await this.redis.get(this.keys.reply(ref));
+    const journaled = this.journal.reply(ref)?.json;
+    const json = replyBehind(current, journaled) ? journaled : current;
     return json ? (JSON.parse(json) as ReplyState) : null;
   }
 
