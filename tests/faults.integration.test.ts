@@ -51,18 +51,25 @@ async function assertFiledOnce(server: DovecotServer, mails: Array<{ raw: Buffer
 }
 
 /** The cases in Redis, by the Message-ID of the mail that opened them. */
-async function casesByMessageId(url: string, prefix: string): Promise<Map<string, string[]>> {
+async function casesByMessageId(
+  url: string,
+  prefix: string,
+): Promise<Map<string, Array<{ ref: string; replySuppressed: string | null }>>> {
   const client = new Redis(url, { maxRetriesPerRequest: 3 });
   try {
     const keys = await client.keys(`${prefix}:case:*`);
-    const out = new Map<string, string[]>();
+    const out = new Map<string, Array<{ ref: string; replySuppressed: string | null }>>();
     for (let i = 0; i < keys.length; i += 500) {
       const values = await client.mget(keys.slice(i, i + 500));
       for (const json of values) {
         if (!json) continue;
-        const c = JSON.parse(json) as { ref: string; messageId: string | null };
+        const c = JSON.parse(json) as {
+          ref: string;
+          messageId: string | null;
+          replySuppressed: string | null;
+        };
         const id = c.messageId ?? '?';
-        out.set(id, [...(out.get(id) ?? []), c.ref]);
+        out.set(id, [...(out.get(id) ?? []), { ref: c.ref, replySuppressed: c.replySuppressed }]);
       }
     }
     return out;
@@ -242,6 +249,43 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     await redis.restartFrom(older);
     await appending;
     await expectAllHandled(mails, 90_000);
+  }, 150_000);
+
+  it('host crash (service and Redis lost together, Redis back from an older file): filed mail whose case was lost goes back to triage, gets one case again, and no second reply', async () => {
+    const e = env();
+    service = await startService(faultConfig(e), quietLog());
+    await waitFor('connected', async () => service?.intakes[0]?.active);
+    // The disk before these mails arrived: everything about them is lost with the host.
+    const older = await redis.copyAof();
+    const mails = mailsFrom(replyNames.slice(0, 6), 'host');
+    for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+    await expectAllHandled(mails);
+    await service.stop();
+    service = null;
+    await redis.restartFrom(older);
+    expect((await casesByMessageId(redis.url, prefix)).size).toBe(0);
+
+    service = await startService(faultConfig(e), quietLog());
+    await waitFor(
+      'every filed mail has a case again',
+      async () => {
+        const cases = await casesByMessageId(redis.url, prefix);
+        return mails.every((m) => cases.get(messageIdOf(m.raw) ?? '')?.length === 1);
+      },
+      60_000,
+      250,
+    );
+    await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+    await sleep(1500);
+    await assertFiledOnce(server, mails);
+    const cases = await casesByMessageId(redis.url, prefix);
+    for (const m of mails)
+      expect({ mail: m.name, cases: cases.get(messageIdOf(m.raw) ?? '') }).toEqual({
+        mail: m.name,
+        cases: [{ ref: expect.any(String), replySuppressed: 'recovered' }],
+      });
+    // Whether the lost cases were answered is unknown here: none is answered again.
+    expect(sink.messages).toHaveLength(mails.length);
   }, 150_000);
 
   it('IMAP connection reset during IDLE: reconnects with backoff and catches up', async () => {
