@@ -287,6 +287,7 @@ export class MailboxIntake extends EventEmitter {
         if (r.returned > 0) this.requestCycle();
       })
       .catch((err) => {
+        if (this.stopped) return; // its connections closed under it
         log.warn(
           { event: 'intake.filed_check_failed', mailbox: mailbox.id, reason: (err as Error).message },
           'check of filed mail failed, will retry',
