@@ -133,4 +133,21 @@ describe('case store against Redis losing its latest writes', () => {
     const created = await cases.createCase(draft(9), filing(9));
     expect((await cases.get(created.ref))?.replySuppressed).toBe('recovered');
   });
+
+  it('a mail whose case vanished is not filed: the filing check finds no case for it', async () => {
+    const cases = store();
+    const kept = await cases.createCase(draft(1), filing(1));
+    const lost = await cases.createCase(draft(2), filing(2));
+    await redis.del(cases.keys.case(lost.ref));
+    const pending = await cases.pendingFilings('default');
+    const byUid = new Map(pending.map((p) => [p.uid, p]));
+    expect(
+      await cases.casesToFile(
+        'default',
+        [byUid.get(1), byUid.get(2)].filter((p) => p !== undefined),
+      ),
+    ).toEqual([kept.ref, null]);
+    // Each filing carries its time, for the filing delay.
+    expect(byUid.get(1)?.at).toBeGreaterThan(0);
+  });
 });

@@ -288,6 +288,28 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     expect(sink.messages).toHaveLength(mails.length);
   }, 150_000);
 
+  it('a mail leaves INBOX only after the filing delay since its case was written', async () => {
+    service = await startService(
+      faultConfig(env(), (c) => {
+        c.intake.filingDelayMs = 8000;
+      }),
+      quietLog(),
+    );
+    const [mail] = mailsFrom(['form-standard-clean.eml'], 'gate');
+    const id = messageIdOf((mail as { raw: Buffer }).raw) ?? '';
+    await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+    await waitFor(
+      'case written',
+      async () => (await casesByMessageId(redis.url, prefix)).get(id),
+      30_000,
+      50,
+    );
+    // Its case exists, but may not be on disk yet: the mail is still in INBOX.
+    expect((await folderContents(server)).INBOX?.map((m) => m.messageId)).toContain(id);
+    await waitFor('filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+    await assertFiledOnce(server, [mail as { raw: Buffer }]);
+  }, 90_000);
+
   it('IMAP connection reset during IDLE: reconnects with backoff and catches up', async () => {
     const proxy = await startTcpProxy(server.port);
     try {
