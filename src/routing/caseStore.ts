@@ -415,7 +415,12 @@ export class CaseStore {
    */
   async setReplyState(ref: string, state: ReplyState): Promise<void> {
     const json = JSON.stringify(state);
-    this.journal.noteReply(ref, this.keys.reply(ref), json);
+    // Only outcomes whose loss would send the reply again: a lost 'failed' or
+    // 'pending' only means another attempt, and an operator clearing a failed
+    // reply (clearFailedReply) must not see it come back.
+    if (state.status === 'sent' || state.status === 'shadow' || state.status === 'suppressed') {
+      this.journal.noteReply(ref, this.keys.reply(ref), json);
+    }
     await this.redis.set(this.keys.reply(ref), json, 'PX', this.retentionMs);
   }
 
