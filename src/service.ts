@@ -114,6 +114,8 @@ export async function startService(
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
   const caseStore = new CaseStore(producer, prefix, retentionMs, { log });
+  // The store's first start, kept: filed mail older than that is not checked for a case.
+  await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
   const queues = {
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),

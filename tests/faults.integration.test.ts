@@ -255,6 +255,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     const e = env();
     service = await startService(faultConfig(e), quietLog());
     await waitFor('connected', async () => service?.intakes[0]?.active);
+    await waitFor('store begun', async () => (await service?.redis.exists(`${prefix}:epoch`)) === 1);
     // The disk before these mails arrived: everything about them is lost with the host.
     const older = await redis.copyAof();
     const mails = mailsFrom(replyNames.slice(0, 6), 'host');

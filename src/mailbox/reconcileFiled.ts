@@ -16,7 +16,7 @@ export interface ReconcileFiledDeps {
 }
 
 export interface ReconcileFiledResult {
-  /** Filed mail looked at (received within the window). */
+  /** Filed mail looked at (received within the window, days rounded down). */
   checked: number;
   /** Filed mail whose case was found by its bytes, its place now remembered. */
   relocated: number;
@@ -42,7 +42,12 @@ const SLICE = 200;
 export async function reconcileFiled(deps: ReconcileFiledDeps): Promise<ReconcileFiledResult> {
   const { config, caseStore, log, mailbox } = deps;
   const now = deps.now ?? (() => new Date());
-  const since = new Date(now().getTime() - config.intake.reconcileFiledDays * 86_400_000);
+  // Only mail that arrived while this store existed must have a case in it: mail filed
+  // by another deployment (another prefix) or before the store began is not ours to judge.
+  const epoch = await caseStore.storeEpoch();
+  const since = new Date(
+    Math.max(now().getTime() - config.intake.reconcileFiledDays * 86_400_000, epoch.getTime()),
+  );
   const result: ReconcileFiledResult = { checked: 0, relocated: 0, returned: 0 };
   const client = deps.createClient();
   client.on('error', () => {});
@@ -62,10 +67,19 @@ export async function reconcileFiled(deps: ReconcileFiledDeps): Promise<Reconcil
           const slice = uids.slice(i, i + SLICE);
           const located = await caseStore.locatedRefs(path, uidValidity, slice);
           const present = await caseStore.existingCases(located.filter((r): r is string => r !== null));
-          const unknown = slice.filter((_, j) => {
+          const unlocated = slice.filter((_, j) => {
             const ref = located[j];
             return !ref || !present.has(ref);
           });
+          if (unlocated.length === 0) continue;
+          // SEARCH SINCE counts whole days: the arrival time decides.
+          const unknown: number[] = [];
+          for (const set of uidSets(unlocated)) {
+            for await (const m of client.fetch(set, { uid: true, internalDate: true }, { uid: true })) {
+              if (m.internalDate && new Date(m.internalDate).getTime() >= since.getTime())
+                unknown.push(m.uid);
+            }
+          }
           if (unknown.length === 0) continue;
           const orphans: Array<{ uid: number; hash: string }> = [];
           const relocate: Array<{ path: string; uidValidity: string; uid: number; ref: string }> = [];

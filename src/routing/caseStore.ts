@@ -153,6 +153,8 @@ export interface Keys {
   located(path: string, uidValidity: string, uid: number): string;
   /** A mail put back in the inbox by the filed-mail reconciliation: its case was lost. */
   recovered(contentHash: string): string;
+  /** When this store began: see CaseStore.storeEpoch. */
+  epoch(): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -168,6 +170,7 @@ export function keysFor(prefix: string): Keys {
     filed: (ref) => `${prefix}:filed:${ref}`,
     located: (path, uidValidity, uid) => `${prefix}:located:${path}:${uidValidity}:${uid}`,
     recovered: (h) => `${prefix}:recovered:${h}`,
+    epoch: () => `${prefix}:epoch`,
   };
 }
 
@@ -587,6 +590,16 @@ export class CaseStore {
   /** The next triage of these bytes opens a case that is not answered automatically (see createCase). */
   async markRecovered(contentHash: string): Promise<void> {
     await this.redis.set(this.keys.recovered(contentHash), '1', 'PX', RECOVERED_TTL_MS);
+  }
+
+  /**
+   * When this store began (its first start with this prefix): filed mail that
+   * arrived earlier was filed by something else, and is not checked for a case.
+   */
+  async storeEpoch(): Promise<Date> {
+    const key = this.keys.epoch();
+    await this.redis.set(key, String(Date.now()), 'NX');
+    return new Date(Number(await this.redis.get(key)));
   }
 
   /** Connected replicas, to WAIT for before a mail leaves the inbox. */
