@@ -5,7 +5,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Config } from '../config/schema.js';
 import { failpoint } from '../failpoint.js';
 import type { Logger } from '../log.js';
-import type { CaseStore, FolderKey } from '../routing/caseStore.js';
+import { AUTO_DURABILITY_DELAY_MS, type CaseStore, type FolderKey } from '../routing/caseStore.js';
 import { jobId } from '../routing/queueNames.js';
 import { INLINE_SOURCE_MAX_BYTES, type RawMailStore } from '../routing/rawMailStore.js';
 import { ensureFolders, type FolderPaths } from './folders.js';
@@ -47,8 +47,6 @@ export function triageBackoff(attemptsMade: number): number {
 }
 
 const FILING_POLL_MS = 300;
-/** The filing delay when Redis does not fsync every write: beyond appendfsync everysec's loss window. */
-export const AUTO_FILING_DELAY_MS = 2000;
 /** How long a filing waits for connected replicas to acknowledge the case before trying again later. */
 const REPLICA_WAIT_MS = 1000;
 export const URGENT_PRIORITY = 1;
@@ -102,7 +100,7 @@ export class MailboxIntake extends EventEmitter {
   private rescanDue = false;
   private wake: (() => void) | null = null;
   /** Resolved at each connection (the Redis behind may have changed): see config intake.filingDelayMs. */
-  private filingDelayMs = AUTO_FILING_DELAY_MS;
+  private filingDelayMs = AUTO_DURABILITY_DELAY_MS;
   private reconcilingFiled = false;
   /** True while this replica holds the lease and a usable connection. */
   active = false;
@@ -266,12 +264,11 @@ export class MailboxIntake extends EventEmitter {
   }
 
   private async resolveFilingDelay(): Promise<number> {
-    const configured = this.deps.config.intake.filingDelayMs;
-    if (typeof configured === 'number') return configured;
-    const policy = await this.deps.caseStore.appendfsync().catch(() => null);
-    const delayMs = policy === 'always' ? 0 : AUTO_FILING_DELAY_MS;
+    const { delayMs, appendfsync } = await this.deps.caseStore
+      .durabilityDelayMs(this.deps.config.intake.filingDelayMs)
+      .catch(() => ({ delayMs: AUTO_DURABILITY_DELAY_MS, appendfsync: null }));
     this.log.info(
-      { event: 'intake.filing_delay', mailbox: this.deps.mailbox.id, appendfsync: policy, delayMs },
+      { event: 'intake.filing_delay', mailbox: this.deps.mailbox.id, appendfsync, delayMs },
       'mail leaves the inbox this long after its case is written',
     );
     return delayMs;

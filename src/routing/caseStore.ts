@@ -131,6 +131,9 @@ end
 return 0
 `;
 
+/** Beyond appendfsync everysec's loss window (the last one to two seconds of writes). */
+export const AUTO_DURABILITY_DELAY_MS = 2000;
+
 /** How long a mail sent back to the inbox by the filed-mail reconciliation is known as recovered. */
 const RECOVERED_TTL_MS = 7 * 86_400_000;
 
@@ -611,6 +614,19 @@ export class CaseStore {
   /** WAIT: how many replicas acknowledged this connection's writes within timeoutMs. */
   async waitForReplicas(replicas: number, timeoutMs: number): Promise<number> {
     return (await this.redis.call('WAIT', replicas, timeoutMs)) as number;
+  }
+
+  /**
+   * How long after a write it is on Redis's disk: the configured value, or with
+   * 'auto' 0 under `appendfsync always` and AUTO_DURABILITY_DELAY_MS otherwise
+   * (appendfsync everysec, or CONFIG forbidden).
+   */
+  async durabilityDelayMs(
+    configured: number | 'auto',
+  ): Promise<{ delayMs: number; appendfsync: string | null }> {
+    if (typeof configured === 'number') return { delayMs: configured, appendfsync: null };
+    const appendfsync = await this.appendfsync();
+    return { delayMs: appendfsync === 'always' ? 0 : AUTO_DURABILITY_DELAY_MS, appendfsync };
   }
 
   /** The AOF fsync policy, or null where CONFIG is forbidden (managed Redis). */
