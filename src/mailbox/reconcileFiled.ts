@@ -24,6 +24,7 @@ export interface ReconcileFiledResult {
   returned: number;
 }
 
+const EPOCH_MARGIN_MS = 2000;
 // Sources are read in slices, so a large window does not hold every mail in memory at once.
 const SLICE = 200;
 
@@ -46,7 +47,11 @@ export async function reconcileFiled(deps: ReconcileFiledDeps): Promise<Reconcil
   // by another deployment (another prefix) or before the store began is not ours to judge.
   const epoch = await caseStore.storeEpoch();
   const since = new Date(
-    Math.max(now().getTime() - config.intake.reconcileFiledDays * 86_400_000, epoch.getTime()),
+    Math.max(
+      now().getTime() - config.intake.reconcileFiledDays * 86_400_000,
+      // IMAP arrival times count whole seconds: a mail of the epoch's own second is in.
+      epoch.getTime() - EPOCH_MARGIN_MS,
+    ),
   );
   const result: ReconcileFiledResult = { checked: 0, relocated: 0, returned: 0 };
   const client = deps.createClient();
