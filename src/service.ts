@@ -26,6 +26,7 @@ import {
 } from './replies/sendReply.js';
 import { createSmtpTransport, type MailTransport } from './replies/smtpTransport.js';
 import { BackfillWindows } from './routing/backfillWindows.js';
+import { JOURNAL_CHECK_MS } from './routing/caseJournal.js';
 import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { ByteBudget, RawMailStore } from './routing/rawMailStore.js';
@@ -121,7 +122,9 @@ export async function startService(
 
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
-  const caseStore = new CaseStore(producer, prefix, retentionMs);
+  const caseStore = new CaseStore(producer, prefix, retentionMs, { log });
+  // The store's first start, kept: filed mail older than that is not checked for a case.
+  await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
   const queues = {
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),
@@ -355,12 +358,19 @@ export async function startService(
     60 * 60 * 1000,
   );
   maintenance.unref();
+  // Cases this process wrote lately and Redis lost (restart from an older AOF,
+  // failover to a late replica) are written back with their own reference.
+  const journalCheck = setInterval(() => {
+    void caseStore.restoreVanished().catch(() => {});
+  }, JOURNAL_CHECK_MS);
+  journalCheck.unref();
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       log.info({ event: 'service.stopping' }, 'stopping: draining in-flight jobs');
       clearInterval(maintenance);
+      clearInterval(journalCheck);
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
         await web?.close();

@@ -104,6 +104,14 @@ export const configSchema = z.strictObject({
     socketTimeoutMs: z.number().int().min(2000),
     /** Mail received longer ago than this is triaged and filed but never answered (backfill). */
     replyMaxAgeHours: z.number().positive(),
+    /**
+     * A mail leaves the inbox only this long after its case was written, so that
+     * Redis has put the case on disk first. auto: 0 when Redis fsyncs every write
+     * (appendfsync always), 2000 ms otherwise (beyond appendfsync everysec's window).
+     */
+    filingDelayMs: z.union([z.literal('auto'), z.number().int().min(0)]),
+    /** Filed mail received within this many days is checked for a lost case (reconciliation). */
+    reconcileFiledDays: z.number().int().min(1),
   }),
   triage: z.strictObject({
     concurrency: z.number().int().min(1).max(200),
