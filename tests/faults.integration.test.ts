@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/loadConfig.js';
 import type { Config } from '../src/config/schema.js';
+import { hashMessageId } from '../src/routing/caseRecord.js';
 import { outboundLimiter, type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
@@ -65,10 +66,10 @@ async function casesByMessageId(
         if (!json) continue;
         const c = JSON.parse(json) as {
           ref: string;
-          messageId: string | null;
+          messageIdHash: string | null;
           replySuppressed: string | null;
         };
-        const id = c.messageId ?? '?';
+        const id = c.messageIdHash ?? '?';
         out.set(id, [...(out.get(id) ?? []), { ref: c.ref, replySuppressed: c.replySuppressed }]);
       }
     }
@@ -158,7 +159,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     // Filed is not enough: a mail filed without a case is out of every queue, seen by nobody.
     const cases = await casesByMessageId(redis.url, prefix);
     for (const m of mails)
-      expect({ mail: m.name, cases: cases.get(messageIdOf(m.raw) ?? '')?.length ?? 0 }).toEqual({
+      expect({
+        mail: m.name,
+        cases: cases.get(hashMessageId(messageIdOf(m.raw) ?? ''))?.length ?? 0,
+      }).toEqual({
         mail: m.name,
         cases: 1,
       });
@@ -271,7 +275,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       'every filed mail has a case again',
       async () => {
         const cases = await casesByMessageId(redis.url, prefix);
-        return mails.every((m) => cases.get(messageIdOf(m.raw) ?? '')?.length === 1);
+        return mails.every((m) => cases.get(hashMessageId(messageIdOf(m.raw) ?? ''))?.length === 1);
       },
       60_000,
       250,
@@ -281,7 +285,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     await assertFiledOnce(server, mails);
     const cases = await casesByMessageId(redis.url, prefix);
     for (const m of mails)
-      expect({ mail: m.name, cases: cases.get(messageIdOf(m.raw) ?? '') }).toEqual({
+      expect({ mail: m.name, cases: cases.get(hashMessageId(messageIdOf(m.raw) ?? '')) }).toEqual({
         mail: m.name,
         cases: [{ ref: expect.any(String), replySuppressed: 'recovered' }],
       });
@@ -301,7 +305,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
     await waitFor(
       'case written',
-      async () => (await casesByMessageId(redis.url, prefix)).get(id),
+      async () => (await casesByMessageId(redis.url, prefix)).get(hashMessageId(id)),
       30_000,
       50,
     );

@@ -1,5 +1,6 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
+import { hashMessageId } from '../../dist/routing/caseRecord.js';
 import { CaseStore, keysFor } from '../../dist/routing/caseStore.js';
 import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
 
@@ -158,7 +159,8 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
   const filed = FOLDERS.reduce((n, f) => n + folders[f], 0);
   const mailKeys = await countKeys(redis, `${prefix}:mail:*`);
   const cases = await allCases(redis, prefix);
-  const ours = new Set(messageIds);
+  // Cases keep the Message-ID as a hash: map each hash back to the mail we appended.
+  const ours = new Map(messageIds.map((id) => [hashMessageId(id), id]));
   const byRoute = {};
   let replyDue = 0;
   let replySent = 0;
@@ -183,7 +185,8 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
         notSent.push({ ref: c.ref, status, reason: c.replyState?.reason ?? null });
       }
     }
-    const times = c.messageId && ours.has(c.messageId) ? sink.byInReplyTo.get(c.messageId) : undefined;
+    const original = c.messageIdHash ? ours.get(c.messageIdHash) : undefined;
+    const times = original ? sink.byInReplyTo.get(original) : undefined;
     if (times) {
       repliesAtSink++;
       duplicateReplies += times.length - 1;

@@ -20,11 +20,9 @@ function multipart(parts: string[], boundary = 'b0undary'): string {
 
 const textPart = `Content-Type: text/plain; charset=utf-8\r\n\r\n${rubrics()}`;
 
-/** Whatever the input: an answer within the time limit, a valid route, and a reason when unreadable. */
+/** Whatever the input: an answer (a hang ends in the test's timeout), a valid route, and a reason when unreadable. */
 async function survives(raw: string | Buffer): Promise<Analysis> {
-  const started = Date.now();
   const a = await analyze(raw);
-  expect(Date.now() - started).toBeLessThan(8000);
   expect(['priority', 'standard', 'quarantine', 'ignored']).toContain(a.route);
   if (a.unreadable) {
     expect(a.route).toBe('standard');

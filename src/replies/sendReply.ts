@@ -113,22 +113,15 @@ export interface SendReplyDeps {
  * in a second send of the same message (same Message-ID), never in none.
  */
 /**
- * Whether a failed send may still have reached the server: the connection was
- * lost or timed out after the greeting, with no SMTP answer. A refused
- * connection, an unknown host or a server's error answer sent nothing.
+ * Whether a failed send may still have reached the server: the server closed
+ * the connection with no SMTP answer while a message was on its way — what a
+ * relay that takes the data, then vanishes, looks like. Timeouts, refused or
+ * reset connections and the server's error answers are retried as usual:
+ * nodemailer does not say which command they struck, and most strike before DATA.
  */
 export function mayHaveBeenDelivered(err: unknown): boolean {
-  const e = err as { responseCode?: number; code?: string; message?: string; syscall?: string };
-  if (typeof e.responseCode === 'number') return false;
-  if (e.code === 'EDNS' || e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE')
-    return false;
-  if (
-    e.syscall === 'connect' ||
-    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN/.test(e.message ?? '')
-  )
-    return false;
-  if (/greeting/i.test(e.message ?? '')) return false;
-  return e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET';
+  const e = err as { responseCode?: number; code?: string };
+  return e.code === 'ECONNECTION' && typeof e.responseCode !== 'number';
 }
 
 export function createReplySender(deps: SendReplyDeps) {
