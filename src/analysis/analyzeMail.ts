@@ -10,9 +10,11 @@ import { normalizePrestations, prestationsInText } from './normalizePrestations.
 import { type ParsedMail, type ParseLimits, parseMail } from './parseMail.js';
 import { ownText, quoteStart } from './quotedText.js';
 import { trustedDmarc } from './readAuthenticationResults.js';
+import { readFacts } from './readFacts.js';
 import { readFormFields } from './readFormFields.js';
 import { readRubrics } from './readRubrics.js';
 import { lintMail } from './rules/index.js';
+import { DECREASE, NON_PAYMENT } from './textPatterns.js';
 import type { Analysis } from './types.js';
 import { unreadable } from './unreadable.js';
 
@@ -88,12 +90,22 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
     const source = detectUrgency({ organisme: foldedOrganisme, subject: foldedSubject, ownBody: own });
     const urgent = source !== null;
     const mailDate = mail.date ?? options.receivedAt ?? null;
+    const motifIsCut =
+      foldedRubrics.motif !== null &&
+      (NON_PAYMENT.test(foldedRubrics.motif) || DECREASE.test(foldedRubrics.motif));
+    const facts = readFacts({
+      folded: ownAll,
+      original: `${subject}\n${text.slice(0, own.length)}`,
+      mailDate,
+      rubricPrestations,
+      aboutCut: motifIsCut,
+    });
     let urgency: Analysis['urgency'] = { source: null, check: null, reason: null };
     if (urgent) {
       const check = checkUrgency({
-        folded: ownAll,
+        facts,
         rubricPrestations,
-        motif: foldedRubrics.motif,
+        motifIsCut,
         mailDate,
         urgentUnpaidMonths: settings.urgentUnpaidMonths,
       });
@@ -116,6 +128,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
           rubricPrestations,
           urgencySource: source,
           urgency,
+          facts,
           situations,
           multipleSituations,
           attachments: mail.attachments,
@@ -145,6 +158,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       prestations,
       urgent,
       urgency,
+      facts,
       multipleSituations,
       attachments: mail.attachments,
       authentication,

@@ -32,6 +32,7 @@ export function unreadable(reason: string, raw: Buffer): Analysis {
     prestations: [],
     urgent: false,
     urgency: { source: null, check: null, reason: null },
+    facts: [],
     multipleSituations: false,
     attachments: [],
     authentication: { dmarc: null, source: null },
