@@ -49,25 +49,17 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
   const directory = buildCdasDirectory(settings.cdas);
 
   function understand(mail: ParsedMail, options: AnalyzeOptions): Analysis {
-    const text = mail.text.replace(/\r\n?/g, '\n');
+    // Composed accents (NFC): a decomposed "é" (e + U+0301) must fold like a typed one.
+    const text = mail.text.replace(/\r\n?/g, '\n').normalize('NFC');
     const folded = foldText(text);
-    const subject = mail.subject ?? '';
+    const subject = (mail.subject ?? '').normalize('NFC');
     const foldedSubject = foldText(subject);
     const end = quoteStart(folded);
     const own = ownText(folded);
 
     const form = readFormFields(text.slice(0, end), own);
     const fromRelay = relays.has(mail.from?.address ?? '');
-    const kind = classifyKind({ mail, foldedSubject, hasFormFields: form.labelCount >= 2, fromRelay });
     const foldedOrganisme = form.fields.organisme ? foldText(form.fields.organisme) : null;
-    const { sender, replyTo } = identifySender({
-      mail,
-      fields: form.fields,
-      foldedOrganisme,
-      isFormFromRelay: kind === 'cdap-form' && fromRelay,
-      allowedDomains: settings.allowedDomains,
-      directory,
-    });
 
     const { rubrics, counts } = readRubrics(text, own, own.length);
     const foldedRubric = (value: string | null) => (value === null ? null : foldText(value));
@@ -99,6 +91,27 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       mailDate,
       rubricPrestations,
       aboutCut: motifIsCut,
+    });
+    // A request's content (headings, keyword, a benefit unpaid) keeps a mail from being taken for a robot on its subject.
+    const hasRequest =
+      counts.motif + counts.prestations + counts.commentaire >= 2 ||
+      urgent ||
+      facts.some((f) => f.prestation !== undefined && (f.kind === 'non-payment' || f.kind === 'decrease'));
+    const kind = classifyKind({
+      mail,
+      foldedSubject,
+      hasFormFields: form.labelCount >= 2,
+      fromRelay,
+      hasRequest,
+      foldedBody: folded,
+    });
+    const { sender, replyTo } = identifySender({
+      mail,
+      fields: form.fields,
+      foldedOrganisme,
+      isFormFromRelay: kind === 'cdap-form' && fromRelay,
+      allowedDomains: settings.allowedDomains,
+      directory,
     });
     let urgency: Analysis['urgency'] = { source: null, check: null, reason: null };
     if (urgent) {
