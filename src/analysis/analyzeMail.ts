@@ -80,7 +80,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
     // The form's template examples ("(ex : allophone, sans domicile fixe...)") are not what the worker wrote.
     const ownAll = `${foldedSubject}\n${own}`.replace(templateExample, (m) => ' '.repeat(m.length));
     const source = detectUrgency({ organisme: foldedOrganisme, subject: foldedSubject, ownBody: own });
-    const urgent = source !== null;
+    const flagged = source !== null;
     const mailDate = mail.date ?? options.receivedAt ?? null;
     const motifIsCut =
       foldedRubrics.motif !== null &&
@@ -95,7 +95,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
     // A request's content (headings, keyword, a benefit unpaid) keeps a mail from being taken for a robot on its subject.
     const hasRequest =
       counts.motif + counts.prestations + counts.commentaire >= 2 ||
-      urgent ||
+      flagged ||
       facts.some((f) => f.prestation !== undefined && (f.kind === 'non-payment' || f.kind === 'decrease'));
     const kind = classifyKind({
       mail,
@@ -105,6 +105,8 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       hasRequest,
       foldedBody: folded,
     });
+    // A robot echoing the keyword (an out-of-office quoting the request) is not an urgency to treat.
+    const urgent = flagged && !isAutomatic(kind);
     const { sender, replyTo } = identifySender({
       mail,
       fields: form.fields,

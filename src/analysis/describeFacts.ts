@@ -62,6 +62,7 @@ function plural(n: number, one: string, many: string): string {
 /** "le 1er mars 2021", "le 14 juillet 2026"; "juillet 2026" when only the month was written. */
 function dateWords(fact: Fact): { on: string; since: string } {
   const { y, m, d } = parseIsoDate(fact.date ?? '');
+  if (fact.precision === 'year') return { on: `en ${y}`, since: `depuis ${y}` };
   const month = `${monthNames[m - 1] ?? ''} ${y}`;
   if (fact.precision === 'month') return { on: `en ${month}`, since: `depuis ${month}` };
   const day = d === 1 ? `1er` : String(d);

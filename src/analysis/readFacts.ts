@@ -49,7 +49,11 @@ function split(text: string, start: number, end: number, separator: RegExp): Spa
 
 /** A cut (non-payment or decrease) that the clause denies: "pas de baisse", "versé normalement". */
 const deniedCut =
-  /\b(?:pas|aucune?|sans|ni|jamais)\s+(?:de\s+|d'|d'une?\s+|la\s+moindre\s+)?(?:baisse|diminution|reduction|interruption|rupture|suspension|coupure|blocage|retard|probleme)s?\b|(?:n'|ne\s)(?:a|ont|est|sont|etait|ait)?\s*(?:pas|jamais|plus)\s+(?:ete\s+)?(?:interrompue?s?|suspendue?s?|coupee?s?|bloquee?s?|diminuee?s?|baissee?s?|reduite?s?)\b|\b(?:verse|versee|verses|versees|paye|payee|payes|payees|percue?s?|recue?s?)\s+(?:normalement|regulierement|correctement|sans\s+(?:souci|probleme|interruption)|chaque\s+mois|a\s+taux\s+plein)|\b(?:bien|toujours|normalement)\s+(?:verse|versee|verses|versees|percue?s?|payee?s?)\b|\bcontinue\s+d'etre\s+versee?s?/g;
+  /\b(?:pas|aucune?|sans|ni|jamais)\s+(?:eu\s+|connu\s+|subi\s+)?(?:de\s+|d'|d'une?\s+|la\s+moindre\s+)?(?:baisse|diminution|reduction|interruption|rupture|suspension|coupure|blocage|retard|probleme)s?\b|(?:n'|ne\s)(?:a|ont|est|sont|etait|ait)?\s*(?:pas|jamais|plus)\s+(?:ete\s+)?(?:interrompue?s?|suspendue?s?|coupee?s?|bloquee?s?|diminuee?s?|baissee?s?|reduite?s?)\b|\b(?:verse|versee|verses|versees|paye|payee|payes|payees|percue?s?|recue?s?)\s+(?:normalement|regulierement|correctement|sans\s+(?:souci|probleme|interruption)|chaque\s+mois|a\s+taux\s+plein)|\b(?:bien|toujours|normalement)\s+(?:verse|versee|verses|versees|percue?s?|payee?s?)\b|\bcontinue\s+d'etre\s+versee?s?/g;
+
+/** "n'a pas reçu la notification": a document not received is not a payment missing. */
+const documentNotReceived =
+  /(?:n'|ne\s)[^.\n]{0,30}?\b(?:pas|plus|jamais|rien)\b[^.\n]{0,20}?\b(?:recu|recue|recus|recues|recoit)\s+(?:de\s+|d'|la\s+|le\s+|les\s+|l'|un\s+|une\s+|son\s+|sa\s+|ses\s+|aucun\s+|aucune\s+)?(?:courrier|notification|lettre|document|attestation|reponse|mail|message|carte|formulaire|dossier|convocation|identifiant|code|avis)/g;
 
 /** Words the convention's "non-paiement" takes beyond NON_PAYMENT: "n'est pas arrivé", "pas tombé". */
 const missingPayment =
@@ -73,7 +77,6 @@ const durationPattern = new RegExp(
 );
 const oneYear =
   /\bdepuis\s+(?:plus\s+d'|pres\s+d'|environ\s+)?(?:un|1)\s+an\b|\bdepuis\s+l'annee\s+derniere\b/;
-const monthNames = new RegExp(`\\b${MONTH_NAME}\\b`, 'g');
 const amount = /(?<![\d,.])(\d{1,5}(?:[,.]\d{1,2})?)\s*(?:€|euros?\b|eur\b)/g;
 /** Codes written in lower case in free text; "af", "al", "cf", "ars" are also ordinary words there. */
 const lowerCodes: Array<[RegExp, PrestationCode]> = [
@@ -123,7 +126,8 @@ parser.parsers.push({
   },
 });
 parser.parsers.push({
-  pattern: () => /\b(?:la\s+)?rentree(?:\s+scolaire)?(?:\s+((?:19|20)\d{2}))?\b/i,
+  // "depuis la rentrée", but not the "allocation de rentrée scolaire".
+  pattern: () => /\bla\s+rentree(?:\s+scolaire)?(?:\s+((?:19|20)\d{2}))?\b/i,
   extract: (context, match) => {
     const components = context.createParsingComponents({ month: 9 });
     components.imply('day', 1);
@@ -133,11 +137,26 @@ parser.parsers.push({
   },
 });
 
+const nowWords =
+  /^(?:demain|apres-demain|aujourd'hui|ce\s+(?:matin|soir|midi|jour)|maintenant|cette\s+semaine|ce\s+week-end|tout\s+a\s+l'heure|actuellement)$/;
+
+// A year alone after "en" or "depuis": "droits ouverts depuis 2019".
+parser.parsers.push({
+  pattern: () => /\b(?:en|depuis|de|annee)\s+((?:19|20)\d{2})(?![\d/.-]|\s*(?:€|euros?))/i,
+  extract: (context, match) => {
+    const components = context.createParsingComponents({ year: Number.parseInt(match[1] ?? '', 10) });
+    components.imply('month', 1);
+    components.imply('day', 1);
+    return components;
+  },
+});
+
 interface FoundDate {
   start: number;
   end: number;
   date: Ymd;
-  precision: 'day' | 'month';
+  precision: 'day' | 'month' | 'year';
+  yearGuessed: boolean;
   until: Ymd | null;
 }
 
@@ -186,14 +205,17 @@ function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[]
   const found: FoundDate[] = [];
   for (const r of parser.parse(text, { instant: ref, timezone: 0 })) {
     // Times of day and weekdays are not what BP-send 2 asks for.
-    if (!r.start.isCertain('month') && !r.start.isCertain('day')) continue;
+    if (!r.start.isCertain('month') && !r.start.isCertain('day') && !r.start.isCertain('year')) continue;
     if (/^\d{1,2}(?:h\d{0,2})?$/.test(r.text.trim())) continue;
-    const precision = r.start.isCertain('day') ? 'day' : 'month';
+    // "demain", "aujourd'hui": the moment of writing, not a date of the file.
+    if (nowWords.test(r.text.trim())) continue;
+    const precision = r.start.isCertain('day') ? 'day' : r.start.isCertain('month') ? 'month' : 'year';
     found.push({
       start: span.start + r.index,
       end: span.start + r.index + r.text.length,
       date: readComponents(r.start, today),
       precision,
+      yearGuessed: !r.start.isCertain('year'),
       until: r.end ? readComponents(r.end, today) : null,
     });
   }
@@ -208,6 +230,17 @@ function prestationsOf(original: string, folded: string): PrestationCode[] {
   const found = new Set(prestationsInText(original, folded));
   for (const [pattern, code] of lowerCodes) if (pattern.test(folded)) found.add(code);
   return [...found];
+}
+
+const housing: readonly PrestationCode[] = ['APL', 'ALF', 'ALS'];
+
+/** "l'allocation de logement" reads as APL; the rubric may say which one (ALF, ALS). */
+function preferRubric(
+  code: PrestationCode | undefined,
+  rubric: readonly PrestationCode[],
+): PrestationCode | undefined {
+  if (code === undefined || !housing.includes(code)) return code;
+  return rubric.find((c) => housing.includes(c)) ?? code;
 }
 
 function short(original: string, from: number, to: number): string {
@@ -242,9 +275,10 @@ export function readFacts(input: FactsInput): Fact[] {
     let sentenceTopic: PrestationCode | undefined;
     for (const clause of split(folded, sentence.start, sentence.end, clauseTurn)) {
       const raw = folded.slice(clause.start, clause.end);
-      const kept = blank(raw, deniedCut);
+      const kept = blank(blank(raw, deniedCut), documentNotReceived);
       const named = prestationsOf(original.slice(clause.start, clause.end), raw);
-      const prestation = named[0] ?? sentenceTopic ?? topic ?? defaultPrestation;
+      const prestation =
+        preferRubric(named[0], input.rubricPrestations) ?? sentenceTopic ?? topic ?? defaultPrestation;
       if (named[0]) sentenceTopic = named[0];
       const isCut =
         NON_PAYMENT.test(kept) || missingPayment.test(kept) || (named.length > 0 && lacksBenefit.test(kept));
@@ -285,7 +319,10 @@ export function readFacts(input: FactsInput): Fact[] {
           continue;
         }
         if (periodEndCue.test(near)) {
-          with_('period-end', { date, precision }, textFrom, d.end);
+          // An end ("jusqu'au 20 novembre") may be ahead of the mail: the nearest such date.
+          const end = { ...d.date };
+          if (d.yearGuessed && today && monthsBetween(end, today) > 6) end.y += 1;
+          with_('period-end', { date: iso(end), precision }, textFrom, d.end);
           continue;
         }
         const since = sinceCue.test(near) || periodStartCue.test(near);
@@ -332,11 +369,6 @@ export function readFacts(input: FactsInput): Fact[] {
         if (year && months < 12) {
           months = 12;
           words = { start: clause.start + year.index, end: clause.start + year.index + year[0].length };
-        }
-        const named = new Set(Array.from(kept.matchAll(monthNames), (m) => m[0]));
-        if ((isCut || input.aboutCut) && named.size >= 2 && !/\bdepuis\b/.test(kept) && named.size > months) {
-          months = named.size;
-          words = { start: clause.start, end: clause.end };
         }
         if (months > 0 && words && (isCut || isDecrease || /\bdepuis\b|\bfait\b/.test(kept))) {
           with_(

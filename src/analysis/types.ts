@@ -125,8 +125,8 @@ export interface Fact {
   kind: FactKind;
   /** ISO date YYYY-MM-DD; the year of a date written without one is the latest not after the mail. */
   date?: string;
-  /** `month` when only the month was written ("depuis juillet"): the day is implied. */
-  precision?: 'day' | 'month';
+  /** `month` or `year` when only that was written ("depuis juillet", "en 2019"): the rest is implied. */
+  precision?: 'day' | 'month' | 'year';
   /** A duration as written ("depuis trois mois"), in months. */
   months?: number;
   /** Amounts of a decrease, in euros. */
