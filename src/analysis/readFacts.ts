@@ -95,6 +95,10 @@ const lowerCodes: Array<[RegExp, PrestationCode]> = [
   [/\bpension\s+alimentaire\b/, 'ASF'],
 ];
 
+const MAX_CHARS = 20_000;
+/** Only a sentence with a digit or a time word can hold a date: the others skip the parser. */
+const dateHint =
+  /\d|janv|fevr|mars|avr|\bmai\b|juin|juil|aout|sept|oct|nov|dec|hier|derni|rentree|il\s+y\s+a|semaine|mois|annee|\ban\b/;
 const rubricLine = /^\s*[-*•]?\s*(?:motifs?|prestations?)\b[^:\n]{0,40}:/;
 
 const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i + 1]));
@@ -266,12 +270,14 @@ export function readFacts(input: FactsInput): Fact[] {
   const defaultPrestation = input.rubricPrestations.length === 1 ? input.rubricPrestations[0] : undefined;
   let topic: PrestationCode | undefined;
 
-  for (const sentence of split(folded, 0, folded.length, sentenceEnd)) {
+  // A request is a few paragraphs; the date parser is costly, so a long mail is read for its start only.
+  const readable = Math.min(folded.length, MAX_CHARS);
+  for (const sentence of split(folded, 0, readable, sentenceEnd)) {
     const sentenceText = folded.slice(sentence.start, sentence.end);
     if (!/[a-z0-9]/.test(sentenceText)) continue;
     // The motif and prestation headings are read as rubrics; a benefit listed there is not a topic.
     if (rubricLine.test(sentenceText)) continue;
-    const dates = datesIn(folded, sentence, mailDate);
+    const dates = dateHint.test(sentenceText) ? datesIn(folded, sentence, mailDate) : [];
     let sentenceTopic: PrestationCode | undefined;
     for (const clause of split(folded, sentence.start, sentence.end, clauseTurn)) {
       const raw = folded.slice(clause.start, clause.end);
