@@ -67,6 +67,27 @@ describe('describeFacts', () => {
     ]);
   });
 
+  it('says a non-payment read from a period once, from its start to its end', () => {
+    const lines = describeFacts(
+      [
+        { kind: 'period-start', date: '2026-06-01', precision: 'day', prestation: 'ASF', text: 'du' },
+        { kind: 'period-end', date: '2026-09-30', precision: 'day', prestation: 'ASF', text: 'au' },
+        {
+          kind: 'non-payment',
+          date: '2026-06-01',
+          precision: 'day',
+          months: 4,
+          prestation: 'ASF',
+          text: 'non versée',
+        },
+      ],
+      received,
+    );
+    expect(lines).toEqual([
+      `Non-paiement de l’allocation de soutien familial du 1er${NBSP}juin 2026 au 30${NBSP}septembre 2026, soit 4${NBSP}mois`,
+    ]);
+  });
+
   it('counts elapsed time in calendar months, then days, and in years beyond twelve months', () => {
     expect(elapsed('2026-07-14', received)).toBe(`4${NBSP}mois et 3${NBSP}jours`);
     expect(elapsed('2026-11-16', received)).toBe(`1${NBSP}jour`);

@@ -108,7 +108,27 @@ function durationWords(months: number): string {
   return `${String(whole).replace('.', ',')}${NBSP}mois`;
 }
 
-function phrase(fact: Fact, benefit: string, receivedAt: Date | null): string {
+interface Described extends Fact {
+  /** End of the period a non-payment was read from ("du 1er juin au 30 septembre"). */
+  until?: string;
+}
+
+/** A non-payment read from a period is said once, "du … au …", without the period's own lines. */
+function withPeriods(facts: readonly Fact[]): Described[] {
+  const out: Described[] = facts.map((f) => ({ ...f }));
+  for (const cut of out) {
+    if (cut.kind !== 'non-payment' || !cut.date || cut.months === undefined) continue;
+    const start = out.findIndex((f) => f.kind === 'period-start' && f.date === cut.date);
+    const end = out.findIndex((f, i) => f.kind === 'period-end' && i > start);
+    if (start < 0 || end < 0) continue;
+    cut.until = out[end]?.date;
+    out.splice(end, 1);
+    out.splice(start, 1);
+  }
+  return out;
+}
+
+function phrase(fact: Described, benefit: string, receivedAt: Date | null): string {
   const date = fact.date ? dateWords(fact) : null;
   const since = (d: string) => {
     const span = receivedAt && fact.date && fact.precision === 'day' ? elapsed(d, receivedAt) : null;
@@ -117,6 +137,12 @@ function phrase(fact: Fact, benefit: string, receivedAt: Date | null): string {
   switch (fact.kind) {
     case 'non-payment': {
       const head = `non-paiement${benefit}`;
+      if (date && fact.until) {
+        const until = dateWords({ ...fact, date: fact.until });
+        const from = date.on.startsWith('le ') ? `du ${date.on.slice(3)}` : `de ${date.on.slice(3)}`;
+        const to = until.on.startsWith('le ') ? `au ${until.on.slice(3)}` : `à ${until.on.slice(3)}`;
+        return `${head} ${from} ${to}, soit ${durationWords(fact.months ?? 0)}`;
+      }
       if (date && fact.months !== undefined && fact.date) {
         const from = date.on.startsWith('le ') ? `du ${date.on.slice(3)}` : `de ${date.on.slice(3)}`;
         return `${head} pendant ${durationWords(fact.months)} à partir ${from}`;
@@ -173,7 +199,9 @@ export function describeFacts(facts: readonly Fact[], receivedAt: Date | null): 
   const lines: string[] = [];
   const keys = [...groups.keys()].sort((a, b) => (a === undefined ? 1 : b === undefined ? -1 : 0));
   for (const code of keys) {
-    const list = [...(groups.get(code) ?? [])].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    const list = withPeriods(groups.get(code) ?? []).sort(
+      (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind),
+    );
     const benefit = code ? ` ${ofBenefit[code]}` : '';
     let first = true;
     const parts: string[] = [];

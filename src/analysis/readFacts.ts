@@ -296,6 +296,7 @@ export function readFacts(input: FactsInput): Fact[] {
         facts.push(fact);
       };
       let dated = false;
+      const clauseFacts = facts.length;
       let previousEnd = clause.start;
       for (const d of inClause) {
         const before = folded.slice(previousEnd, d.start);
@@ -390,13 +391,23 @@ export function readFacts(input: FactsInput): Fact[] {
       if (isDecrease) {
         const amounts = Array.from(kept.matchAll(amount), (m) => amountValue(m[1] ?? ''));
         const fromTo = /\bde\s+[\d,.]+\s*(?:€|euros?|eur)?\s*(?:a|en)\s+[\d,.]+/.test(kept);
-        if (amounts.length >= 2 && fromTo) {
-          with_('decrease', { before: amounts[0], after: amounts[1] }, clause.start, clause.end);
-          dated = true;
-        } else if (amounts.length === 1) {
-          with_('decrease', { after: amounts[0] }, clause.start, clause.end);
-          dated = true;
+        // "baisse de 200 €" is the difference, not what is paid now: only "à 450 €", "plus que 450 €" is.
+        const toOnly = /\b(?:a|plus\s+que|desormais|maintenant|seulement)\s+[\d,.]+\s*(?:€|euros?|eur)/.test(
+          kept,
+        );
+        const values: Partial<Fact> | null =
+          amounts.length >= 2 && fromTo
+            ? { before: amounts[0], after: amounts[1] }
+            : amounts.length === 1 && toOnly
+              ? { after: amounts[0] }
+              : null;
+        if (values) {
+          // One decrease, its date and its amounts together.
+          const withDate = facts.slice(clauseFacts).find((f) => f.kind === 'decrease');
+          if (withDate) Object.assign(withDate, values);
+          else with_('decrease', values, clause.start, clause.end);
         }
+        dated ||= values !== null;
       }
       if ((isCut || isDecrease) && !dated) {
         const cue = (isCut ? (NON_PAYMENT.exec(kept) ?? missingPayment.exec(kept)) : decrease.exec(kept)) ?? {
