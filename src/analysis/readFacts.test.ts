@@ -72,6 +72,41 @@ describe('readFacts', () => {
     });
   });
 
+  it('reads amounts written with a thousands space, and an age is not a duration', () => {
+    expect(facts('L’AAH est passée de 1 033 € à 412 € depuis octobre.', ['AAH'])).toEqual([
+      {
+        kind: 'decrease',
+        date: '2026-10-01',
+        precision: 'month',
+        before: 1033,
+        after: 412,
+        prestation: 'AAH',
+      },
+    ]);
+    expect(facts('L’ARS n’a pas été versée pour sa fille de 16 ans.', ['ARS'])).toEqual([
+      { kind: 'non-payment', prestation: 'ARS' },
+    ]);
+  });
+
+  it('keeps a negation on its own verb: "n’a pas compris le rappel reçu" is no non-payment', () => {
+    expect(facts('Elle n’a pas compris le montant du rappel d’APL reçu le 05/11/2026.', ['APL'])).toEqual([
+      { kind: 'other', date: '2026-11-05', precision: 'day', prestation: 'APL' },
+    ]);
+  });
+
+  it('keeps the family’s name out of the words it quotes', () => {
+    const text = 'Madame Quéméner a des droits ouverts depuis mars 2021.';
+    const [fact] = readFacts({
+      folded: foldText(text),
+      original: text,
+      mailDate,
+      rubricPrestations: [],
+      aboutCut: false,
+    });
+    expect(fact?.text).not.toMatch(/Quéméner/);
+    expect(fact?.text).toMatch(/droits ouverts depuis mars 2021/);
+  });
+
   it('keeps the identifiers of the family out of the words it quotes', () => {
     const text = 'Dossier 1234567 : APL non versée depuis le 14/07/2026.';
     for (const f of readFacts({

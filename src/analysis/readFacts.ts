@@ -1,4 +1,5 @@
 import * as chrono from 'chrono-node';
+import { foldText } from './foldText.js';
 import { prestationsInText } from './normalizePrestations.js';
 import { MONTH_NAME, MONTHS, NON_PAYMENT, NUMBER, numberValue } from './textPatterns.js';
 import type { Fact, FactKind, PrestationCode } from './types.js';
@@ -51,6 +52,13 @@ function split(text: string, start: number, end: number, separator: RegExp): Spa
 const deniedCut =
   /\b(?:pas|aucune?|sans|ni|jamais)\s+(?:eu\s+|connu\s+|subi\s+)?(?:de\s+|d'|d'une?\s+|la\s+moindre\s+)?(?:baisse|diminution|reduction|interruption|rupture|suspension|coupure|blocage|retard|probleme)s?\b|(?:n'|ne\s)(?:a|ont|est|sont|etait|ait)?\s*(?:pas|jamais|plus)\s+(?:ete\s+)?(?:interrompue?s?|suspendue?s?|coupee?s?|bloquee?s?|diminuee?s?|baissee?s?|reduite?s?)\b|\b(?:verse|versee|verses|versees|paye|payee|payes|payees|percue?s?|recue?s?)\s+(?:normalement|regulierement|correctement|sans\s+(?:souci|probleme|interruption)|chaque\s+mois|a\s+taux\s+plein)|\b(?:bien|toujours|normalement)\s+(?:verse|versee|verses|versees|percue?s?|payee?s?)\b|\bcontinue\s+d'etre\s+versee?s?/g;
 
+/**
+ * "n'a pas compris le montant du rappel reçu": the negation bears on another
+ * verb, so the payment word further on is not denied.
+ */
+const deniedOtherVerb =
+  /(?:n'|ne\s)(?:[a-z]+\s+){0,2}?(?:pas|plus|jamais)\s+(?!(?:ete|eu|encore|toujours|de|d'|du|la|le|les|l'|un|une|son|sa|ses|leur|leurs|rien|aucune?|verse|versee|verses|versees|percue?s?|recue?s?|touche|touchee?s?|payee?s?|viree?s?|arrivee?s?|tombee?s?|effectuee?s?|parvenue?s?|regle|reglee?s?)\b)[a-z]{3,}/g;
+
 /** "n'a pas reçu la notification": a document not received is not a payment missing. */
 const documentNotReceived =
   /(?:n'|ne\s)[^.\n]{0,30}?\b(?:pas|plus|jamais|rien)\b[^.\n]{0,20}?\b(?:recu|recue|recus|recues|recoit)\s+(?:de\s+|d'|la\s+|le\s+|les\s+|l'|un\s+|une\s+|son\s+|sa\s+|ses\s+|aucun\s+|aucune\s+)?(?:courrier|notification|lettre|document|attestation|reponse|mail|message|carte|formulaire|dossier|convocation|identifiant|code|avis)/g;
@@ -68,16 +76,19 @@ const rightsCue =
 const lastPaymentCue =
   /\bderni(?:er|ere)s?\s+(?:versement|paiement|virement|mensualite|echeance)s?|\bverse(?:e|s|es)?\s+pour\s+la\s+derniere\s+fois/;
 const periodEndCue = /\bjusqu'(?:au|a|en|a\s+fin)\s*$|\bfin\s+de\s+(?:la\s+)?periode\s*(?:le\s+|au\s+)?$/;
-const periodStartCue = /\b(?:a\s+partir\s+d[eu']|a\s+compter\s+d[eu']|du|des)\s*(?:le\s+)?$/;
+// Not a bare "du": "le courrier du 07/10" is a date of a document, not a period.
+const periodStartCue = /\b(?:a\s+partir\s+d[eu']|a\s+compter\s+d[eu']|des)\s*(?:le\s+)?$/;
 const sinceCue = /\bdepuis\s*(?:le\s+|la\s+|l'|debut\s+|fin\s+|mi-?)?$/;
 
 const durationPattern = new RegExp(
-  `\\b(?:depuis\\s+|cela\\s+fait\\s+|ca\\s+fait\\s+|voila\\s+|pendant\\s+)?(?:plus\\s+de\\s+|pres\\s+de\\s+|environ\\s+|maintenant\\s+|deja\\s+|au\\s+moins\\s+)?(${NUMBER})\\s+(mois|mensualites|echeances|semaines?|jours|ans?|annees?)\\b`,
+  `\\b(depuis\\s+|cela\\s+fait\\s+|ca\\s+fait\\s+|voila\\s+|pendant\\s+|durant\\s+)?(plus\\s+de\\s+|pres\\s+de\\s+|environ\\s+|maintenant\\s+|deja\\s+|au\\s+moins\\s+)?(${NUMBER})\\s+(mois|mensualites|echeances|semaines?|jours|ans?|annees?)\\b`,
   'g',
 );
 const oneYear =
   /\bdepuis\s+(?:plus\s+d'|pres\s+d'|environ\s+)?(?:un|1)\s+an\b|\bdepuis\s+l'annee\s+derniere\b/;
-const amount = /(?<![\d,.])(\d{1,5}(?:[,.]\d{1,2})?)\s*(?:€|euros?\b|eur\b)/g;
+// "1 016 €", "1016,50 €", "412 euros".
+const amount =
+  /(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[,.]\d{1,2})?|\d{1,5}(?:[,.]\d{1,2})?)\s*(?:€|euros?\b|eur\b)/g;
 /** Codes written in lower case in free text; "af", "al", "cf", "ars" are also ordinary words there. */
 const lowerCodes: Array<[RegExp, PrestationCode]> = [
   [/\brsa\b/, 'RSA'],
@@ -99,6 +110,7 @@ const MAX_CHARS = 20_000;
 /** Only a sentence with a digit or a time word can hold a date: the others skip the parser. */
 const dateHint =
   /\d|janv|fevr|mars|avr|\bmai\b|juin|juil|aout|sept|oct|nov|dec|hier|derni|rentree|il\s+y\s+a|semaine|mois|annee|\ban\b/;
+const paymentWord = /\b(?:versement|paiement|virement|mensualite|echeance|prestation|allocation|droits?)s?\b/;
 const rubricLine = /^\s*[-*•]?\s*(?:motifs?|prestations?)\b[^:\n]{0,40}:/;
 
 const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i + 1]));
@@ -213,6 +225,13 @@ function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[]
     if (/^\d{1,2}(?:h\d{0,2})?$/.test(r.text.trim())) continue;
     // "demain", "aujourd'hui": the moment of writing, not a date of the file.
     if (nowWords.test(r.text.trim())) continue;
+    // "son fils de 17 ans" is an age, not a date.
+    if (
+      /^(?:de\s+|dans\s+|d'ici\s+)?(?:\d+|[a-z]+)\s+(?:ans?|annees?|mois|jours?|semaines?)$/.test(
+        r.text.trim(),
+      )
+    )
+      continue;
     const precision = r.start.isCertain('day') ? 'day' : r.start.isCertain('month') ? 'month' : 'year';
     found.push({
       start: span.start + r.index,
@@ -224,6 +243,12 @@ function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[]
     });
   }
   return found;
+}
+
+/** "n'a pas été versée du 01/06 au 30/09": the cut names the period; "contrat du … au …" does not. */
+function cutJustBefore(kept: string, at: number): boolean {
+  const before = kept.slice(Math.max(0, at - 45), at);
+  return NON_PAYMENT.test(before) || missingPayment.test(before);
 }
 
 function blank(text: string, pattern: RegExp): string {
@@ -247,19 +272,45 @@ function preferRubric(
   return rubric.find((c) => housing.includes(c)) ?? code;
 }
 
+/** Words a fact may quote in capitals: benefit codes, months, titles and the usual first words. */
+const plainWords = new Set(
+  (
+    'rsa aah apl ppa asf af alf als cf paje aeeh ars ajpp cmg prepare caf mdph cdas ccas ' +
+    `${MONTHS.join(' ')} ` +
+    'madame monsieur mme m mlle le la les l leur leurs son sa ses il elle ils elles on un une des du de d au aux a en ' +
+    'depuis dernier derniere droits droit ouverts ouvert ouverte ouvertes ouverture plus pas rien aucun aucune non n ne ' +
+    'est sont ete a ont verse versee verses versees versement versements paiement paiements virement percu percue ' +
+    'recu recue paye payee baisse diminution interruption suspension suspendu suspendue passe passee jusqu partir ' +
+    'compter fin debut mi mois ans jours semaines trois quatre cinq six deux un suite les pour'
+  ).split(' '),
+);
+
+/**
+ * The few words read, for a person to check the role given to a date. A fact
+ * must not carry the family's identity: capitalised words that are not usual
+ * words (surnames, first names, places) and long numbers become "…".
+ */
 function short(original: string, from: number, to: number): string {
-  const text = original
+  const words = original
     .slice(from, to)
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/^[,:;–—-]\s*/, '')
-    .replace(/^(?:commentaires?|motifs?\b[^:]{0,30}|prestations?\b[^:]{0,30})\s*:\s*/i, '');
-  // Only the words around the date: never a whole sentence that may name the family.
+    .replace(/^(?:commentaires?|motifs?\b[^:]{0,30}|prestations?\b[^:]{0,30})\s*:\s*/i, '')
+    .split(' ');
+  // The date and at most five words before it.
+  const kept = words.slice(-7).map((word) => {
+    const letters = word.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+    if (!/^\p{Lu}/u.test(letters)) return word;
+    const folded = foldText(letters).replace(/^[dlnms]'/, '');
+    return plainWords.has(folded) ? word : word.replace(letters, '…');
+  });
+  const text = kept.join(' ').replace(/(?:…[ ,.]*){2,}/g, '… ');
   return (text.length > 70 ? `${text.slice(0, 67).trimEnd()}…` : text).replace(/\d{6,}/g, '…');
 }
 
 function amountValue(token: string): number {
-  return Number.parseFloat(token.replace(',', '.'));
+  return Number.parseFloat(token.replace(/[ \u00a0\u202f]/g, '').replace(',', '.'));
 }
 
 /** The typed facts of a request, in reading order. */
@@ -281,11 +332,11 @@ export function readFacts(input: FactsInput): Fact[] {
     let sentenceTopic: PrestationCode | undefined;
     for (const clause of split(folded, sentence.start, sentence.end, clauseTurn)) {
       const raw = folded.slice(clause.start, clause.end);
-      const kept = blank(blank(raw, deniedCut), documentNotReceived);
+      const kept = blank(blank(blank(raw, deniedCut), documentNotReceived), deniedOtherVerb);
       const named = prestationsOf(original.slice(clause.start, clause.end), raw);
       const prestation =
         preferRubric(named[0], input.rubricPrestations) ?? sentenceTopic ?? topic ?? defaultPrestation;
-      if (named[0]) sentenceTopic = named[0];
+      if (named[0]) sentenceTopic = preferRubric(named[0], input.rubricPrestations);
       const isCut =
         NON_PAYMENT.test(kept) || missingPayment.test(kept) || (named.length > 0 && lacksBenefit.test(kept));
       const isDecrease = !isCut && decrease.test(kept);
@@ -309,7 +360,7 @@ export function readFacts(input: FactsInput): Fact[] {
         if (d.until) {
           with_('period-start', { date, precision }, textFrom, d.end);
           with_('period-end', { date: iso(d.until), precision }, textFrom, d.end);
-          if (isCut && today) {
+          if (isCut && today && cutJustBefore(kept, d.start - clause.start)) {
             const months = monthsBetween(d.date, after(d.until, today) ? today : d.until);
             with_('non-payment', { date, precision, months: Math.round(months * 10) / 10 }, textFrom, d.end);
           }
@@ -333,7 +384,10 @@ export function readFacts(input: FactsInput): Fact[] {
           continue;
         }
         const since = sinceCue.test(near) || periodStartCue.test(near);
-        if (isCut || (input.aboutCut && since && !isDecrease)) {
+        if (
+          isCut ||
+          (input.aboutCut && since && !isDecrease && (named.length > 0 || paymentWord.test(kept)))
+        ) {
           with_('non-payment', { date, precision }, textFrom, d.end);
           dated = true;
           continue;
@@ -357,9 +411,14 @@ export function readFacts(input: FactsInput): Fact[] {
         let words: Span | null = null;
         for (const m of kept.matchAll(durationPattern)) {
           if (taken.some(([s, e]) => m.index < e && m.index + m[0].length > s)) continue;
-          if (/^\s*(?:de\s+)?(?:retard|delai)/.test(kept.slice(m.index + m[0].length))) continue;
-          const n = numberValue(m[1] ?? '');
-          const unit = m[2] ?? '';
+          const rest = kept.slice(m.index + m[0].length);
+          if (/^\s*(?:de\s+)?(?:retard|delai)/.test(rest)) continue;
+          // "sa fille de 16 ans", "un bébé de 3 mois" are ages: a duration has "depuis", "plus de"… or "sans versement".
+          const introduced = m[1] !== undefined || m[2] !== undefined;
+          if (!introduced && !/^\s*(?:sans|d'impayes?|de\s+non|consecutifs?|d'affilee|de\s+suite)/.test(rest))
+            continue;
+          const n = numberValue(m[3] ?? '');
+          const unit = m[4] ?? '';
           const value = unit.startsWith('semaine')
             ? n / 4.35
             : unit === 'jours'
@@ -390,7 +449,7 @@ export function readFacts(input: FactsInput): Fact[] {
 
       if (isDecrease) {
         const amounts = Array.from(kept.matchAll(amount), (m) => amountValue(m[1] ?? ''));
-        const fromTo = /\bde\s+[\d,.]+\s*(?:€|euros?|eur)?\s*(?:a|en)\s+[\d,.]+/.test(kept);
+        const fromTo = /\bde\s+[\d,. ]+\s*(?:€|euros?|eur)?\s*(?:a|en)\s+[\d,.]+/.test(kept);
         // "baisse de 200 €" is the difference, not what is paid now: only "à 450 €", "plus que 450 €" is.
         const toOnly = /\b(?:a|plus\s+que|desormais|maintenant|seulement)\s+[\d,.]+\s*(?:€|euros?|eur)/.test(
           kept,
