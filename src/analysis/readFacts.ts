@@ -106,11 +106,15 @@ const lowerCodes: Array<[RegExp, PrestationCode]> = [
   [/\bpension\s+alimentaire\b/, 'ASF'],
 ];
 
-const MAX_CHARS = 20_000;
+const MAX_CHARS = 10_000;
 /** Only a sentence with a digit or a time word can hold a date: the others skip the parser. */
 const dateHint =
-  /\d|janv|fevr|mars|avr|\bmai\b|juin|juil|aout|sept|oct|nov|dec|hier|derni|rentree|il\s+y\s+a|semaine|mois|annee|\ban\b/;
+  /\d{1,2}\s*[/.-]\s*\d{1,2}|\b(?:19|20)\d{2}\b|\b(?:janv|fevr|mars|avr|mai|juin|juil|aout|sept|oct|nov|dec)|\bhier\b|\bderni|\brentree\b|\bil\s+y\s+a\b|\bprochain/;
 const paymentWord = /\b(?:versement|paiement|virement|mensualite|echeance|prestation|allocation|droits?)s?\b/;
+const cutHint =
+  /vers|paie|paye|perc|recu|recoi|touch|vire|suspen|bloqu|bloca|coup|interr|ruptur|baiss|diminu|reduc|redui|radi|impaye|arret|droit|passe|manque|arrive|tombe|absence|plus|pas|aucun|rien|jamais/;
+const benefitHint =
+  /\b(?:rsa|aah|apl|ppa|asf|alf|als|paje|aeeh|ajpp|prepare|cmg|af|cf|ars)\b|allocation|prime|aide|revenu|complement|prestation|soutien/;
 const rubricLine = /^\s*[-*•]?\s*(?:motifs?|prestations?)\b[^:\n]{0,40}:/;
 
 const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i + 1]));
@@ -120,13 +124,39 @@ const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i + 1]));
  * "début septembre", "mi-octobre" or "la rentrée": a month written alone is
  * how staff date most non-payments, so it is added here.
  */
+// Only the date parsers: times of day, weekdays and "dans 3 jours" are not dates of a file, and cost.
+const numeric = new Set(['ISOFormatParser', 'SlashDateFormatParser', 'FRMonthNameLittleEndianParser']);
+const relative = new Set(['FRTimeUnitAgoFormatParser', 'FRCasualDateParser']);
+function chronoParsers(names: ReadonlySet<string>): chrono.Parser[] {
+  const all = chrono.fr.casual.clone().parsers;
+  const chosen = all.filter(
+    (p, i) => names.has(p.constructor.name) && all.findIndex((q) => q.constructor === p.constructor) === i,
+  );
+  // Class names are chrono's: should a release rename them, keep all its parsers rather than none.
+  return chosen.length >= names.size ? chosen : all;
+}
+/** Time zones, weekdays and times are not read: only overlaps and "du … au …" ranges need refining. */
+const refiners = new Set(['OverlapRemovalRefiner', 'FRMergeDateRangeRefiner']);
+function chronoRefiners(): chrono.Refiner[] {
+  const all = chrono.fr.casual.clone().refiners;
+  const chosen = all.filter((r) => refiners.has(r.constructor.name));
+  return chosen.length >= refiners.size ? chosen : all;
+}
 const parser = chrono.fr.casual.clone();
-parser.parsers.push({
-  pattern: () =>
-    new RegExp(
-      `(?<![\\d\\w])(?:(debut|fin|mi|courant|en|depuis)[\\s-]+)?(?:(?:le\\s+)?mois\\s+d['e]\\s*)?(${MONTH_NAME}|janv\\.?|fevr?\\.?|avr\\.?|juil\\.?|sept\\.?|oct\\.?|nov\\.?|dec\\.?)(?:\\s+((?:19|20)\\d{2}))?(?![\\w])`,
-      'i',
-    ),
+parser.parsers = chronoParsers(numeric);
+parser.refiners = chronoRefiners();
+/** "il y a 3 mois", "le mois dernier", "hier" need chrono's relative parsers: only when such words are there. */
+const relativeParser = chrono.fr.casual.clone();
+relativeParser.parsers = chronoParsers(new Set([...numeric, ...relative]));
+relativeParser.refiners = chronoRefiners();
+const relativeHint = /\bil\s+y\s+a\b|\bhier\b|\bderni|\bprochain|\bavant-hier\b/;
+const customParsers: chrono.Parser[] = [];
+const monthAlone = new RegExp(
+  `(?<![\\d\\w])(?:(debut|fin|mi|courant|en|depuis)[\\s-]+)?(?:(?:le\\s+)?mois\\s+d['e]\\s*)?(${MONTH_NAME}|janv\\.?|fevr?\\.?|avr\\.?|juil\\.?|sept\\.?|oct\\.?|nov\\.?|dec\\.?)(?:\\s+((?:19|20)\\d{2}))?(?![\\w])`,
+  'i',
+);
+customParsers.push({
+  pattern: () => monthAlone,
   extract: (context, match) => {
     const name = (match[2] ?? '').toLowerCase().replace('.', '');
     const month =
@@ -141,7 +171,7 @@ parser.parsers.push({
     return components;
   },
 });
-parser.parsers.push({
+customParsers.push({
   // "depuis la rentrée", but not the "allocation de rentrée scolaire".
   pattern: () => /\bla\s+rentree(?:\s+scolaire)?(?:\s+((?:19|20)\d{2}))?\b/i,
   extract: (context, match) => {
@@ -157,7 +187,7 @@ const nowWords =
   /^(?:demain|apres-demain|aujourd'hui|ce\s+(?:matin|soir|midi|jour)|maintenant|cette\s+semaine|ce\s+week-end|tout\s+a\s+l'heure|actuellement)$/;
 
 // A year alone after "en" or "depuis": "droits ouverts depuis 2019".
-parser.parsers.push({
+customParsers.push({
   pattern: () => /\b(?:en|depuis|de|annee)\s+((?:19|20)\d{2})(?![\d/.-]|\s*(?:€|euros?))/i,
   extract: (context, match) => {
     const components = context.createParsingComponents({ year: Number.parseInt(match[1] ?? '', 10) });
@@ -166,6 +196,9 @@ parser.parsers.push({
     return components;
   },
 });
+
+parser.parsers.push(...customParsers);
+relativeParser.parsers.push(...customParsers);
 
 interface FoundDate {
   start: number;
@@ -219,7 +252,8 @@ function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[]
   const ref = mailDate ?? new Date(Date.UTC(2000, 0, 1));
   const today = mailDate ? ymdOf(mailDate) : null;
   const found: FoundDate[] = [];
-  for (const r of parser.parse(text, { instant: ref, timezone: 0 })) {
+  const chosen = relativeHint.test(text) ? relativeParser : parser;
+  for (const r of chosen.parse(text, { instant: ref, timezone: 0 })) {
     // Times of day and weekdays are not what BP-send 2 asks for.
     if (!r.start.isCertain('month') && !r.start.isCertain('day') && !r.start.isCertain('year')) continue;
     if (/^\d{1,2}(?:h\d{0,2})?$/.test(r.text.trim())) continue;
@@ -328,19 +362,28 @@ export function readFacts(input: FactsInput): Fact[] {
     if (!/[a-z0-9]/.test(sentenceText)) continue;
     // The motif and prestation headings are read as rubrics; a benefit listed there is not a topic.
     if (rubricLine.test(sentenceText)) continue;
-    const dates = dateHint.test(sentenceText) ? datesIn(folded, sentence, mailDate) : [];
+    const mayHoldDate = dateHint.test(sentenceText);
+    // Greetings and signatures hold neither a date nor a payment: most sentences stop here.
+    if (!mayHoldDate && !cutHint.test(sentenceText) && !benefitHint.test(sentenceText)) continue;
+    const dates = mayHoldDate ? datesIn(folded, sentence, mailDate) : [];
     let sentenceTopic: PrestationCode | undefined;
     for (const clause of split(folded, sentence.start, sentence.end, clauseTurn)) {
       const raw = folded.slice(clause.start, clause.end);
-      const kept = blank(blank(blank(raw, deniedCut), documentNotReceived), deniedOtherVerb);
-      const named = prestationsOf(original.slice(clause.start, clause.end), raw);
+      const named = benefitHint.test(raw) ? prestationsOf(original.slice(clause.start, clause.end), raw) : [];
       const prestation =
         preferRubric(named[0], input.rubricPrestations) ?? sentenceTopic ?? topic ?? defaultPrestation;
       if (named[0]) sentenceTopic = preferRubric(named[0], input.rubricPrestations);
-      const isCut =
-        NON_PAYMENT.test(kept) || missingPayment.test(kept) || (named.length > 0 && lacksBenefit.test(kept));
-      const isDecrease = !isCut && decrease.test(kept);
       const inClause = dates.filter((d) => d.start >= clause.start && d.start < clause.end);
+      const mayCut = cutHint.test(raw);
+      // Nothing to read: no date, no cut, no duration.
+      if (inClause.length === 0 && !mayCut && !(input.aboutCut && /\bdepuis\b|\bfait\b/.test(raw))) continue;
+      const kept = mayCut ? blank(blank(blank(raw, deniedCut), documentNotReceived), deniedOtherVerb) : raw;
+      const isCut =
+        mayCut &&
+        (NON_PAYMENT.test(kept) ||
+          missingPayment.test(kept) ||
+          (named.length > 0 && lacksBenefit.test(kept)));
+      const isDecrease = !isCut && mayCut && decrease.test(kept);
       const with_ = (kind: FactKind, extra: Partial<Fact>, from: number, to: number): void => {
         const fact: Fact = { kind, ...extra, text: short(original, from, to) };
         if (prestation) fact.prestation = prestation;
