@@ -37,6 +37,12 @@ export interface AnalyzeOptions {
 
 export type Analyzer = (raw: Buffer | string, options?: AnalyzeOptions) => Promise<Analysis>;
 
+const combiningMark = /[\u0300-\u036f]/;
+/** NFC only when a combining mark is there: most mail is already composed, and normalising costs. */
+function composed(text: string): string {
+  return combiningMark.test(text) ? text.normalize('NFC') : text;
+}
+
 const templateExample = /\((?:ex|exemple|par exemple)\b[^)]*\)/g;
 
 /**
@@ -50,9 +56,9 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
 
   function understand(mail: ParsedMail, options: AnalyzeOptions): Analysis {
     // Composed accents (NFC): a decomposed "é" (e + U+0301) must fold like a typed one.
-    const text = mail.text.replace(/\r\n?/g, '\n').normalize('NFC');
+    const text = composed(mail.text.replace(/\r\n?/g, '\n'));
     const folded = foldText(text);
-    const subject = (mail.subject ?? '').normalize('NFC');
+    const subject = composed(mail.subject ?? '');
     const foldedSubject = foldText(subject);
     const end = quoteStart(folded);
     const own = ownText(folded);
