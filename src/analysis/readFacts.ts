@@ -247,13 +247,28 @@ function readComponents(c: chrono.ParsedComponents, today: Ymd | null): Ymd {
   return date;
 }
 
-function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[] {
-  const text = folded.slice(span.start, span.end);
+/**
+ * The dates of the sentences that may hold one, parsed in one call: chrono's
+ * cost is mostly per call, so the sentences are joined (a blank line apart,
+ * which no date spans) and each result is taken back to its sentence.
+ */
+function datesIn(folded: string, spans: readonly Span[], mailDate: Date | null): FoundDate[] {
+  const pieces: Array<{ at: number; span: Span }> = [];
+  let text = '';
+  for (const span of spans) {
+    pieces.push({ at: text.length, span });
+    text += `${folded.slice(span.start, span.end)}\n\n`;
+  }
   const ref = mailDate ?? new Date(Date.UTC(2000, 0, 1));
   const today = mailDate ? ymdOf(mailDate) : null;
   const found: FoundDate[] = [];
+  if (pieces.length === 0) return found;
   const chosen = relativeHint.test(text) ? relativeParser : parser;
   for (const r of chosen.parse(text, { instant: ref, timezone: 0 })) {
+    let piece: (typeof pieces)[number] | undefined;
+    for (const p of pieces) if (p.at <= r.index) piece = p;
+    if (!piece || r.index + r.text.length > piece.at + piece.span.end - piece.span.start) continue;
+    const offset = piece.span.start - piece.at;
     // Times of day and weekdays are not what BP-send 2 asks for.
     if (!r.start.isCertain('month') && !r.start.isCertain('day') && !r.start.isCertain('year')) continue;
     if (/^\d{1,2}(?:h\d{0,2})?$/.test(r.text.trim())) continue;
@@ -268,8 +283,8 @@ function datesIn(folded: string, span: Span, mailDate: Date | null): FoundDate[]
       continue;
     const precision = r.start.isCertain('day') ? 'day' : r.start.isCertain('month') ? 'month' : 'year';
     found.push({
-      start: span.start + r.index,
-      end: span.start + r.index + r.text.length,
+      start: offset + r.index,
+      end: offset + r.index + r.text.length,
       date: readComponents(r.start, today),
       precision,
       yearGuessed: !r.start.isCertain('year'),
@@ -357,15 +372,23 @@ export function readFacts(input: FactsInput): Fact[] {
 
   // A request is a few paragraphs; the date parser is costly, so a long mail is read for its start only.
   const readable = Math.min(folded.length, MAX_CHARS);
-  for (const sentence of split(folded, 0, readable, sentenceEnd)) {
-    const sentenceText = folded.slice(sentence.start, sentence.end);
-    if (!/[a-z0-9]/.test(sentenceText)) continue;
+  const sentences = split(folded, 0, readable, sentenceEnd).filter((sentence) => {
+    const text = folded.slice(sentence.start, sentence.end);
     // The motif and prestation headings are read as rubrics; a benefit listed there is not a topic.
-    if (rubricLine.test(sentenceText)) continue;
-    const mayHoldDate = dateHint.test(sentenceText);
     // Greetings and signatures hold neither a date nor a payment: most sentences stop here.
-    if (!mayHoldDate && !cutHint.test(sentenceText) && !benefitHint.test(sentenceText)) continue;
-    const dates = mayHoldDate ? datesIn(folded, sentence, mailDate) : [];
+    return (
+      /[a-z0-9]/.test(text) &&
+      !rubricLine.test(text) &&
+      (dateHint.test(text) || cutHint.test(text) || benefitHint.test(text))
+    );
+  });
+  const allDates = datesIn(
+    folded,
+    sentences.filter((sentence) => dateHint.test(folded.slice(sentence.start, sentence.end))),
+    mailDate,
+  );
+  for (const sentence of sentences) {
+    const dates = allDates.filter((d) => d.start >= sentence.start && d.start < sentence.end);
     let sentenceTopic: PrestationCode | undefined;
     for (const clause of split(folded, sentence.start, sentence.end, clauseTurn)) {
       const raw = folded.slice(clause.start, clause.end);
