@@ -13,7 +13,9 @@
 # IMAP_HOST must be set: the local demo Dovecot of `cdap-triage run` is not in
 # this image.
 
-# Pin a digest (node:20-bookworm-slim@sha256:…) for reproducible builds.
+# Node 20.19 or later (package.json "engines"; the lock file's packages need
+# it): node:20 tags are past it. Pin a digest (node:20-bookworm-slim@sha256:…)
+# for reproducible builds.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------- build stage

@@ -7,6 +7,7 @@ import { arch, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { cliRows, measureCli } from './cli.mjs';
 import { measureBacklog } from './lib/backlog.mjs';
 import { loadFixtures } from './lib/corpus.mjs';
 import { measureLatency } from './lib/latency.mjs';
@@ -15,13 +16,15 @@ import { benchDir, root } from './lib/paths.mjs';
 import { Cleanup, dovecotVersion, makeWorkDir, startRedis, startSmtpSink } from './lib/servers.mjs';
 import { round, table } from './lib/stats.mjs';
 
-const HELP = `Usage: node bench/run.mjs [options]     (npm run bench -- [options])
+const HELP = `Usage: node bench/run.mjs [cli] [options]     (npm run bench -- [cli] [options])
 
 Measures, on a private Redis, Dovecot and SMTP sink started for the run:
   analyzer   mails/s of the analyzer and of plain mailparser simpleParser, same corpus
   latency    arrival -> case in queue, arrival -> reply, Dovecot's IDLE floor
   backlog    N mails in the mailbox at start, 1 and 2 service processes
   memory     peak RSS while mails with 2 MB and 20 MB attachments flow
+  cli        answer time of cdap-triage --help, analyze, lint (median of 10 runs each);
+             \`cli\` alone as first argument runs only this one (no servers)
 
 Options:
   --backlog N          backlog size (default 5000)
@@ -29,7 +32,7 @@ Options:
   --latency-mails N    mails appended one at a time (default 100)
   --processes LIST     backlog runs, by process count (default 1,2)
   --smoke              tiny sizes, < 60 s; exit code says whether every mail flowed
-  --skip-analyzer | --skip-latency | --skip-backlog | --skip-memory
+  --skip-analyzer | --skip-latency | --skip-backlog | --skip-memory | --skip-cli
   --cpu-prof           run the service processes under node --cpu-prof (profiles in bench/profiles/)
   --out FILE           results file (default bench/results.json)
   --keep               keep the run's temp dir (servers' data and service logs)
@@ -48,12 +51,16 @@ const TARGETS = {
   replyP95Ms: { max: 1500, what: 'arrival -> reply p95' },
   backlogMailsPerSec: { min: 300, what: 'backlog, 2 processes, mails/s' },
   peakRssMB: { max: 250, what: 'peak RSS per process, big attachments' },
+  cliHelpMs: { max: 300, what: 'cdap-triage --help, median ms' },
+  cliAnalyzeMs: { max: 500, what: 'cdap-triage analyze one mail, median ms' },
+  cliLintMs: { max: 500, what: 'cdap-triage lint a draft, median ms' },
 };
 
 const run = promisify(execFile);
 
 function parseOptions() {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
       backlog: { type: 'string' },
       big: { type: 'boolean', default: false },
@@ -64,6 +71,7 @@ function parseOptions() {
       'skip-latency': { type: 'boolean', default: false },
       'skip-backlog': { type: 'boolean', default: false },
       'skip-memory': { type: 'boolean', default: false },
+      'skip-cli': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: join(benchDir, 'results.json') },
       keep: { type: 'boolean', default: false },
@@ -79,6 +87,13 @@ function parseOptions() {
     return n;
   };
   const smoke = values.smoke;
+  const unknown = positionals.filter((p) => p !== 'cli');
+  if (unknown.length)
+    throw new Error(`unknown measure ${unknown.join(', ')}: the only one that runs alone is cli`);
+  if (positionals.includes('cli')) {
+    for (const m of ['analyzer', 'latency', 'backlog', 'memory']) values[`skip-${m}`] = true;
+    values['skip-cli'] = false;
+  }
   return {
     ...values,
     backlog: values.backlog ? int(values.backlog, 'backlog') : values.big ? 50_000 : smoke ? 60 : 5000,
@@ -187,7 +202,7 @@ function report(results) {
   const rows = [];
   const fmt = (x, d = 0) =>
     x === null || x === undefined || Number.isNaN(x) ? '-' : round(x, d).toLocaleString('en-US');
-  const { analyzer, latency, backlog, memory, targets } = results.measures;
+  const { analyzer, latency, backlog, memory, cli, targets } = results.measures;
   const row = (measure, what, value, targetKey = null, failed = false) => {
     const v = targetKey ? targets[targetKey] : null;
     const verdictCells =
@@ -297,6 +312,12 @@ function report(results) {
     row('memory', 'peak RSS, worst process of the run', `${fmt(targets.peakRssMB?.value)} MB`, 'peakRssMB');
     row('memory', 'mail lost', lost(memory), null, !memory.ok);
   }
+  if (cli) {
+    for (const r of cliRows(cli)) {
+      // Smoke sizes judge nothing; the row keeps its figures.
+      rows.push(judgeTargets ? r : [...r.slice(0, 3), '', '', '']);
+    }
+  }
   return table(['measure', 'what', 'value', 'target', 'vs target', ''], rows);
 }
 
@@ -357,88 +378,102 @@ async function main() {
       results.measures.targets.analyzerRatio = verdict('analyzerRatio', a.ratio);
     }
 
-    const redis = await startRedis(cleanup, workDir);
-    const sink = await startSmtpSink(cleanup);
-    results.machine = await machine(redis.version);
-    const ctx = {
-      cleanup,
-      workDir,
-      redis: redis.client,
-      redisUrl: redis.url,
-      redisPid: redis.pid,
-      configOverrides: opts.configOverrides,
-      serviceEnv: opts['node-options'] ? { NODE_OPTIONS: opts['node-options'] } : {},
-      sink,
-      runId,
-      fixtures: loadFixtures(),
-      log,
-      cpuProfDir,
-    };
-
-    const attempt = async (name, fn) => {
+    if (!opts['skip-cli']) {
+      log('bench: command line answer time');
       const t = Date.now();
-      try {
-        return await fn();
-      } catch (err) {
-        log(`bench: ${name} failed: ${err.stack ?? err.message}`);
-        results.errors.push({ measure: name, error: err.message });
-        exitCode = 1;
-        return null;
-      } finally {
-        results.phaseSeconds[name] = round((Date.now() - t) / 1000, 1);
-      }
-    };
-
-    if (!opts['skip-latency']) {
-      log(`bench: latency, ${opts.latencyMails} mails one at a time`);
-      const l = await attempt('latency', () => measureLatency(ctx, { mails: opts.latencyMails }));
-      if (l) {
-        l.ratios = {
-          queueP50OverFloorP50: l.arrivalToQueueMs.p50 / l.idleFloorMs.p50,
-          replyP50OverFloorP50: l.arrivalToReplyMs.p50 / l.idleFloorMs.p50,
-        };
-        results.measures.latency = l;
-        results.measures.targets.queueP95Ms = verdict('queueP95Ms', l.arrivalToQueueMs.p95);
-        results.measures.targets.replyP95Ms = verdict('replyP95Ms', l.arrivalToReplyMs.p95);
-        if (!l.ok) exitCode = 1;
-      }
+      const c = await measureCli({ runs: opts.smoke ? 3 : 10 });
+      results.phaseSeconds.cli = round((Date.now() - t) / 1000, 1);
+      results.measures.cli = c;
+      results.measures.targets.cliHelpMs = verdict('cliHelpMs', c.commands.help.medianMs);
+      results.measures.targets.cliAnalyzeMs = verdict('cliAnalyzeMs', c.commands.analyze.medianMs);
+      results.measures.targets.cliLintMs = verdict('cliLintMs', c.commands.lint.medianMs);
     }
+    const needServers = !(opts['skip-latency'] && opts['skip-backlog'] && opts['skip-memory']);
+    if (!needServers) results.machine = await machine(null);
+    else {
+      const redis = await startRedis(cleanup, workDir);
+      const sink = await startSmtpSink(cleanup);
+      results.machine = await machine(redis.version);
+      const ctx = {
+        cleanup,
+        workDir,
+        redis: redis.client,
+        redisUrl: redis.url,
+        redisPid: redis.pid,
+        configOverrides: opts.configOverrides,
+        serviceEnv: opts['node-options'] ? { NODE_OPTIONS: opts['node-options'] } : {},
+        sink,
+        runId,
+        fixtures: loadFixtures(),
+        log,
+        cpuProfDir,
+      };
 
-    if (!opts['skip-backlog']) {
-      results.measures.backlog = [];
-      for (const processes of opts.processes) {
-        log(`bench: backlog of ${opts.backlog} mails, ${processes} process(es)`);
-        const b = await attempt(`backlog-${processes}p`, () =>
-          measureBacklog(ctx, { mails: opts.backlog, processes }),
-        );
-        if (!b) continue;
-        results.measures.backlog.push(b);
-        if (!b.ok) exitCode = 1;
-        if (processes === 2) {
-          const v = verdict('backlogMailsPerSec', b.mailsPerSec);
-          // The target reads "no mail left behind": speed with mail lost is no pass.
-          if (!b.ok) v.pass = false;
-          results.measures.targets.backlogMailsPerSec = v;
+      const attempt = async (name, fn) => {
+        const t = Date.now();
+        try {
+          return await fn();
+        } catch (err) {
+          log(`bench: ${name} failed: ${err.stack ?? err.message}`);
+          results.errors.push({ measure: name, error: err.message });
+          exitCode = 1;
+          return null;
+        } finally {
+          results.phaseSeconds[name] = round((Date.now() - t) / 1000, 1);
+        }
+      };
+
+      if (!opts['skip-latency']) {
+        log(`bench: latency, ${opts.latencyMails} mails one at a time`);
+        const l = await attempt('latency', () => measureLatency(ctx, { mails: opts.latencyMails }));
+        if (l) {
+          l.ratios = {
+            queueP50OverFloorP50: l.arrivalToQueueMs.p50 / l.idleFloorMs.p50,
+            replyP50OverFloorP50: l.arrivalToReplyMs.p50 / l.idleFloorMs.p50,
+          };
+          results.measures.latency = l;
+          results.measures.targets.queueP95Ms = verdict('queueP95Ms', l.arrivalToQueueMs.p95);
+          results.measures.targets.replyP95Ms = verdict('replyP95Ms', l.arrivalToReplyMs.p95);
+          if (!l.ok) exitCode = 1;
         }
       }
-      const one = results.measures.backlog.find((b) => b.processes === 1);
-      const two = results.measures.backlog.find((b) => b.processes === 2);
-      if (one && two) results.measures.backlogScaling2over1 = two.mailsPerSec / one.mailsPerSec;
-    }
 
-    if (!opts['skip-memory']) {
-      log('bench: memory with big attachments');
-      const m = await attempt('memory', () =>
-        measureMemory(ctx, { stages: memoryStages({ smoke: opts.smoke }) }),
-      );
-      if (m) {
-        results.measures.memory = m;
-        const worstBacklog = Math.max(
-          0,
-          ...(results.measures.backlog ?? []).flatMap((b) => b.processesRss.map((p) => p.peakRssMB)),
+      if (!opts['skip-backlog']) {
+        results.measures.backlog = [];
+        for (const processes of opts.processes) {
+          log(`bench: backlog of ${opts.backlog} mails, ${processes} process(es)`);
+          const b = await attempt(`backlog-${processes}p`, () =>
+            measureBacklog(ctx, { mails: opts.backlog, processes }),
+          );
+          if (!b) continue;
+          results.measures.backlog.push(b);
+          if (!b.ok) exitCode = 1;
+          if (processes === 2) {
+            const v = verdict('backlogMailsPerSec', b.mailsPerSec);
+            // The target reads "no mail left behind": speed with mail lost is no pass.
+            if (!b.ok) v.pass = false;
+            results.measures.targets.backlogMailsPerSec = v;
+          }
+        }
+        const one = results.measures.backlog.find((b) => b.processes === 1);
+        const two = results.measures.backlog.find((b) => b.processes === 2);
+        if (one && two) results.measures.backlogScaling2over1 = two.mailsPerSec / one.mailsPerSec;
+      }
+
+      if (!opts['skip-memory']) {
+        log('bench: memory with big attachments');
+        const m = await attempt('memory', () =>
+          measureMemory(ctx, { stages: memoryStages({ smoke: opts.smoke }) }),
         );
-        results.measures.targets.peakRssMB = verdict('peakRssMB', Math.max(m.peakRssMB, worstBacklog));
-        if (!m.ok) exitCode = 1;
+        if (m) {
+          results.measures.memory = m;
+          const worstBacklog = Math.max(
+            0,
+            ...(results.measures.backlog ?? []).flatMap((b) => b.processesRss.map((p) => p.peakRssMB)),
+          );
+          results.measures.targets.peakRssMB = verdict('peakRssMB', Math.max(m.peakRssMB, worstBacklog));
+          if (!m.ok) exitCode = 1;
+        }
       }
     }
   } catch (err) {

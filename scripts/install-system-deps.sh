@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite and the local "run" command need.
+# Installs the Debian packages cdap-triage needs, quietly (apt's output goes to
+# .tmp/apt.log; one line says what is installed).
+#
+#   scripts/install-system-deps.sh service   what `cdap-triage run` needs (Dovecot for the demo)
+#   scripts/install-system-deps.sh test      the same, plus Chromium for the browser tests (~360 MB)
+#
 # Idempotent: when everything is already present it never touches apt-get, so
-# CI on a machine that kept its packages pays nothing.
+# a machine that kept its packages pays nothing.
 set -euo pipefail
 # dpkg refuses to run when PATH lacks sbin (it needs ldconfig, start-stop-daemon).
 export PATH="$PATH:/usr/sbin:/sbin"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# One list: add a package here and every caller (.ci/run, developers) gets it.
-PACKAGES=(
-  dovecot-imapd
-  chromium
-)
+# The lists: add a package here and every caller (start.sh, test.sh, .ci/run) gets it.
+SERVICE_PACKAGES=(dovecot-imapd)
+# chromium: browser tests; prometheus: promtool, for the alert rule tests (deploy/prometheus).
+TEST_PACKAGES=("${SERVICE_PACKAGES[@]}" chromium prometheus)
+
+case "${1:-test}" in
+  service) PACKAGES=("${SERVICE_PACKAGES[@]}") ;;
+  test) PACKAGES=("${TEST_PACKAGES[@]}") ;;
+  *) echo "utilisation : $0 service|test" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -23,7 +34,6 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "system deps: all present (${PACKAGES[*]})"
   exit 0
 fi
 
@@ -31,16 +41,20 @@ if [[ $(id -u) -ne 0 ]]; then
   if command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo)
   else
-    echo "system deps: missing ${missing[*]} and not root (no sudo)" >&2
+    echo "paquets Debian : il manque ${missing[*]}, et ce n’est pas root (pas de sudo)" >&2
     exit 1
   fi
 else
   SUDO=()
 fi
 
-echo "system deps: installing ${missing[*]}"
+mkdir -p .tmp
+log=.tmp/apt.log
+echo "paquets Debian : installation de ${missing[*]} (journal : $log)"
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
 # --no-install-recommends keeps ssl-cert and friends out; Dovecot does not need them here.
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "system deps: done"
+if ! { "${SUDO[@]}" apt-get update -qq && "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  echo "paquets Debian : échec de l’installation ; fin de $log :" >&2
+  tail -n 20 "$log" >&2
+  exit 1
+fi

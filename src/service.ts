@@ -4,12 +4,15 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
 import { analyzerSettings } from './analysis/settings.js';
+import { senderVerificationProblem } from './config/checkSenderVerification.js';
+import { ConfigError } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
 import { IntakeStateStore } from './mailbox/intakeState.js';
 import { MailboxIntake, triageBackoff } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
+import { createRefiler } from './mailbox/refileCase.js';
 import type { TriageJobData } from './mailbox/triageJob.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { ReplyLock } from './replies/replyLock.js';
@@ -23,6 +26,7 @@ import {
 } from './replies/sendReply.js';
 import { createSmtpTransport, type MailTransport } from './replies/smtpTransport.js';
 import { BackfillWindows } from './routing/backfillWindows.js';
+import { JOURNAL_CHECK_MS } from './routing/caseJournal.js';
 import { CaseStore } from './routing/caseStore.js';
 import { QUEUE } from './routing/queueNames.js';
 import { ByteBudget, RawMailStore } from './routing/rawMailStore.js';
@@ -41,6 +45,8 @@ export interface ServiceOptions {
   /** Worker module of the isolated analyzer (tests replace it with a misbehaving one). */
   analysisWorkerFile?: string;
   replyEvents?: ReplyEvents;
+  /** The local demo (its own Dovecot and SMTP sink): sender verification is not required. */
+  localDemo?: boolean;
 }
 
 export interface Service {
@@ -84,6 +90,10 @@ export async function startService(
       'REPLY_MODE is live but no SMTP_HOST is set: set SMTP_HOST, or REPLY_MODE=shadow to store replies without sending.',
     );
   }
+  if (options.workers !== false) {
+    const problem = senderVerificationProblem(config, options.localDemo ?? false);
+    if (problem) throw new ConfigError(problem);
+  }
   // Fail on a broken template now, not on the first reply.
   const templates = loadReplyTemplates(config.replies.templatesDir, config.replies.signature);
   const producer = createRedis(config.redis.url, 'producer');
@@ -112,7 +122,9 @@ export async function startService(
 
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
-  const caseStore = new CaseStore(producer, prefix, retentionMs);
+  const caseStore = new CaseStore(producer, prefix, retentionMs, { log });
+  // The store's first start, kept: filed mail older than that is not checked for a case.
+  await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
   const queues = {
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),
@@ -148,6 +160,10 @@ export async function startService(
           metrics.replied(outcome, reason, record);
           options.replyEvents?.onOutcome?.(outcome, reason, record);
         },
+        onDeferred(reason, record) {
+          metrics.replyDeferred(reason);
+          options.replyEvents?.onDeferred?.(reason, record);
+        },
       },
     });
     const notifyWorker = new Worker<NotifyJobData>(QUEUE.notify, sendReply, {
@@ -162,6 +178,7 @@ export async function startService(
       maxStalledCount: 100,
     });
     notifyWorker.on('error', (err) => log.warn({ event: 'reply.worker_error', reason: err.message }));
+    metrics.countDeadLetters(notifyWorker, QUEUE.notify);
     workers.push(notifyWorker);
 
     if (config.analysis.isolate) {
@@ -183,7 +200,8 @@ export async function startService(
       replies: createReplyScheduler(queues.notify, config.replies.mode),
       config,
       log,
-      events: { onTriaged: (record) => metrics.triaged(record) },
+      events: { onTriaged: (record, mail) => metrics.triaged(record, mail) },
+      refile: createRefiler(config, caseStore),
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
       // One of the largest mails at a time (small ones still flow beside it).
@@ -211,11 +229,14 @@ export async function startService(
         reason: err.message,
       }),
     );
+    metrics.countDeadLetters(worker, QUEUE.triage);
     workers.push(worker);
   }
 
   const state = new IntakeStateStore(producer, prefix);
+  const leaseKey = (mailboxId: string) => `${prefix}:lease:${mailboxId}`;
   const intakes: MailboxIntake[] = [];
+  const intakeOf = new Map<string, MailboxIntake>();
   if (options.intake !== false) {
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     for (const mailbox of config.mailboxes) {
@@ -226,11 +247,12 @@ export async function startService(
         triageQueue: queues.triage,
         caseStore,
         state,
-        lease: new MailboxLease(producer, `${prefix}:lease:${mailbox.id}`, owner, config.intake.leaseTtlMs),
+        lease: new MailboxLease(producer, leaseKey(mailbox.id), owner, config.intake.leaseTtlMs),
         rawMail,
         log,
       });
       intakes.push(intake);
+      intakeOf.set(mailbox.id, intake);
       intake.start();
     }
   }
@@ -287,6 +309,13 @@ export async function startService(
       return { open: refs.length, overdue };
     },
     secondsSinceLastCheck: intakeAges,
+    staleAfterSeconds,
+    leaseHeld: async () => {
+      const held: Record<string, boolean> = {};
+      for (const m of config.mailboxes) held[m.id] = (await producer.exists(leaseKey(m.id))) === 1;
+      return held;
+    },
+    activeIntakes: () => Object.fromEntries([...intakeOf].map(([id, i]) => [id, i.active])),
     connections: async () => ({
       redis: producer.status === 'ready',
       imap: await health.imap().catch(() => false),
@@ -299,7 +328,7 @@ export async function startService(
   if (options.web) {
     // Loaded only when served: Fastify and Bull Board stay out of worker-only processes.
     const { createWebServer } = await import('./web/webServer.js');
-    web = await createWebServer({ config, caseStore, queues, metrics, health, log });
+    web = await createWebServer({ config, caseStore, queues, metrics, health, redis: producer, log });
     try {
       webUrl = await web.listen({ host: config.http.host, port: config.http.port });
     } catch (cause) {
@@ -329,12 +358,19 @@ export async function startService(
     60 * 60 * 1000,
   );
   maintenance.unref();
+  // Cases this process wrote lately and Redis lost (restart from an older AOF,
+  // failover to a late replica) are written back with their own reference.
+  const journalCheck = setInterval(() => {
+    void caseStore.restoreVanished().catch(() => {});
+  }, JOURNAL_CHECK_MS);
+  journalCheck.unref();
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       log.info({ event: 'service.stopping' }, 'stopping: draining in-flight jobs');
       clearInterval(maintenance);
+      clearInterval(journalCheck);
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
         await web?.close();

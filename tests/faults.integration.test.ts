@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/loadConfig.js';
 import type { Config } from '../src/config/schema.js';
@@ -49,6 +50,46 @@ async function assertFiledOnce(server: DovecotServer, mails: Array<{ raw: Buffer
   expect(filed).toHaveLength(mails.length);
 }
 
+/** The cases in Redis, by the Message-ID of the mail that opened them. */
+async function casesByMessageId(
+  url: string,
+  prefix: string,
+): Promise<Map<string, Array<{ ref: string; replySuppressed: string | null }>>> {
+  const client = new Redis(url, { maxRetriesPerRequest: 3 });
+  try {
+    const keys = await client.keys(`${prefix}:case:*`);
+    const out = new Map<string, Array<{ ref: string; replySuppressed: string | null }>>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const values = await client.mget(keys.slice(i, i + 500));
+      for (const json of values) {
+        if (!json) continue;
+        const c = JSON.parse(json) as {
+          ref: string;
+          messageId: string | null;
+          replySuppressed: string | null;
+        };
+        const id = c.messageId ?? '?';
+        out.set(id, [...(out.get(id) ?? []), { ref: c.ref, replySuppressed: c.replySuppressed }]);
+      }
+    }
+    return out;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** References of our replies (in their Message-ID), with the mails each answered. */
+function originalsByReference(sink: SmtpSink): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const m of sink.messages) {
+    const raw = m.raw.toString('latin1');
+    const ref = /^Message-ID:\s*<(CDAP-\d{4}-\d{6})\./im.exec(raw)?.[1] ?? '?';
+    const original = /^In-Reply-To:\s*(\S+)/im.exec(raw)?.[1] ?? '?';
+    out.set(ref, new Set([...(out.get(ref) ?? []), original]));
+  }
+  return out;
+}
+
 /** Replies by the Message-ID they answer: each wanted one exactly `copies` times. */
 function repliesByOriginal(sink: SmtpSink): Map<string, number> {
   const counts = new Map<string, number>();
@@ -76,6 +117,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
   let sink: SmtpSink;
   let service: Service | null = null;
   const children: ChildProcess[] = [];
+  let prefix = '';
 
   beforeEach(async () => {
     server = await startDovecot();
@@ -92,7 +134,8 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
   });
 
   function env(extra: NodeJS.ProcessEnv = {}) {
-    return testEnv(uniquePrefix('fault'), server, {
+    prefix = uniquePrefix('fault');
+    return testEnv(prefix, server, {
       REDIS_URL: redis.url,
       REPLY_MODE: 'live',
       SMTP_HOST: sink.host,
@@ -112,6 +155,13 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     await sink.waitForMessages(wanted.length, timeoutMs);
     await sleep(1500);
     await assertFiledOnce(server, mails);
+    // Filed is not enough: a mail filed without a case is out of every queue, seen by nobody.
+    const cases = await casesByMessageId(redis.url, prefix);
+    for (const m of mails)
+      expect({ mail: m.name, cases: cases.get(messageIdOf(m.raw) ?? '')?.length ?? 0 }).toEqual({
+        mail: m.name,
+        cases: 1,
+      });
     const replies = repliesByOriginal(sink);
     for (const m of wanted)
       expect({ mail: m.name, replies: replies.get(messageIdOf(m.raw) ?? '') }).toEqual({
@@ -119,6 +169,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
         replies: 1,
       });
     expect(sink.messages).toHaveLength(wanted.length);
+    // One reference, one request: a reference (and reply Message-ID) given to two mails would
+    // send a CDAS's answer, and its follow-ups, to another family's case.
+    for (const [ref, originals] of originalsByReference(sink))
+      expect({ ref, originals: originals.size }).toEqual({ ref, originals: 1 });
   }
 
   it('Redis stopped for 30 s under load: intake pauses without moving mail, then everything flows once', async () => {
@@ -168,6 +222,94 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     await appending;
     await expectAllHandled(mails);
   }, 150_000);
+
+  it('Redis restarted from an append-only file 1.5 s behind (its last writes lost): every mail one case, no reference reused, nothing filed without a case, no reply twice', async () => {
+    service = await startService(faultConfig(env()), quietLog());
+    await waitFor('connected', async () => service?.intakes[0]?.active);
+    const names = [...replyNames, ...silentNames.slice(0, 20)];
+    const mails = mailsFrom(
+      Array.from({ length: 100 }, (_, i) => names[(i * 7) % names.length] as string),
+      'loss',
+    );
+    const appendAll = async (some: typeof mails) => {
+      for (const m of some) {
+        await appendMail(server, 'INBOX', m.raw);
+        await sleep(40);
+      }
+    };
+    // Mail flows (triaged, answered) before the clock starts, whatever the machine's load.
+    await appendAll(mails.slice(0, 30));
+    await waitFor('replies flowing', async () => sink.messages.length >= 3, 60_000, 20);
+    const appending = appendAll(mails.slice(30));
+    // The disk as it was 1.5 s before the crash: appendfsync everysec can lose that much
+    // (a killed process loses nothing from the page cache, so the loss is made by hand).
+    await sleep(1000);
+    const older = await redis.copyAof();
+    await sleep(1500);
+    await redis.restartFrom(older);
+    await appending;
+    await expectAllHandled(mails, 90_000);
+  }, 150_000);
+
+  it('host crash (service and Redis lost together, Redis back from an older file): filed mail whose case was lost goes back to triage, gets one case again, and no second reply', async () => {
+    const e = env();
+    service = await startService(faultConfig(e), quietLog());
+    await waitFor('connected', async () => service?.intakes[0]?.active);
+    await waitFor('store begun', async () => (await service?.redis.exists(`${prefix}:epoch`)) === 1);
+    // The disk before these mails arrived: everything about them is lost with the host.
+    const older = await redis.copyAof();
+    const mails = mailsFrom(replyNames.slice(0, 6), 'host');
+    for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+    await expectAllHandled(mails);
+    await service.stop();
+    service = null;
+    await redis.restartFrom(older);
+    expect((await casesByMessageId(redis.url, prefix)).size).toBe(0);
+
+    service = await startService(faultConfig(e), quietLog());
+    await waitFor(
+      'every filed mail has a case again',
+      async () => {
+        const cases = await casesByMessageId(redis.url, prefix);
+        return mails.every((m) => cases.get(messageIdOf(m.raw) ?? '')?.length === 1);
+      },
+      60_000,
+      250,
+    );
+    await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+    await sleep(1500);
+    await assertFiledOnce(server, mails);
+    const cases = await casesByMessageId(redis.url, prefix);
+    for (const m of mails)
+      expect({ mail: m.name, cases: cases.get(messageIdOf(m.raw) ?? '') }).toEqual({
+        mail: m.name,
+        cases: [{ ref: expect.any(String), replySuppressed: 'recovered' }],
+      });
+    // Whether the lost cases were answered is unknown here: none is answered again.
+    expect(sink.messages).toHaveLength(mails.length);
+  }, 150_000);
+
+  it('a mail leaves INBOX only after the filing delay since its case was written', async () => {
+    service = await startService(
+      faultConfig(env(), (c) => {
+        c.intake.filingDelayMs = 8000;
+      }),
+      quietLog(),
+    );
+    const [mail] = mailsFrom(['form-standard-clean.eml'], 'gate');
+    const id = messageIdOf((mail as { raw: Buffer }).raw) ?? '';
+    await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+    await waitFor(
+      'case written',
+      async () => (await casesByMessageId(redis.url, prefix)).get(id),
+      30_000,
+      50,
+    );
+    // Its case exists, but may not be on disk yet: the mail is still in INBOX.
+    expect((await folderContents(server)).INBOX?.map((m) => m.messageId)).toContain(id);
+    await waitFor('filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000, 250);
+    await assertFiledOnce(server, [mail as { raw: Buffer }]);
+  }, 90_000);
 
   it('IMAP connection reset during IDLE: reconnects with backoff and catches up', async () => {
     const proxy = await startTcpProxy(server.port);
@@ -229,7 +371,42 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       expect(sink.messages).toHaveLength(2);
       const ids = sink.messages.map((m) => /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]);
       expect(ids[0]).toBe(ids[1]);
-      expect(await service.queues.notify.getCompletedCount()).toBe(1);
+      const s = service;
+      const [ref] = await s.caseStore.refsBetween(new Date(0), new Date(Date.now() + 86_400_000));
+      await waitFor(
+        'reply recorded as sent',
+        async () => (await s.caseStore.get(ref as string))?.replyState?.status === 'sent',
+      );
+      expect(await s.queues.notify.getFailedCount()).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
+  it('SMTP relay that drops the connection after every DATA: two copies at most, then the reply is failed, visibly', async () => {
+    const proxy = await startTcpProxy(sink.port);
+    let dropped = 0;
+    proxy.inspectClient = (chunk) => {
+      if (chunk.includes('\r\n.\r\n')) {
+        dropped++;
+        return 'drop-after-reply';
+      }
+      return 'forward';
+    };
+    try {
+      service = await startService(faultConfig(env({ SMTP_PORT: String(proxy.port) })), quietLog());
+      const [mail] = mailsFrom(['form-standard-clean.eml'], 'dropalways');
+      await appendMail(server, 'INBOX', (mail as { raw: Buffer }).raw);
+      const s = service;
+      await waitFor('reply failed', async () => (await s.queues.notify.getFailedCount()) === 1, 40_000);
+      // Room for a third copy to show up, were it sent.
+      await sleep(3000);
+      expect(dropped).toBe(2);
+      expect(sink.messages).toHaveLength(2);
+      const [job] = await s.queues.notify.getFailed();
+      const record = await s.caseStore.get(String(job?.id));
+      expect(record?.replyState?.status).toBe('failed');
+      expect(record?.replyState?.reason).toMatch(/^uncertain/);
     } finally {
       await proxy.stop();
     }

@@ -73,12 +73,32 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     const { code, out, err } = await cli(['backfill', '--since', since], env);
     expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
-    expect(out).toContain('3 messages : 1 prioritaires, 1 standard, 0 en quarantaine, 1 ignorés');
-    expect(out).toContain('aucune (backfill)');
-    expect(err).toMatch(/backfill: 3\/3/);
+    expect(out).toContain(
+      '3\u00a0messages\u00a0: 1\u00a0prioritaire, 1\u00a0standard, 0\u00a0en quarantaine, 1\u00a0ignoré',
+    );
+    expect(out).toContain('aucune (rattrapage)');
+    expect(err).toMatch(/rattrapage\u00a0: 3\/3/);
     expect((await folderContents(server)).INBOX).toHaveLength(0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(sink.messages).toHaveLength(0);
+  });
+
+  it('backfill that finds nothing new says so and lists no earlier case', async () => {
+    const prefix = uniquePrefix('backfill-nothing');
+    prefixes.push(prefix);
+    await appendMail(server, 'INBOX', fixture('form-standard-clean.eml'));
+    const env = testEnv(prefix, server, { REPLY_MODE: 'off' });
+    const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const first = await cli(['backfill', '--since', since], env);
+    expect({ code: first.code, err: first.code === 0 ? '' : first.err }).toEqual({ code: 0, err: '' });
+    const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+    expect(first.out).toContain(ref as string);
+    // The INBOX is empty now: a second backfill has nothing to do.
+    const again = await cli(['backfill', '--since', since], env);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('Rien à rattraper');
+    expect(again.out).not.toContain(ref as string);
+    expect(again.out).not.toContain('Aucune réponse n’a été envoyée pour ces messages');
   });
 
   it('reprocess: runs the analysis again on the filed mail, keeps the case, sends no second reply', async () => {
@@ -104,6 +124,9 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
       expect(sink.messages).toHaveLength(before + 1);
       const result = await cli(['reprocess', ref as string], env);
       expect(result.out).toContain('Aucune réponse envoyée');
+      const unknown = await cli(['reprocess', 'CDAP-2026-999999'], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toContain('aucun dossier CDAP-2026-999999');
       expect(sink.messages).toHaveLength(before + 1);
     } finally {
       await service.stop();
@@ -124,10 +147,14 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     expect(eml.out).toContain('n’est pas remplie');
   });
 
-  it('every command has --help with examples', async () => {
-    for (const command of ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config']) {
+  it('every command has --help with examples and exit codes', async () => {
+    for (const command of ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo']) {
       const { out, code } = await cli([command, '--help'], {});
-      expect({ command, code, examples: /Exemples? :/.test(out) }).toEqual({
+      expect({
+        command,
+        code,
+        examples: /Exemples?\u00a0:/.test(out) && /Codes de sortie/.test(out),
+      }).toEqual({
         command,
         code: 0,
         examples: true,

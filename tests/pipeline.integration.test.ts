@@ -51,10 +51,16 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
       for (const [i, name] of fixtureNames.entries()) {
         await appendMail(server, 'INBOX', fixture(name), i === 0 ? ['\\Seen'] : []);
       }
-      await waitFor('all mail filed', async () => {
-        const folders = await folderContents(server);
-        return (folders.INBOX?.length ?? -1) === 0 && folders;
-      });
+      // Generous: each mail waits the filing delay (its case on Redis's disk) before it moves.
+      await waitFor(
+        'all mail filed',
+        async () => {
+          const folders = await folderContents(server);
+          return (folders.INBOX?.length ?? -1) === 0 && folders;
+        },
+        60_000,
+        250,
+      );
       const folders = await folderContents(server);
       for (const name of fixtureNames) {
         const want = expected[name];
@@ -82,14 +88,16 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
     } finally {
       await service.stop();
     }
-  });
+  }, 90_000);
 
   it('reaches its folder within 2 s of APPEND while idling', async () => {
     const prefix = uniquePrefix('latency');
     prefixes.push(prefix);
-    // No reconciliation during the test: only IDLE can bring the mail in.
+    // No reconciliation during the test: only IDLE can bring the mail in. No filing delay
+    // either: this measures the intake, not how long Redis takes to reach its disk.
     const config = testConfig(testEnv(prefix, server), (c) => {
       c.intake.reconcileIntervalMs = 600_000;
+      c.intake.filingDelayMs = 0;
     });
     const service = await startService(config, quietLog());
     try {

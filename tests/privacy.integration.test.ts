@@ -4,13 +4,35 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
-import { fixture, fixturesDir } from './support/analyzer.js';
+import { fixture, fixturesDir, mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { expected, fixtureNames, folderContents, testConfig, testEnv, waitFor } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Personal numbers written the ways people write them — hyphens, non-breaking
+ * spaces, grouped digits — in the subject and in a Message-ID a client built from it.
+ */
+const HOSTILE_NIR = '1850535238123';
+const hostileMails = [
+  mail(rubrics(), {
+    Subject: 'NIR 1-85-05-35-238-123-45 Mme DUPONTEL Élodie',
+    'Message-ID': '<NIR185053523812345.alloc7654321.dupontel@mail.example>',
+  }),
+  mail(rubrics(), {
+    Subject: 'Dossier NIR 1\u00a085\u00a005\u00a035\u00a0238\u00a0123\u00a045 alloc 765 43 21',
+  }),
+  mail(rubrics(), { Subject: 'alloc 765 43 21 — M. DUPONTEL' }),
+].map((m) => Buffer.from(m));
+
+/** True when a text holds the hostile NIR or allocataire number, whatever separates their digits. */
+function holdsHostileNumber(text: string): boolean {
+  const digits = text.replace(/[\s\u00a0\u202f.-]/g, '');
+  return digits.includes(HOSTILE_NIR) || /(?<!\d)765\D{0,3}43\D{0,3}21(?!\d)/.test(text);
+}
 
 // NIR: sex, year, month, department (2A/2B for Corsica), commune, order, optional key; spaces or dots allowed.
 const NIR =
@@ -77,7 +99,8 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
     const service = await startService(config, createLogger({ level: 'trace', stream }), { web: false });
     try {
       for (const name of fixtureNames) await appendMail(server, 'INBOX', fixture(name));
-      const replies = fixtureNames.filter((n) => expected[n]?.reply !== 'none').length;
+      for (const raw of hostileMails) await appendMail(server, 'INBOX', raw);
+      const replies = fixtureNames.filter((n) => expected[n]?.reply !== 'none').length + hostileMails.length;
       await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000);
       await sink.waitForMessages(replies, 60_000);
       await waitFor(
@@ -97,7 +120,9 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
   });
 
   it('logged something for every mail (the scan below looks at real lines)', () => {
-    expect(lines.filter((l) => l.includes('"event":"triage.case_opened"')).length).toBe(fixtureNames.length);
+    expect(lines.filter((l) => l.includes('"event":"triage.case_opened"')).length).toBe(
+      fixtureNames.length + hostileMails.length,
+    );
     expect(lines.filter((l) => l.includes('"event":"reply.sent"')).length).toBeGreaterThan(10);
   });
 
@@ -110,6 +135,7 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
     for (const line of lines) {
       const lower = line.toLowerCase();
       if (NIR.test(line)) hits.push(`NIR: ${line}`);
+      if (holdsHostileNumber(line) || /dupontel/i.test(line)) hits.push(`hostile: ${line}`);
       for (const n of pii.numbers) if (line.includes(n)) hits.push(`number ${n}: ${line}`);
       for (const a of pii.addresses) if (lower.includes(a)) hits.push(`address ${a}: ${line}`);
       for (const n of pii.names)
@@ -137,6 +163,7 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
       for (const v of values) {
         const digits = v.replace(/[ .]/g, '');
         for (const n of nirs) if (digits.includes(n)) hits.push(`${key}: ${v.slice(0, 120)}`);
+        if (holdsHostileNumber(v) || /dupontel/i.test(v)) hits.push(`hostile ${key}: ${v.slice(0, 120)}`);
       }
     }
     expect(hits).toEqual([]);
@@ -144,7 +171,7 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
 
   it('gives every case key an expiry (retention)', async () => {
     const caseKeys = await redis.keys(`${prefix}:case:*`);
-    expect(caseKeys.length).toBe(fixtureNames.length);
+    expect(caseKeys.length).toBe(fixtureNames.length + hostileMails.length);
     for (const key of caseKeys.slice(0, 20)) expect(await redis.pttl(key)).toBeGreaterThan(0);
   });
 });

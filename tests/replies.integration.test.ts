@@ -80,7 +80,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
         if (!reply) continue;
         const to = Array.isArray(reply.to) ? reply.to[0] : reply.to;
         expect(to?.value[0]?.address?.toLowerCase()).toBe(a.replyTo);
-        expect(reply.subject).toMatch(/^Re: .* \[CDAP-\d{4}-\d{6}\]$/);
+        expect(reply.subject).toMatch(/^Accusé de réception de votre demande.* \[CDAP-\d{4}-\d{6}\]$/);
         expect(reply.headers.get('auto-submitted')).toBe('auto-replied');
         expect(reply.headers.get('x-auto-response-suppress')).toBe('All');
         expect(reply.headers.get('x-cdap-triage-loop')).toMatch(/^CDAP-/);

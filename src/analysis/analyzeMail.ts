@@ -43,7 +43,8 @@ function composed(text: string): string {
   return combiningMark.test(text) ? text.normalize('NFC') : text;
 }
 
-const templateExample = /\((?:ex|exemple|par exemple)\b[^)]*\)/g;
+// Bounded: an unclosed "(ex" must not scan the rest of the mail from each of its copies.
+const templateExample = /\((?:ex|exemple|par exemple)\b[^)]{0,300}\)/g;
 
 /**
  * Builds the analyzer once per configuration. The analyzer is pure: raw mail

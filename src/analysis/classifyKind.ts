@@ -4,6 +4,13 @@ import type { MailKind } from './types.js';
 /** The header our own replies carry; mail that has it is ours coming back. */
 export const LOOP_HEADER = 'x-cdap-triage-loop';
 
+/** Whether a raw mail's header section carries LOOP_HEADER, read without parsing (for metrics). */
+export function carriesLoopHeader(raw: Buffer): boolean {
+  const head = raw.subarray(0, 65536).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  return /^x-cdap-triage-loop[ \t]*:/im.test(end < 0 ? head : head.slice(0, end));
+}
+
 // "MAILER-DAEMON" may come without a domain; "post_master" is how some carriers spell it.
 const daemonSender =
   /^(?:mailer-daemon|mail-daemon|mailerdaemon|postmaster|post_master|mail\.delivery\.system|mail-delivery-subsystem)(?:@|$)/;

@@ -14,11 +14,13 @@ export interface RouteDecision {
 /** Robots are ignored, strangers (and forged partners) quarantined, urgencies first, the rest standard. */
 export function decideRoute(
   kind: MailKind,
-  sender: { address: string | null; allowed: boolean },
+  sender: { address: string | null; allowed: boolean; problem: string | null },
   dmarc: string | null,
   urgent: boolean,
 ): RouteDecision {
   if (isAutomatic(kind)) return { route: 'ignored', reason: `message automatique (${kind})` };
+  // Checked before the domain: `<a@evil.example,b@ille-et-vilaine.fr>` ends on an allowed domain.
+  if (sender.problem) return { route: 'quarantine', reason: sender.problem };
   if (!sender.address) return { route: 'quarantine', reason: 'expéditeur introuvable' };
   if (!sender.allowed) return { route: 'quarantine', reason: 'domaine de l’expéditeur non autorisé' };
   if (dmarc === 'fail') return { route: 'quarantine', reason: 'authentification DMARC en échec' };

@@ -37,7 +37,9 @@ export function describeAnalysis(a: Analysis): string {
   const cdas = a.sender.cdas ? ` — ${a.sender.cdas.name}` : '';
   lines.push(`  Type : ${kinds[a.kind]}`);
   lines.push(
-    `  Demandeur : ${a.sender.address ?? 'inconnu'} (${a.sender.allowed ? 'domaine autorisé' : 'domaine non autorisé'})${cdas}`,
+    a.sender.problem
+      ? `  Demandeur : adresse refusée — ${a.sender.problem}`
+      : `  Demandeur : ${a.sender.address ?? 'inconnu'} (${a.sender.allowed ? 'domaine autorisé' : 'domaine non autorisé'})${cdas}`,
   );
   if (a.urgent) {
     lines.push(

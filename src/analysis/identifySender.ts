@@ -1,11 +1,11 @@
 import type { CdasEntry } from '../config/schema.js';
 import type { ParsedMail } from './parseMail.js';
+import { isCleanAddress, type MailboxProblem, type MailboxReading, readMailbox } from './readMailbox.js';
 import type { CdasRef, FormFields, Sender } from './types.js';
 
-const addressInText = /[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}/i;
-
+/** Only one clean address can be allowed: a list or a quoted oddity is never "on the domain". */
 export function domainAllowed(address: string | null, allowedDomains: readonly string[]): boolean {
-  if (!address) return false;
+  if (!address || !isCleanAddress(address)) return false;
   const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
   return allowedDomains.some((allowed) => domain === allowed || domain.endsWith(`.${allowed}`));
 }
@@ -61,33 +61,66 @@ export interface SenderReading {
   replyTo: string | null;
 }
 
+type Place = 'from' | 'reply-to' | 'form';
+
+const where: Record<Place, string> = {
+  from: 'dans l’en-tête From',
+  'reply-to': 'dans l’en-tête Reply-To',
+  form: 'dans le champ «\u00a0Votre adresse électronique\u00a0» du formulaire',
+};
+
+/** Why an answer cannot go to this field, in French (it is the quarantine's reason). */
+function problemText(problem: MailboxProblem, place: Place): string {
+  switch (problem) {
+    case 'several-headers':
+      return place === 'from' ? 'plusieurs en-têtes From' : 'plusieurs en-têtes Reply-To';
+    case 'several':
+      return `plusieurs adresses ${where[place]}`;
+    case 'group':
+      return `groupe d’adresses ${where[place]}`;
+    case 'unreadable':
+      if (place === 'from') return 'adresse de l’expéditeur illisible (en-tête From)';
+      if (place === 'reply-to') return 'adresse de réponse illisible (en-tête Reply-To)';
+      return 'adresse électronique du formulaire illisible';
+  }
+}
+
+function problemOf(reading: MailboxReading, place: Place): string | null {
+  return reading.problem ? problemText(reading.problem, place) : null;
+}
+
 /**
  * Who asks, and where an answer goes. For the CDAP relay the requester is the
  * form's "Votre adresse électronique": the relay's own address says nothing
- * about who wrote.
+ * about who wrote. Each of them must be exactly one mailbox, else the mail is
+ * quarantined (`sender.problem`): an answer must never fan out to a list.
  */
 export function identifySender(input: SenderInput): SenderReading {
   const { mail, fields } = input;
   if (input.isFormFromRelay) {
-    const formAddress = fields.adresseElectronique?.match(addressInText)?.[0].toLowerCase() ?? null;
+    const form = fields.adresseElectronique ? readMailbox(fields.adresseElectronique) : readMailbox('');
     return {
       sender: {
-        address: formAddress,
-        allowed: domainAllowed(formAddress, input.allowedDomains),
-        cdas: cdasOf(formAddress, input.foldedOrganisme, input.directory),
+        address: form.address,
+        allowed: domainAllowed(form.address, input.allowedDomains),
+        cdas: cdasOf(form.address, input.foldedOrganisme, input.directory),
         via: 'form',
+        problem: problemOf(form, 'form'),
       },
-      replyTo: formAddress,
+      replyTo: form.address,
     };
   }
-  const from = mail.from?.address ?? null;
+  const from = mail.fromMailbox;
+  const replyTo = mail.replyToMailbox;
+  const problem = problemOf(from, 'from') ?? problemOf(replyTo, 'reply-to');
   return {
     sender: {
-      address: from,
-      allowed: domainAllowed(from, input.allowedDomains),
-      cdas: cdasOf(from, input.foldedOrganisme, input.directory),
+      address: from.address,
+      allowed: domainAllowed(from.address, input.allowedDomains),
+      cdas: cdasOf(from.address, input.foldedOrganisme, input.directory),
       via: 'from',
+      problem,
     },
-    replyTo: mail.replyTo?.address ?? from,
+    replyTo: problem ? null : (replyTo.address ?? from.address),
   };
 }

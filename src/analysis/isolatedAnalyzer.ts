@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { projectRoot } from '../config/loadConfig.js';
 import type { Analyzer, AnalyzerSettings } from './analyzeMail.js';
-import { unreadable } from './unreadable.js';
+import { readHead, unreadable } from './unreadable.js';
 
 export interface IsolationOptions {
   /** Analysis threads; each loads the parser (~40 MB), so one per process suits a small machine. */
@@ -61,6 +61,9 @@ export function createIsolatedAnalyzer(
   };
   const analyze: Analyzer = async (input, opts = {}) => {
     const raw = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+    // Read now: once moved to the thread, `raw` is detached and reading it throws,
+    // which would fail the job, retry it, and stall triage on this mail forever.
+    const head = readHead(raw);
     const release = await slot();
     const signal = AbortSignal.timeout(options.hardTimeLimitMs);
     try {
@@ -76,7 +79,7 @@ export function createIsolatedAnalyzer(
       const reason = signal.aborted
         ? `analysis took longer than ${options.hardTimeLimitMs} ms and was stopped`
         : `analysis failed in its worker: ${(err as Error).message}`;
-      return unreadable(reason, raw);
+      return unreadable(reason, head);
     } finally {
       release();
     }

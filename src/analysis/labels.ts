@@ -6,9 +6,11 @@
  */
 
 // A label also starts after a table-cell separator, and after "Votre message :"
-// when the form puts the first rubric on the same line.
+// when the form puts the first rubric on the same line. Each run of blanks
+// follows a non-blank mark: two runs side by side would try every way of
+// sharing a long run of spaces between them (quadratic time).
 const lineStart =
-  '(?:^|\\n|\\|)[ \\t]*(?:(?:votre\\s+)?message[ \\t]*:[ \\t]*)?(?:[-*•·>#]+[ \\t]*)?(?:\\*\\*|__)?[ \\t]*';
+  '(?:^|\\n|\\|)[ \\t]*(?:(?:votre\\s+)?message[ \\t]*:[ \\t]*)?(?:[-*•·>#]+[ \\t]*)?(?:(?:\\*\\*|__)[ \\t]*)?';
 const separator = '(?:\\*\\*|__)?[ \\t]*(?:(?:[:|=][ \\t]*)+|(?=\\n|$))';
 
 export interface LabelMatch {
@@ -57,11 +59,43 @@ export function valueEnd(folded: string, from: number, to: number): number {
   return m ? from + m.index : to;
 }
 
+const blank = /\s/;
+
+/**
+ * Trims `value` of the characters `strip` accepts, at both ends. A loop, not
+ * `/[\s|]+$/`: that pattern rescans a long inner run of blanks from each of its
+ * characters (quadratic time).
+ */
+export function trimBy(value: string, stripStart: (c: string) => boolean, stripEnd = stripStart): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && stripStart(value[start] ?? '')) start++;
+  while (end > start && stripEnd(value[end - 1] ?? '')) end--;
+  return value.slice(start, end);
+}
+
+/** Separators around a field's value: blanks, table bars, and a leading colon. */
+export function trimSeparators(value: string): string {
+  return trimBy(
+    value,
+    (c) => c === '|' || c === ':' || blank.test(c),
+    (c) => c === '|' || blank.test(c),
+  );
+}
+
+// A template example is short: bounded, so an unclosed "(ex" does not scan the rest of the mail.
+const templateExample = /\((?:ex|exemple|par exemple|e\.g)\b[^)]{0,300}\)/gi;
+
 /** Trims a value sliced from the original text; table separators and template examples go. */
 export function cleanValue(value: string): string {
-  return value
-    .replace(/\((?:ex|exemple|par exemple|e\.g)\b[^)]*\)/gi, '')
-    .replace(/^[\s|:]+|[\s|]+$/g, '')
-    .replace(/[ \t]+\n/g, '\n')
-    .trim();
+  const lines = trimSeparators(value.replace(templateExample, ''))
+    .split('\n')
+    .map((line) =>
+      trimBy(
+        line,
+        () => false,
+        (c) => c === ' ' || c === '\t',
+      ),
+    );
+  return lines.join('\n').trim();
 }

@@ -4,7 +4,7 @@ import type { PrestationCode } from './types.js';
 const names: Array<[PrestationCode, string]> = [
   ['RSA', 'revenu\\s+de\\s+solidarite(?:\\s+active)?'],
   ['AAH', "allocation\\s+(?:aux\\s+|d'|pour\\s+)?adultes?\\s+handicapee?s?"],
-  ['PPA', "prime\\s+(?:d'|de\\s+l'|a\\s+l')?\\s*activite"],
+  ['PPA', "prime\\s+(?:(?:d'|de\\s+l'|a\\s+l')\\s*)?activite"],
   [
     'APL',
     'aide\\s+personnalisee\\s+au\\s+logement|aides?\\s+(?:au|aux)\\s+logements?|allocations?\\s+(?:de\\s+)?logements?(?!\\s+(?:a\\s+caractere\\s+)?(?:familial|social))',

@@ -1,6 +1,7 @@
 import type { AddressObject, AttachmentStream, Headers, MessageText } from 'mailparser';
 import { MailParser } from 'mailparser';
 import { htmlToText } from './htmlToText.js';
+import { type MailboxReading, readHeaderMailbox } from './readMailbox.js';
 import type { AttachmentInfo } from './types.js';
 
 export interface ParseLimits {
@@ -20,8 +21,13 @@ export interface ParsedMail {
   /** Raw header lines, topmost first (the order Authentication-Results trust depends on). */
   headerLines: ReadonlyArray<{ key: string; line: string }>;
   subject: string | null;
+  /** The From mailbox, only when the raw header holds exactly one clean mailbox (see fromMailbox). */
   from: MailAddress | null;
   replyTo: MailAddress | null;
+  /** The raw From header read strictly: one mailbox, or why not. */
+  fromMailbox: MailboxReading;
+  /** The raw Reply-To header read strictly; `{address: null, problem: null}` when absent. */
+  replyToMailbox: MailboxReading;
   /** '' for the null return path `<>`, null when the header is absent. */
   returnPath: string | null;
   date: Date | null;
@@ -77,6 +83,16 @@ function firstAddress(value: AddressObject | AddressObject[] | undefined): MailA
     }
   }
   return null;
+}
+
+/** The strict reading's address, with the display name mailparser decoded. */
+function strictAddress(
+  reading: MailboxReading,
+  parsed: AddressObject | AddressObject[] | undefined,
+): MailAddress | null {
+  if (!reading.address) return null;
+  const name = firstAddress(parsed)?.address === reading.address ? (firstAddress(parsed)?.name ?? '') : '';
+  return { address: reading.address, name };
 }
 
 function returnPathOf(headers: Headers): string | null {
@@ -149,6 +165,11 @@ export function parseMail(raw: Buffer, limits: ParseLimits): Promise<ParsedMail>
     const assemble = (): ParsedMail => {
       const headers = parser.headers || new Map();
       const { type, reportType } = contentTypeOf(headers);
+      const headerLines = parser.headerLines || [];
+      // The raw lines, not mailparser's reading: it returns `<a@x,b@y>` as one address
+      // and re-parses encoded words into addresses.
+      const fromMailbox = readHeaderMailbox(headerLines, 'from');
+      const replyToMailbox = readHeaderMailbox(headerLines, 'reply-to');
       let body = text?.text ?? '';
       if (!body.trim() && text?.html) {
         if (text.html.length > limits.maxHtmlLength) {
@@ -160,11 +181,13 @@ export function parseMail(raw: Buffer, limits: ParseLimits): Promise<ParsedMail>
       }
       return {
         headers,
-        headerLines: parser.headerLines || [],
+        headerLines,
         // Encoded words may decode to CR/LF: a subject is one line, whatever it claims.
         subject: parser.subject?.replace(controlCharacters, ' ').trim() || null,
-        from: firstAddress(parser.from),
-        replyTo: firstAddress(parser.replyTo),
+        from: strictAddress(fromMailbox, parser.from),
+        replyTo: strictAddress(replyToMailbox, parser.replyTo),
+        fromMailbox,
+        replyToMailbox,
         returnPath: returnPathOf(headers),
         date: parser.date && !Number.isNaN(parser.date.getTime()) ? parser.date : null,
         messageId: parser.messageId ?? null,

@@ -1,4 +1,4 @@
-import { findLabels, isEmptyValue, labelPattern } from './labels.js';
+import { findLabels, isEmptyValue, labelPattern, trimSeparators } from './labels.js';
 import type { FormFields } from './types.js';
 
 /** The fields of the CDAP "Mon Compte Partenaire" contact form (BP-urgent 3). */
@@ -8,7 +8,7 @@ const formLabels = labelPattern({
   adresseElectronique:
     '(?:votre\\s+)?(?:adresse\\s+(?:electronique|e-?mail|mail|courriel|mel)|e-?mail|courriel|mel)',
   numeroAllocataire:
-    "(?:(?:numero|num\\.?|n\\s*[o°]\\.?)\\s*(?:d'|de\\s+l')?\\s*allocataire|(?:numero|n\\s*[o°]\\.?)\\s+caf)(?:\\s*\\(facultatif\\))?",
+    "(?:(?:numero|num\\.?|n\\s*[o°]\\.?)\\s*(?:(?:d'|de\\s+l')\\s*)?allocataire|(?:numero|n\\s*[o°]\\.?)\\s+caf)(?:\\s*\\(facultatif\\))?",
   message: '(?:votre\\s+message|message)',
 });
 
@@ -50,7 +50,7 @@ export function readFormFields(text: string, folded: string): FormReading {
       const rest = text.slice(lineEnd, nextLabel).trimStart();
       value = rest.split('\n', 1)[0] ?? '';
     }
-    value = value.replace(/^[\s|:]+|[\s|]+$/g, '');
+    value = trimSeparators(value);
     fields[label.name as keyof FormFields] = isEmptyValue(value) ? null : value;
   }
   return { fields, labelCount: seen.size, messageStart };

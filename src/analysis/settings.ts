@@ -14,7 +14,8 @@ export function analyzerSettings(config: Config): AnalyzerSettings {
     },
     urgentUnpaidMonths: config.analysis.urgentUnpaidMonths,
     trustedAuthservId:
-      config.senderVerification.mode === 'authentication-results'
+      config.senderVerification.mode === 'authentication-results' &&
+      config.senderVerification.authservId.trim() !== ''
         ? config.senderVerification.authservId
         : null,
   };

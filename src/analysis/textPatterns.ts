@@ -62,7 +62,8 @@ export const NON_PAYMENT = new RegExp(
     `\\bplus\\s+(?:de\\s+|aucun\\s+)?(?:${payWord}|rien)`,
     `\\b(?:aucun|aucune|absence\\s+de|pas\\s+de|sans)\\s+(?:${payWord})`,
     `\\b(?:n'|ne\\s)[^.\\n]{0,40}?\\b(?:plus|pas|rien|jamais|aucun)\\b[^.\\n]{0,50}?\\b${payWord}\\b`,
-    `\\b${payWord}\\s+(?:n'|ne\\s)?(?:est|sont|a|ont)?\\s*(?:plus|pas)\\b`,
+    // No two blank runs side by side: they would share a long run of spaces every possible way.
+    `\\b${payWord}\\s+(?:n'|ne\\s+)?(?:(?:est|sont|a|ont)\\s*)?(?:plus|pas)\\b`,
     '\\bsuspen(?:du|due|dus|dues|sion|sions|dre)\\b',
     '\\bbloquee?s?\\b',
     '\\bblocage\\b',

@@ -81,6 +81,12 @@ export interface Sender {
   cdas: CdasRef | null;
   /** `form` when the address was read from the CDAP form of a relay mail. */
   via: 'form' | 'from';
+  /**
+   * Why the sender's or the reply address cannot be used — several mailboxes,
+   * a group, an unreadable address — in French; the mail is then quarantined
+   * and never answered. Null when both are one clean mailbox (or absent).
+   */
+  problem: string | null;
 }
 
 export type UrgencySource = 'organisme' | 'subject' | 'body';

@@ -7,15 +7,28 @@ const noRubrics = (): Rubrics => ({
   specificites: { present: false, value: null },
 });
 
+/** What an unreadable analysis keeps of the raw mail. */
+export interface MailHead {
+  messageId: string | null;
+}
+
+/**
+ * Reads the little an unreadable analysis keeps. Done before the mail is moved
+ * to a worker thread: afterwards its buffer is detached and cannot be read.
+ */
+export function readHead(raw: Buffer): MailHead {
+  // Keep the Message-ID when it can be read, so the case can still be threaded.
+  const head = raw.subarray(0, 65536).toString('latin1');
+  return { messageId: /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? null };
+}
+
 /**
  * The analysis of a mail that could not be read: routed standard so that a
  * technician sees it, with the reason. Kept apart from the parser so that
  * processes which analyse in worker threads need not load it.
  */
-export function unreadable(reason: string, raw: Buffer): Analysis {
-  // Keep the Message-ID when it can be read, so the case can still be threaded.
-  const head = raw.subarray(0, 65536).toString('latin1');
-  const messageId = /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? null;
+export function unreadable(reason: string, mail: Buffer | MailHead): Analysis {
+  const { messageId } = Buffer.isBuffer(mail) ? readHead(mail) : mail;
   return {
     messageId,
     subject: null,
@@ -23,7 +36,7 @@ export function unreadable(reason: string, raw: Buffer): Analysis {
     kind: 'direct',
     unreadable: true,
     unreadableReason: reason,
-    sender: { address: null, allowed: false, cdas: null, via: 'from' },
+    sender: { address: null, allowed: false, cdas: null, via: 'from', problem: null },
     replyTo: null,
     inReplyTo: null,
     references: [],

@@ -6,6 +6,11 @@ import { startService } from '../service.js';
 import { caseSummary } from './caseSummary.js';
 import { createProgress } from './progress.js';
 
+export class BackfillError extends Error {
+  override name = 'BackfillError';
+  readonly code = 'UNKNOWN_MAILBOX';
+}
+
 export interface BackfillOptions {
   since: Date;
   mailboxId?: string;
@@ -19,8 +24,8 @@ export interface BackfillOptions {
 export async function backfill(config: Config, log: Logger, options: BackfillOptions): Promise<string> {
   const mailbox = config.mailboxes.find((m) => !options.mailboxId || m.id === options.mailboxId);
   if (!mailbox) {
-    throw new Error(
-      `no mailbox "${options.mailboxId}" in the configuration (known: ${config.mailboxes.map((m) => m.id).join(', ')})`,
+    throw new BackfillError(
+      `aucune boîte « ${options.mailboxId} » dans la configuration (connues : ${config.mailboxes.map((m) => m.id).join(', ')})`,
     );
   }
   config.mailboxes = [mailbox];
@@ -43,9 +48,16 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
     }
   };
   const total = await remaining();
+  const day = options.since.toISOString().slice(0, 10).split('-').reverse().join('/');
+  if (total === 0) {
+    await client.logout().catch(() => client.close());
+    return `Rien à rattraper : aucun message reçu depuis le ${day} dans ${mailbox.path}. Aucune réponse envoyée.\n`;
+  }
 
   const service = await startService(config, log, { web: false });
-  const progress = createProgress('backfill');
+  // Cases that existed before are not this run's work: only the new ones are shown.
+  const known = new Set(await service.caseStore.refsBetween(options.since, new Date(until.getTime() + 1)));
+  const progress = createProgress('rattrapage');
   try {
     await new BackfillWindows(service.redis, config.redis.prefix).declare(mailbox.id, options.since, until);
     progress.update(0, total);
@@ -62,7 +74,40 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
   // Let the last filings be recorded before reading the cases back.
   await new Promise((r) => setTimeout(r, 1000));
   const refs = await service.caseStore.refsBetween(options.since, new Date(until.getTime() + 1));
-  const cases = (await service.caseStore.getMany(refs)).filter((c) => c.mail.mailboxId === mailbox.id);
+  const cases = (await service.caseStore.getMany(refs.filter((r) => !known.has(r)))).filter(
+    (c) => c.mail.mailboxId === mailbox.id,
+  );
   await service.stop();
+  if (cases.length === 0) {
+    return `Aucun nouveau dossier : les ${total} messages reçus depuis le ${day} étaient déjà triés. Aucune réponse envoyée.\n`;
+  }
   return `${caseSummary(cases)}\nAucune réponse n’a été envoyée pour ces messages (rattrapage).\n`;
+}
+
+/** `cdap-triage backfill`: exit code 0 done, 1 failed, 2 bad date. */
+export async function backfillCommand(opts: { since: string; mailbox?: string }): Promise<number> {
+  const { configOrExit } = await import('./cliConfig.js');
+  const { frenchTypography } = await import('./french.js');
+  const since = new Date(`${opts.since}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.since) || Number.isNaN(since.getTime())) {
+    process.stderr.write(
+      frenchTypography(`cdap-triage : --since ${opts.since} n’est pas une date : écrivez-la 2026-09-01.\n`),
+    );
+    return 2;
+  }
+  const config = configOrExit();
+  config.replies.mode = config.smtp.host ? config.replies.mode : 'shadow';
+  const { createLogger } = await import('../log.js');
+  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+  try {
+    if (!config.imap.host) {
+      const { startLocalMailbox } = await import('../local/localMailbox.js');
+      config.imap = (await startLocalMailbox(log)).imap;
+    }
+    process.stdout.write(frenchTypography(await backfill(config, log, { since, mailboxId: opts.mailbox })));
+    return 0;
+  } catch (err) {
+    process.stderr.write(frenchTypography(`cdap-triage : ${(err as Error).message}\n`));
+    return 1;
+  }
 }

@@ -12,7 +12,7 @@ export interface Progress {
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY && !process.env.CI) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} ({percentage} %)`, stream, hideCursor: true },
+      { format: `${label} [{bar}] {value}/{total} ({percentage}\u00a0%)`, stream, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -35,7 +35,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       const tenth = total ? Math.floor((done / total) * 10) : 10;
       if (tenth !== lastTenth) {
         lastTenth = tenth;
-        stream.write(`${label}: ${done}/${total}\n`);
+        stream.write(`${label}\u00a0: ${done}/${total}\n`);
       }
     },
     stop() {},

@@ -1,12 +1,15 @@
 import { analyzerSettings } from '../analysis/settings.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
+import { moveFiledMail } from '../mailbox/refileCase.js';
 import { buildCase, type CaseRecord } from '../routing/caseRecord.js';
 import { folderFor, workItem } from '../routing/triageMail.js';
 import type { Service } from '../service.js';
+import { routeFr } from './caseSummary.js';
 
 export class ReprocessError extends Error {
   override name = 'ReprocessError';
+  readonly code = 'REPROCESS';
 }
 
 /**
@@ -20,11 +23,14 @@ export async function reprocessCase(
 ): Promise<{ before: CaseRecord; after: CaseRecord }> {
   const { caseStore, config } = service;
   const before = await caseStore.get(ref);
-  if (!before) throw new ReprocessError(`no case ${ref} (expired after retention, or a typo?)`);
+  if (!before)
+    throw new ReprocessError(
+      `aucun dossier ${ref} : référence mal recopiée, ou dossier effacé après la durée de conservation`,
+    );
   const at = await caseStore.filedAt(ref);
   if (!at) {
     throw new ReprocessError(
-      `the mail of ${ref} has no known place in the mailbox (not filed yet, or filed by a server without UIDPLUS)`,
+      `on ne sait pas où est classé le message de ${ref} (pas encore classé, ou classé par un serveur sans UIDPLUS)`,
     );
   }
   const client = createImapClient(config.imap, config.intake.socketTimeoutMs);
@@ -38,7 +44,7 @@ export async function reprocessCase(
       const box = client.mailbox;
       if (!box || String(box.uidValidity) !== at.uidValidity) {
         throw new ReprocessError(
-          `the folder ${at.path} was recreated since ${ref} was filed: its mail cannot be found by UID`,
+          `le dossier ${at.path} a été recréé depuis le classement de ${ref} : son message n’y est plus retrouvable`,
         );
       }
       const msg = await client.fetchOne(String(at.uid), { source: true }, { uid: true });
@@ -47,7 +53,9 @@ export async function reprocessCase(
       lock.release();
     }
     if (!source)
-      throw new ReprocessError(`the mail of ${ref} is no longer in ${at.path} (moved or deleted by hand)`);
+      throw new ReprocessError(
+        `le message de ${ref} n’est plus dans ${at.path} (déplacé ou supprimé à la main)`,
+      );
 
     const { createAnalyzer } = await import('../analysis/analyzeMail.js');
     const analysis = await createAnalyzer(analyzerSettings(config))(source, {
@@ -78,14 +86,7 @@ export async function reprocessCase(
     if (after.status === 'open' && (after.route === 'priority' || after.route === 'standard')) {
       await service.queues[after.route].add('case', workItem(after), { jobId: ref });
     }
-    const target = paths[folderFor(after)];
-    if (target !== at.path) {
-      const moved = await client.messageMove(String(at.uid), target, { uid: true });
-      const uid = moved ? moved.uidMap?.get(at.uid) : undefined;
-      if (moved && uid !== undefined && moved.uidValidity !== undefined) {
-        await caseStore.setFiledAt(ref, { path: target, uidValidity: String(moved.uidValidity), uid });
-      }
-    }
+    await moveFiledMail(client, caseStore, paths, ref, folderFor(after), []);
     return { before, after };
   } finally {
     await client.logout().catch(() => client.close());
@@ -105,4 +106,55 @@ export async function retryFailed(service: Service): Promise<{ triage: number; n
     }
   }
   return counts;
+}
+
+/** `cdap-triage reprocess`: exit code 0 done, 1 failed, 2 bad arguments. */
+export async function reprocessCommand(ref: string | undefined, opts: { failed?: boolean }): Promise<number> {
+  const { configOrExit } = await import('./cliConfig.js');
+  const { frenchTypography } = await import('./french.js');
+  const say = (text: string) => process.stderr.write(frenchTypography(text));
+  if (!ref && !opts.failed) {
+    say('cdap-triage : donnez une référence de dossier (CDAP-2026-000123) ou --failed.\n');
+    return 2;
+  }
+  if (ref && !/^CDAP-\d{4}-\d{6}$/.test(ref)) {
+    say(`cdap-triage : ${ref} n’est pas une référence de dossier : elles s’écrivent CDAP-2026-000123.\n`);
+    return 2;
+  }
+  const config = configOrExit();
+  const { createLogger } = await import('../log.js');
+  const { startService } = await import('../service.js');
+  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+  try {
+    if (!config.imap.host) {
+      const { startLocalMailbox } = await import('../local/localMailbox.js');
+      config.imap = (await startLocalMailbox(log)).imap;
+    }
+    const service = await startService(config, log, { intake: false, workers: false });
+    try {
+      if (opts.failed) {
+        const n = await retryFailed(service);
+        process.stdout.write(
+          frenchTypography(
+            `Relancées : ${n.triage} tâche${n.triage > 1 ? 's' : ''} de tri, ${n.notify} réponse${n.notify > 1 ? 's' : ''}.\n`,
+          ),
+        );
+      }
+      if (ref) {
+        const { before, after } = await reprocessCase(service, ref);
+        const rules = (c: CaseRecord) => c.lint.map((f) => f.rule).join(', ');
+        process.stdout.write(
+          frenchTypography(
+            `${ref} : file ${routeFr[before.route]} → ${routeFr[after.route]}, règles [${rules(before)}] → [${rules(after)}]. Aucune réponse envoyée.\n`,
+          ),
+        );
+      }
+    } finally {
+      await service.stop();
+    }
+    return 0;
+  } catch (err) {
+    say(`cdap-triage : ${(err as Error).message}\n`);
+    return 1;
+  }
 }

@@ -37,6 +37,7 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   SMTP_TLS_REJECT_UNAUTHORIZED: { path: ['smtp', 'tlsRejectUnauthorized'], boolean: true },
   SENDER_VERIFICATION: { path: ['senderVerification', 'mode'] },
   AUTHSERV_ID: { path: ['senderVerification', 'authservId'] },
+  SENDER_VERIFICATION_ACKNOWLEDGE_OFF: { path: ['senderVerification', 'acknowledgeOff'], boolean: true },
   HTTP_HOST: { path: ['http', 'host'] },
   HTTP_PORT: { path: ['http', 'port'], number: true },
   HTTP_USER: { path: ['http', 'user'] },
@@ -73,12 +74,14 @@ function readYaml(file: string, what: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`${what} ${file} cannot be read: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(`${what} ${file} est illisible : ${(cause as Error).message}`, { cause });
   }
   try {
     return parseYaml(text);
   } catch (cause) {
-    throw new ConfigError(`${what} ${file} is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(`${what} ${file} n’est pas du YAML valide : ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -93,6 +96,53 @@ function setPath(target: Plain, path: string[], value: unknown): void {
   if (last !== undefined) node[last] = value;
 }
 
+type Issue = ZodError['issues'][number];
+
+const typeFr: Record<string, string> = {
+  number: 'un nombre',
+  int: 'un nombre entier',
+  boolean: 'true ou false',
+  string: 'un texte',
+  array: 'une liste',
+  object: 'un bloc de réglages (clé: valeur)',
+};
+
+/** One zod issue in French. zod's own texts are English; the schema's custom ones are already French. */
+function issueInFrench(issue: Issue): string {
+  const zodDefault = /^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message);
+  if (!zodDefault) return issue.message;
+  const i = issue as Issue & {
+    expected?: string;
+    received?: string;
+    minimum?: number | bigint;
+    maximum?: number | bigint;
+    origin?: string;
+    values?: unknown[];
+    keys?: string[];
+  };
+  switch (issue.code) {
+    case 'invalid_type':
+      if (/received undefined/.test(issue.message)) return 'manque';
+      return `doit être ${typeFr[i.expected ?? ''] ?? i.expected}`;
+    case 'too_small':
+      return i.origin === 'string'
+        ? 'ne doit pas être vide'
+        : i.origin === 'array'
+          ? `doit compter au moins ${i.minimum} élément${Number(i.minimum) > 1 ? 's' : ''}`
+          : `doit être au moins ${i.minimum}`;
+    case 'too_big':
+      return i.origin === 'array'
+        ? `doit compter au plus ${i.maximum} éléments`
+        : `doit être au plus ${i.maximum}`;
+    case 'invalid_value':
+      return `doit valoir ${(i.values ?? []).map((v) => String(v)).join(', ou ')}`;
+    case 'unrecognized_keys':
+      return `clé${(i.keys ?? []).length > 1 ? 's' : ''} inconnue${(i.keys ?? []).length > 1 ? 's' : ''} : ${(i.keys ?? []).join(', ')} (faute de frappe ? voir docs/configuration.md)`;
+    default:
+      return 'valeur invalide';
+  }
+}
+
 function describeIssues(error: ZodError, sourceOf: (path: string) => string): string {
   return error.issues
     .map((issue) => {
@@ -101,7 +151,7 @@ function describeIssues(error: ZodError, sourceOf: (path: string) => string): st
         .join('')
         .slice(1);
       const top = path.replace(/\[\d+\]$/, '');
-      return `  - ${path || '(root)'}${sourceOf(top)}: ${issue.message}`;
+      return `  - ${path || '(racine)'}${sourceOf(top)} : ${issueInFrench(issue)}`;
     })
     .join('\n');
 }
@@ -122,13 +172,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const root = options.root ?? projectRoot;
   const sources = new Map<string, string>();
 
-  let raw = readYaml(resolve(root, 'config', 'default.yaml'), 'The default configuration') as Plain;
+  let raw = readYaml(resolve(root, 'config', 'default.yaml'), 'La configuration par défaut') as Plain;
   const overrideFile = env.CONFIG_FILE?.trim();
   if (overrideFile) {
     const file = isAbsolute(overrideFile) ? overrideFile : resolve(process.cwd(), overrideFile);
     const override = readYaml(file, 'CONFIG_FILE');
     if (override != null && !isPlain(override)) {
-      throw new ConfigError(`CONFIG_FILE ${file} must hold a YAML mapping of settings (key: value).`);
+      throw new ConfigError(`CONFIG_FILE ${file} doit contenir un bloc de réglages YAML (clé: valeur).`);
     }
     if (override) {
       const secrets = ['imap.password', 'smtp.password', 'http.password', 'http.sessionSecret'].filter(
@@ -140,8 +190,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       );
       if (secrets.length) {
         throw new ConfigError(
-          `CONFIG_FILE ${file} holds ${secrets.join(', ')}: secrets are read only from the environment ` +
-            '(IMAP_PASSWORD, SMTP_PASSWORD, HTTP_PASSWORD, HTTP_SESSION_SECRET). Remove them from the file.',
+          `CONFIG_FILE ${file} contient ${secrets.join(', ')} : les secrets ne se lisent que dans l’environnement ` +
+            '(IMAP_PASSWORD, SMTP_PASSWORD, HTTP_PASSWORD, HTTP_SESSION_SECRET). Retirez-les du fichier.',
         );
       }
       raw = mergeInto(raw, override);
@@ -165,7 +215,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
             ? value // a password may begin or end with a space
             : value.trim();
     setPath(raw, spec.path, parsed);
-    sources.set(spec.path.join('.'), `env ${name}`);
+    // The value helps find a typo; a password, even inside a URL, is never shown.
+    const shown = value.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:********@');
+    sources.set(spec.path.join('.'), isSecret ? `variable ${name}` : `variable ${name}=« ${shown} »`);
   }
   // IMAP_MAILBOX names the folder of the first mailbox (INBOX by default).
   const mailboxPath = env.IMAP_MAILBOX?.trim();
@@ -173,15 +225,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const list = Array.isArray(raw.mailboxes) ? [...raw.mailboxes] : [];
     list[0] = { ...(isPlain(list[0]) ? list[0] : { id: 'default' }), path: mailboxPath };
     raw.mailboxes = list;
-    sources.set('mailboxes', 'env IMAP_MAILBOX');
+    sources.set('mailboxes', `variable IMAP_MAILBOX=« ${mailboxPath} »`);
   }
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
-      `Invalid configuration:\n${describeIssues(result.error, (path) => {
+      `Configuration invalide :\n${describeIssues(result.error, (path) => {
         const source = sources.get(path) ?? sources.get(path.split('.')[0] ?? '');
-        return source ? ` (from ${source})` : ' (from config/default.yaml)';
+        return source ? ` (${source})` : ' (config/default.yaml)';
       })}`,
     );
   }
@@ -189,17 +241,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cdasFile = isAbsolute(config.cdasDirectoryFile)
     ? config.cdasDirectoryFile
     : resolve(root, config.cdasDirectoryFile);
-  const cdasParsed = z.array(cdasEntrySchema).safeParse(readYaml(cdasFile, 'The CDAS directory'));
+  const cdasParsed = z.array(cdasEntrySchema).safeParse(readYaml(cdasFile, 'L’annuaire des CDAS'));
   if (!cdasParsed.success) {
     throw new ConfigError(
-      `Invalid CDAS directory ${cdasFile}:\n${describeIssues(cdasParsed.error, () => '')}`,
+      `Annuaire des CDAS invalide, ${cdasFile} :\n${describeIssues(cdasParsed.error, () => '')}`,
     );
   }
   const cdas: CdasEntry[] = cdasParsed.data;
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.http.host);
   if (!loopback && (!config.http.user || !config.http.password)) {
     throw new ConfigError(
-      `Invalid configuration:\n  - http: HTTP_HOST is ${config.http.host}, reachable beyond this machine, but HTTP_USER and HTTP_PASSWORD are not both set: set them, or keep HTTP_HOST=127.0.0.1.`,
+      `Configuration invalide :\n  - http : HTTP_HOST vaut ${config.http.host}, joignable hors de cette machine, mais HTTP_USER et HTTP_PASSWORD ne sont pas tous deux définis : définissez-les, ou gardez HTTP_HOST=127.0.0.1.`,
     );
   }
   return { ...config, cdas };

@@ -1,20 +1,24 @@
 import { z } from 'zod';
 
+// The configuration is validated once per process: compiling zod's fast
+// validators would cost more than it saves, at every command's start.
+z.config({ jitless: true });
+
 /** A mail address, normalised to lower case. */
 const mailAddress = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'is not a mail address (expected name@domain.tld)');
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'n’est pas une adresse électronique (nom@domaine.fr attendu)');
 
 const domain = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'is not a domain name (expected e.g. ille-et-vilaine.fr)');
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'n’est pas un nom de domaine (par exemple ille-et-vilaine.fr)');
 
 export const cdasEntrySchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+  id: z.string().regex(/^[a-z0-9-]+$/, 'ne doit contenir que des minuscules, des chiffres ou des tirets'),
   name: z.string().min(1),
   address: mailAddress,
   aliases: z.array(z.string().min(2)).default([]),
@@ -22,7 +26,9 @@ export const cdasEntrySchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   relaySenders: z.array(mailAddress).default([]),
-  allowedDomains: z.array(domain).min(1, 'needs at least one domain, or nobody would ever get an answer'),
+  allowedDomains: z
+    .array(domain)
+    .min(1, 'il faut au moins un domaine, sinon personne ne recevrait de réponse'),
   cdasDirectoryFile: z.string().min(1),
   analysis: z.strictObject({
     maxMessageBytes: z.number().int().positive(),
@@ -44,9 +50,14 @@ export const configSchema = z.strictObject({
   redis: z.strictObject({
     url: z
       .string()
-      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+      .regex(
+        /^rediss?:\/\//,
+        'doit être une adresse redis:// ou rediss://, par exemple redis://127.0.0.1:6379',
+      ),
     /** Prefix of every BullMQ and cdap-triage key, so several deployments can share one Redis. */
-    prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'ne doit contenir que des lettres, des chiffres, « _ », « . » et « - »'),
   }),
   imap: z.strictObject({
     /** Empty: `run` starts a local Dovecot with demo mail instead. */
@@ -61,11 +72,13 @@ export const configSchema = z.strictObject({
   mailboxes: z
     .array(
       z.strictObject({
-        id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or hyphens'),
+        id: z
+          .string()
+          .regex(/^[a-z0-9-]+$/, 'ne doit contenir que des minuscules, des chiffres ou des tirets'),
         path: z.string().min(1),
       }),
     )
-    .min(1, 'needs at least one mailbox to watch'),
+    .min(1, 'il faut au moins une boîte à relever'),
   folders: z.strictObject({
     parent: z.string().min(1),
     priority: z.string().min(1),
@@ -74,7 +87,7 @@ export const configSchema = z.strictObject({
     ignored: z.string().min(1),
     errors: z.string().min(1),
     /** IMAP keyword set on urgent mail, where the server allows keywords. */
-    urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'must be an IMAP keyword such as $CdapUrgent'),
+    urgentKeyword: z.string().regex(/^\$?[A-Za-z0-9_-]+$/, 'doit être un mot-clé IMAP, comme $CdapUrgent'),
   }),
   intake: z.strictObject({
     reconcileIntervalMs: z.number().int().min(1000),
@@ -91,6 +104,14 @@ export const configSchema = z.strictObject({
     socketTimeoutMs: z.number().int().min(2000),
     /** Mail received longer ago than this is triaged and filed but never answered (backfill). */
     replyMaxAgeHours: z.number().positive(),
+    /**
+     * A mail leaves the inbox only this long after its case was written, so that
+     * Redis has put the case on disk first. auto: 0 when Redis fsyncs every write
+     * (appendfsync always), 2000 ms otherwise (beyond appendfsync everysec's window).
+     */
+    filingDelayMs: z.union([z.literal('auto'), z.number().int().min(0)]),
+    /** Filed mail received within this many days is checked for a lost case (reconciliation). */
+    reconcileFiledDays: z.number().int().min(1),
   }),
   triage: z.strictObject({
     concurrency: z.number().int().min(1).max(200),
@@ -106,7 +127,7 @@ export const configSchema = z.strictObject({
   replies: z.strictObject({
     /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */
     mode: z.enum(['live', 'shadow', 'off']),
-    from: z.string().min(3, 'must name the sender, e.g. "CAF 35 <partenaires@caf35.fr>"'),
+    from: z.string().min(3, 'doit nommer l’expéditeur, par exemple « CAF 35 <partenaires@caf35.fr> »'),
     signature: z.string().min(1),
     outboxDir: z.string().min(1),
     templatesDir: z.string().min(1),
@@ -144,20 +165,24 @@ export const configSchema = z.strictObject({
     /** Bull Board may retry/remove jobs only when this is true. */
     queueAdminWrites: z.boolean(),
     loginAttemptsPerMinute: z.number().int().min(1),
+    /** Failed logins are counted over this window; a lock lasts until it ends. */
+    loginWindowSeconds: z.number().int().min(1).default(60),
+    /** Proxies whose X-Forwarded-* headers are believed: false, true (any), or their addresses/CIDRs. */
+    trustProxy: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+    /** Origins besides the dashboard's own allowed to send state-changing requests, e.g. https://cdap.caf35.fr. */
+    allowedOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://cdap.example.fr'))
+      .default([]),
   }),
-  senderVerification: z
-    .strictObject({
-      /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
-      mode: z.enum(['off', 'authentication-results', 'mailauth']),
-      authservId: z.string().default(''),
-      /** mailauth: take the client IP and HELO from the topmost Received header (added by our MTA). */
-      trustReceived: z.boolean(),
-    })
-    .refine((v) => v.mode !== 'authentication-results' || v.authservId.trim() !== '', {
-      message:
-        'SENDER_VERIFICATION=authentication-results needs AUTHSERV_ID, the id your MTA writes in Authentication-Results',
-      path: ['authservId'],
-    }),
+  senderVerification: z.strictObject({
+    /** off; authentication-results: trust our MTA's header; mailauth: verify DKIM/SPF/DMARC here. */
+    mode: z.enum(['off', 'authentication-results', 'mailauth']),
+    authservId: z.string().default(''),
+    /** mailauth: take the client IP and HELO from the topmost Received header (added by our MTA). */
+    trustReceived: z.boolean(),
+    /** Live replies with no verification answer forged partners: only when someone chose so. */
+    acknowledgeOff: z.boolean().default(false),
+  }),
   shutdownTimeoutMs: z.number().int().min(100),
 });
 

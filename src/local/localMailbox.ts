@@ -9,6 +9,14 @@ import type { Logger } from '../log.js';
 
 const run = promisify(execFile);
 
+export class LocalMailboxError extends Error {
+  override name = 'LocalMailboxError';
+  readonly code = 'LOCAL_MAILBOX';
+}
+
+/** The demo Dovecot's folder; scripts/dovecot.sh keeps its pid files there. */
+export const localMailboxDir = (): string => join(projectRoot, '.tmp', 'dovecot');
+
 export const LOCAL_IMAP = { port: 1143, user: 'cdap', password: 'cdap-local' } as const;
 
 /**
@@ -18,7 +26,7 @@ export const LOCAL_IMAP = { port: 1143, user: 'cdap', password: 'cdap-local' } a
  * be seen working on one machine.
  */
 export async function startLocalMailbox(log: Logger): Promise<{ imap: Config['imap']; demoMails: number }> {
-  const dir = join(projectRoot, '.tmp', 'dovecot');
+  const dir = localMailboxDir();
   const script = join(projectRoot, 'scripts', 'dovecot.sh');
   try {
     await run(
@@ -39,9 +47,14 @@ export async function startLocalMailbox(log: Logger): Promise<{ imap: Config['im
     );
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(
-      `could not start the local Dovecot (scripts/dovecot.sh): ${stderr.trim().split('\n').slice(-3).join(' ')}. ` +
-        'Set IMAP_HOST to use an existing IMAP server instead.',
+    const portTaken = /port \d+ .*already in use/.test(stderr);
+    throw new LocalMailboxError(
+      portTaken
+        ? `le port ${LOCAL_IMAP.port} est déjà pris : sans doute un Dovecot de démonstration resté en marche après ` +
+            'l’effacement de .tmp/dovecot. Trouvez-le avec « ss -ltnp | grep 1143 » et arrêtez-le (kill PID), ' +
+            'ou définissez IMAP_HOST pour utiliser une autre boîte.'
+        : `le Dovecot local ne démarre pas (scripts/dovecot.sh) : ${stderr.trim().split('\n').slice(-3).join(' ')}. ` +
+            'Définissez IMAP_HOST pour utiliser un serveur IMAP existant.',
       { cause: err },
     );
   }
@@ -87,4 +100,21 @@ async function appendDemoMails(imap: Config['imap']): Promise<number> {
     await client.logout();
   }
   return files.length;
+}
+
+/** Stops the demo Dovecot through its pid files (scripts/dovecot.sh stop); nothing when it is not running. */
+export async function stopLocalMailbox(): Promise<void> {
+  const dir = localMailboxDir();
+  if (!existsSync(dir)) return;
+  try {
+    await run('bash', [join(projectRoot, 'scripts', 'dovecot.sh'), 'stop', '--dir', dir], {
+      timeout: 60_000,
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new LocalMailboxError(
+      `le Dovecot de démonstration ne s’arrête pas (scripts/dovecot.sh stop) : ${stderr.trim().split('\n').slice(-2).join(' ')}`,
+      { cause: err },
+    );
+  }
 }

@@ -5,13 +5,14 @@ import type { ImapFlow } from 'imapflow';
 import type { Config } from '../config/schema.js';
 import { failpoint } from '../failpoint.js';
 import type { Logger } from '../log.js';
-import type { CaseStore, FolderKey } from '../routing/caseStore.js';
+import { AUTO_DURABILITY_DELAY_MS, type CaseStore, type FolderKey } from '../routing/caseStore.js';
 import { jobId } from '../routing/queueNames.js';
 import { INLINE_SOURCE_MAX_BYTES, type RawMailStore } from '../routing/rawMailStore.js';
 import { ensureFolders, type FolderPaths } from './folders.js';
 import { describeImapFailure } from './imapClient.js';
 import type { IntakeStateStore } from './intakeState.js';
 import type { MailboxLease } from './mailboxLease.js';
+import { reconcileFiled } from './reconcileFiled.js';
 import type { TriageJobData } from './triageJob.js';
 import { uidSets } from './uidSet.js';
 
@@ -46,6 +47,8 @@ export function triageBackoff(attemptsMade: number): number {
 }
 
 const FILING_POLL_MS = 300;
+/** How long a filing waits for connected replicas to acknowledge the case before trying again later. */
+const REPLICA_WAIT_MS = 1000;
 export const URGENT_PRIORITY = 1;
 export const NORMAL_PRIORITY = 10;
 
@@ -53,9 +56,31 @@ export const NORMAL_PRIORITY = 10;
 // ordering hint for triage: the analyzer decides what is urgent.
 const urgentHint = /urgence[\s\-_=]{0,6}d(?:e|é|=c3=a9|=c3=89|=e9|=c9|\xc3\xa9|\xc3\x89)finie/i;
 
+// An RFC 2047 encoded word, as mail clients write a subject with accents.
+const encodedWord = /=\?[^?\s]{1,40}\?([bq])\?([^?\s]{1,1000})\?=/gi;
+
+function decodeWords(head: string): string {
+  let decoded = '';
+  for (const m of head.matchAll(encodedWord)) {
+    const [, encoding = '', text = ''] = m;
+    decoded +=
+      encoding.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64').toString('latin1')
+        : text
+            .replace(/_/g, ' ')
+            .replace(/=([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    decoded += ' ';
+  }
+  return decoded;
+}
+
 export function looksUrgent(source: Buffer): boolean {
   // The keyword sits in the headers or the first text part: no need to read attachments.
-  return urgentHint.test(source.subarray(0, 256 * 1024).toString('latin1'));
+  const head = source.subarray(0, 256 * 1024).toString('latin1');
+  if (urgentHint.test(head)) return true;
+  // An encoded subject hides the keyword from a plain scan; encoded words sit in the headers.
+  const headers = head.slice(0, Math.max(0, head.search(/\r?\n\r?\n/)) || head.length);
+  return headers.includes('=?') && urgentHint.test(decodeWords(headers));
 }
 // Bound the memory a backlog batch takes, whatever the mail sizes.
 const BATCH_MAX_BYTES = 32 * 1024 * 1024;
@@ -96,6 +121,9 @@ export class MailboxIntake extends EventEmitter {
   /** Set by the reconciliation timer and on connect: look for mail left behind in the inbox. */
   private rescanDue = false;
   private wake: (() => void) | null = null;
+  /** Resolved at each connection (the Redis behind may have changed): see config intake.filingDelayMs. */
+  private filingDelayMs = AUTO_DURABILITY_DELAY_MS;
+  private reconcilingFiled = false;
   /** True while this replica holds the lease and a usable connection. */
   active = false;
 
@@ -196,11 +224,35 @@ export class MailboxIntake extends EventEmitter {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     this.client = client;
     const timers: NodeJS.Timeout[] = [];
+    // Renewed from the first moment: connecting, listing folders and opening
+    // the mailbox can outlast the lease, and another replica would start too.
+    timers.push(
+      setInterval(
+        () => {
+          this.deps.lease
+            .renew()
+            .then((held) => {
+              if (!held) {
+                this.log.warn(
+                  { event: 'intake.lease_lost', mailbox: mailbox.id },
+                  'another replica took the mailbox',
+                );
+                client.close();
+              }
+            })
+            .catch(() => {
+              // Redis unreachable: keep the connection; intake cycles pause by themselves.
+            });
+        },
+        Math.max(500, config.intake.leaseTtlMs / 3),
+      ),
+    );
     try {
       await client.connect();
       this.everConnected = true;
       this.folderPaths = await ensureFolders(client, config.folders);
       await client.mailboxOpen(mailbox.path);
+      this.filingDelayMs = await this.resolveFilingDelay();
       this.active = true;
       this.rescanDue = true;
       this.log.info({ event: 'intake.connected', mailbox: mailbox.id }, 'watching mailbox');
@@ -211,36 +263,18 @@ export class MailboxIntake extends EventEmitter {
         setInterval(() => {
           this.rescanDue = true;
           this.requestCycle();
+          this.checkFiledSoon();
         }, config.intake.reconcileIntervalMs),
       );
+      this.checkFiledSoon();
       timers.push(
         setInterval(() => {
+          const dueBefore = Date.now() - this.filingDelayMs;
           this.deps.caseStore
-            .pendingFilingCount(mailbox.id)
-            .then((n) => n > 0 && this.requestCycle())
+            .pendingFilings(mailbox.id)
+            .then((pending) => pending.some((p) => (p.at ?? 0) <= dueBefore) && this.requestCycle())
             .catch(() => {});
         }, FILING_POLL_MS),
-      );
-      timers.push(
-        setInterval(
-          () => {
-            this.deps.lease
-              .renew()
-              .then((held) => {
-                if (!held) {
-                  this.log.warn(
-                    { event: 'intake.lease_lost', mailbox: mailbox.id },
-                    'another replica took the mailbox',
-                  );
-                  client.close();
-                }
-              })
-              .catch(() => {
-                // Redis unreachable: keep the connection; intake cycles pause by themselves.
-              });
-          },
-          Math.max(500, config.intake.leaseTtlMs / 3),
-        ),
       );
       timers.push(setInterval(() => this.watchdog(client), config.intake.watchdogIntervalMs));
       this.requestCycle();
@@ -251,6 +285,38 @@ export class MailboxIntake extends EventEmitter {
       this.client = null;
       if (client.usable) client.close();
     }
+  }
+
+  private async resolveFilingDelay(): Promise<number> {
+    const { delayMs, appendfsync } = await this.deps.caseStore
+      .durabilityDelayMs(this.deps.config.intake.filingDelayMs)
+      .catch(() => ({ delayMs: AUTO_DURABILITY_DELAY_MS, appendfsync: null }));
+    this.log.info(
+      { event: 'intake.filing_delay', mailbox: this.deps.mailbox.id, appendfsync, delayMs },
+      'mail leaves the inbox this long after its case is written',
+    );
+    return delayMs;
+  }
+
+  /** Filed mail whose case Redis lost goes back to the inbox (see reconcileFiled); one run at a time. */
+  private checkFiledSoon(): void {
+    if (this.reconcilingFiled || this.stopped) return;
+    this.reconcilingFiled = true;
+    const { config, mailbox, caseStore, log } = this.deps;
+    reconcileFiled({ config, mailbox, caseStore, log, createClient: this.deps.createClient })
+      .then((r) => {
+        if (r.returned > 0) this.requestCycle();
+      })
+      .catch((err) => {
+        if (this.stopped) return; // its connections closed under it
+        log.warn(
+          { event: 'intake.filed_check_failed', mailbox: mailbox.id, reason: (err as Error).message },
+          'check of filed mail failed, will retry',
+        );
+      })
+      .finally(() => {
+        this.reconcilingFiled = false;
+      });
   }
 
   /** A connection that died silently (no RST, no data) is found by a NOOP that never returns. */
@@ -434,6 +500,18 @@ export class MailboxIntake extends EventEmitter {
           if (m.source) sources.set(m.uid, m.source);
         }
       }
+      // Too large to download: its headers alone say who writes, about what, and whether it is urgent.
+      const oversized = batch.filter((m) => m.size > config.intake.maxDownloadBytes).map((m) => m.uid);
+      const headersOnly = new Map<number, Buffer>();
+      if (oversized.length > 0) {
+        for await (const m of client.fetch(
+          oversized.join(','),
+          { uid: true, headers: true },
+          { uid: true },
+        )) {
+          if (m.headers) headersOnly.set(m.uid, m.headers);
+        }
+      }
       const jobs = [];
       for (const meta of batch) {
         const oversize = meta.size > config.intake.maxDownloadBytes;
@@ -446,6 +524,11 @@ export class MailboxIntake extends EventEmitter {
           contentHash = createHash('sha256')
             .update(`oversize:${meta.messageId ?? `${mailbox.id}:${uidValidity}:${meta.uid}`}:${meta.size}`)
             .digest('hex');
+          const head = headersOnly.get(meta.uid);
+          if (head) {
+            source = head.toString('latin1');
+            urgent = looksUrgent(head);
+          }
         } else if (meta.size <= INLINE_SOURCE_MAX_BYTES) {
           const raw = sources.get(meta.uid);
           if (!raw) continue; // expunged between the two fetches
@@ -513,12 +596,51 @@ export class MailboxIntake extends EventEmitter {
     return { contentHash: hash.digest('hex'), urgent: looksUrgent(head) };
   }
 
-  /** Moves triaged mail to its folder, batched by UID set; urgent mail is flagged first. */
+  /**
+   * Moves triaged mail to its folder, batched by UID set; urgent mail is flagged first.
+   *
+   * A mail leaves the inbox only once its case is durable: the filing waits
+   * `filingDelayMs` after the case was written (Redis has fsynced it by then),
+   * WAITs for connected replicas, and checks right before the MOVE that the
+   * case is still there. A mail whose case Redis lost stays in the inbox, where
+   * the rescan hands it to triage again — it is never filed out of sight.
+   */
   private async fileTriaged(client: ImapFlow, uidValidity: string): Promise<void> {
     const { mailbox, caseStore, config } = this.deps;
     const pending = await caseStore.pendingFilings(mailbox.id);
     if (pending.length === 0 || !this.folderPaths) return;
-    const current = pending.filter((p) => p.uidValidity === uidValidity);
+    // Stale entries (an older UIDVALIDITY) name UIDs that no longer mean anything here.
+    const stale = pending.filter((p) => p.uidValidity !== uidValidity);
+    const dueBefore = Date.now() - this.filingDelayMs;
+    const due = pending.filter((p) => p.uidValidity === uidValidity && (p.at ?? 0) <= dueBefore);
+    if (due.length === 0) {
+      await caseStore.clearFilings(
+        mailbox.id,
+        stale.map((p) => p.field),
+      );
+      return;
+    }
+    const replicas = await caseStore.connectedReplicas();
+    if (replicas > 0) {
+      const acknowledged = await caseStore.waitForReplicas(replicas, REPLICA_WAIT_MS);
+      if (acknowledged < replicas) {
+        this.log.warn(
+          { event: 'intake.filing_waits_for_replicas', mailbox: mailbox.id, replicas, acknowledged },
+          'replicas have not acknowledged the cases yet: filing later',
+        );
+        return;
+      }
+    }
+    const refs = await caseStore.casesToFile(mailbox.id, due);
+    const current = due.filter((_, i) => refs[i] !== null);
+    const withheld = due.length - current.length;
+    if (withheld > 0) {
+      this.log.error(
+        { event: 'intake.filing_withheld', mailbox: mailbox.id, count: withheld },
+        'case lost by Redis before its mail was filed: the mail stays in the inbox to be triaged again',
+      );
+    }
+    const refOf = new Map(due.map((p, i) => [p.uid, refs[i] ?? null]));
     const flagged = current.filter((p) => p.flagged).map((p) => p.uid);
     if (flagged.length) {
       const info = client.mailbox;
@@ -532,9 +654,16 @@ export class MailboxIntake extends EventEmitter {
       const path = this.folderPaths[folder];
       for (const set of uidSets(uids)) {
         const moved = await client.messageMove(set, path, { uid: true });
-        // Remember where each case's own mail went (UIDPLUS), so `reprocess` can read it again.
+        // Remember where each mail went (UIDPLUS): its case, for the filed-mail
+        // reconciliation; a case's own mail, so `reprocess` can read it again.
         const uidMap = moved ? moved.uidMap : undefined;
         if (!moved || !uidMap || moved.uidValidity === undefined) continue;
+        const located: Array<{ path: string; uidValidity: string; uid: number; ref: string }> = [];
+        for (const [from, to] of uidMap) {
+          const ref = refOf.get(from);
+          if (ref) located.push({ path, uidValidity: String(moved.uidValidity), uid: to, ref });
+        }
+        await caseStore.setLocated(located);
         for (const p of current) {
           const target = p.folder === folder && p.ownRef ? uidMap.get(p.uid) : undefined;
           if (target !== undefined && p.ownRef) {
@@ -548,10 +677,9 @@ export class MailboxIntake extends EventEmitter {
       }
     }
     failpoint('intake.after-move');
-    // Stale entries (an older UIDVALIDITY) name UIDs that no longer mean anything here.
     await caseStore.clearFilings(
       mailbox.id,
-      pending.map((p) => p.field),
+      [...stale, ...due].map((p) => p.field),
     );
     this.log.info(
       {

@@ -7,7 +7,10 @@ export interface TriageJobData {
   internalDate: string;
   /** sha256 of the raw mail, to recognise the same mail under another UID. */
   contentHash: string;
-  /** A small raw mail as a latin1 string (byte for byte); null when stored apart or not downloaded. */
+  /**
+   * A small raw mail as a latin1 string (byte for byte); for an oversize mail, its headers only;
+   * null when stored apart or not downloaded.
+   */
   source: string | null;
   /** Where a large raw mail waits in Redis (RawMailStore); null when inline or not downloaded. */
   rawKey?: string | null;

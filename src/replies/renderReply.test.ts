@@ -76,21 +76,20 @@ describe('reply templates', () => {
 });
 
 describe('replySubject', () => {
-  it('is "Re: <original> [ref]"', () => {
-    expect(replySubject('Demande APL', 'CDAP-2026-000001')).toBe('Re: Demande APL [CDAP-2026-000001]');
+  const base = { ref: 'CDAP-2026-000001', urgent: false, reply: 'ack' } as const;
+  it('is ours, with the reference, whatever the incoming subject said', () => {
+    expect(replySubject(base)).toBe('Accusé de réception de votre demande [CDAP-2026-000001]');
   });
-  it('strips CR/LF and control characters, so no header can be injected', () => {
-    const s = replySubject('Demande\r\nBcc: victime@example.org\u0000\u0007', 'CDAP-2026-000001');
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
-    expect(s).not.toMatch(/[\r\n\u0000-\u001f]/);
-    expect(s).toBe('Re: Demande Bcc: victime@example.org [CDAP-2026-000001]');
-  });
-  it('does not pile up "Re:" prefixes nor references', () => {
-    expect(replySubject('RE: Re: TR: Demande [CDAP-2026-000001]', 'CDAP-2026-000001')).toBe(
-      'Re: Demande [CDAP-2026-000001]',
+  it('says when the request is urgent and when it carries remarks on its form', () => {
+    expect(replySubject({ ...base, urgent: true, reply: 'ack-with-feedback' })).toBe(
+      'Accusé de réception de votre demande urgente et remarques sur sa forme [CDAP-2026-000001]',
     );
   });
-  it('has a subject even when the mail had none', () => {
-    expect(replySubject(null, 'CDAP-2026-000001')).toBe('Re: votre demande [CDAP-2026-000001]');
+  it('never echoes the incoming subject (a URL, an advert, a header injection)', async () => {
+    const a = await analyze(mail(rubrics(), { Subject: 'Gagnez un iPhone : http://evil.example/promo' }));
+    const c = caseFor(a);
+    const r = templates.render(c);
+    expect(r.subject).not.toMatch(/iphone|evil|http/i);
+    expect(r.subject).toContain(c.ref);
   });
 });

@@ -19,23 +19,15 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
-const replyPrefix = /^(?:\s*(?:re|tr|fwd?|aw|rép|rep)\s*(?:\[\d+\])?\s*:\s*)+/i;
-
 /**
- * `Re: <original> [CDAP-YYYY-NNNNNN]`, with CR/LF and control characters
- * gone, so nothing from the incoming subject can add a header.
+ * The reply's subject is ours alone: echoing the incoming subject would let
+ * anyone who can reach the mailbox make the CAF mail their words (a link, an
+ * advert) to a partner address. Threading rests on In-Reply-To and References.
  */
-export function replySubject(original: string | null, ref: string): string {
-  const clean = (original ?? '')
-    .replace(control, ' ')
-    .replace(/\[CDAP-\d{4}-\d{6}\]/g, '')
-    .replace(replyPrefix, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 180);
-  return `Re: ${clean || 'votre demande'} [${ref}]`;
+export function replySubject(c: Pick<CaseRecord, 'ref' | 'urgent' | 'reply'>): string {
+  const what = c.urgent ? 'votre demande urgente' : 'votre demande';
+  const feedback = c.reply === 'ack-with-feedback' ? ' et remarques sur sa forme' : '';
+  return `Accusé de réception de ${what}${feedback} [${c.ref}]`;
 }
 
 /**
@@ -70,7 +62,7 @@ export function loadReplyTemplates(templatesDir: string, signature: string): Rep
     render(c) {
       const view = replyView(c, signature);
       return {
-        subject: replySubject(c.subject, c.ref),
+        subject: replySubject(c),
         text: text(view).replace(/\n{3,}/g, '\n\n'),
         html: html(view),
       };
@@ -94,7 +86,7 @@ function sampleCases(): CaseRecord[] {
   const base: CaseRecord = {
     ref: 'CDAP-2000-000001',
     mail: { mailboxId: 'sample', uidValidity: '1', uid: 1 },
-    messageId: null,
+    messageIdHash: null,
     contentHash: '',
     receivedAt: '2000-01-03T09:00:00.000Z',
     triagedAt: '2000-01-03T09:00:00.000Z',

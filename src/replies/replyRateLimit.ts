@@ -7,22 +7,52 @@ export interface RateLimits {
   sameSubjectPerDay: number;
 }
 
+/** Which limit held a reply back. */
+export type RateLimitName = 'per-recipient-hour' | 'per-recipient-day' | 'same-subject-day';
+
+export type Admission =
+  | { ok: true }
+  /** Looks like a loop (the same subject over and over): this reply never goes. */
+  | { ok: false; limit: 'same-subject-day'; final: true }
+  /** A busy address: this reply goes at `retryAt`, when its window has room again. */
+  | { ok: false; limit: 'per-recipient-hour' | 'per-recipient-day'; final: false; retryAt: Date };
+
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
-const countScript = `
-local counts = {}
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
-  counts[i] = n
+/**
+ * Checks every limit and counts the reply only when it is admitted, in one
+ * step, and remembers the case's final decision so a retry is not counted twice.
+ * KEYS: case decision, hour count, day count, [same-subject count].
+ * ARGV: hour limit, day limit, subject limit, case decision TTL (s), then one TTL (ms) per count key.
+ * Returns 'ok', or the name of the limit that held the reply back.
+ */
+const admitScript = `
+local decided = redis.call('GET', KEYS[1])
+if decided then return decided end
+local limits = {tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])}
+if KEYS[4] and tonumber(redis.call('GET', KEYS[4]) or '0') >= limits[3] then
+  redis.call('SET', KEYS[1], 'same-subject-day', 'EX', ARGV[4])
+  return 'same-subject-day'
 end
-return counts
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= limits[1] then return 'per-recipient-hour' end
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= limits[2] then return 'per-recipient-day' end
+for i = 2, #KEYS do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[3 + i]) end
+end
+redis.call('SET', KEYS[1], 'ok', 'EX', ARGV[4])
+return 'ok'
 `;
 
+/** Ticket numbers and dates change from one robot answer to the next; the words stay. */
+export function subjectShape(topic: string): string {
+  return topic.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ').trim();
+}
+
 /**
- * The last guard against mail loops: however a robot slipped through, no
- * address gets more than a few answers an hour, nor the same subject answered
- * over and over. Counted once per case, so retries do not count twice.
+ * The last guard against mail loops: however a robot slipped through, the
+ * same subject (numbers aside) is not answered over and over to one address.
+ * A busy address — a CDAS writing many real requests — is only made to wait:
+ * its acknowledgements go later, in the next window.
  */
 export class ReplyRateLimit {
   constructor(
@@ -32,46 +62,36 @@ export class ReplyRateLimit {
   ) {}
 
   /**
-   * Counts this reply and says whether it may go out, and if not, which limit
-   * stopped it. `topic` is the incoming subject, or null when the sender did
-   * not choose it (the CDAP form robot writes the same subject on every mail).
+   * `topic` is the incoming subject, or null when the sender did not choose it
+   * (the CDAP form robot writes the same subject on every mail).
    */
-  async admit(
-    ref: string,
-    recipient: string,
-    topic: string | null,
-    now: Date,
-  ): Promise<{ ok: true } | { ok: false; limit: string }> {
-    // The first decision for a case is kept: a retry of the same reply gets the same answer.
-    const caseKey = `${this.prefix}:rl:case:${ref}`;
-    const first = await this.redis.set(caseKey, 'pending', 'EX', 86_400 * 2, 'NX');
-    if (!first) {
-      const decided = await this.redis.get(caseKey);
-      if (decided === 'ok') return { ok: true };
-      if (decided && decided !== 'pending') return { ok: false, limit: decided };
-    }
+  async admit(ref: string, recipient: string, topic: string | null, now: Date): Promise<Admission> {
     const who = hash(recipient.toLowerCase());
     const hour = Math.floor(now.getTime() / 3_600_000);
     const day = Math.floor(now.getTime() / 86_400_000);
-    const keys = [`${this.prefix}:rl:h:${who}:${hour}`, `${this.prefix}:rl:d:${who}:${day}`];
-    if (topic !== null) {
-      const about = hash(topic.toLowerCase().replace(/\s+/g, ' ').trim());
-      keys.push(`${this.prefix}:rl:s:${who}:${about}:${day}`);
-    }
-    const ttls = ['3600000', '86400000', '86400000'].slice(0, keys.length);
-    const counts = first
-      ? ((await this.redis.eval(countScript, keys.length, ...keys, ...ttls)) as number[])
-      : (await this.redis.mget(keys)).map((v) => Number(v ?? 0));
-    const [h = 0, d = 0, s = 0] = counts;
-    const limit =
-      h > this.limits.perRecipientPerHour
-        ? 'per-recipient-hour'
-        : d > this.limits.perRecipientPerDay
-          ? 'per-recipient-day'
-          : s > this.limits.sameSubjectPerDay
-            ? 'same-subject-day'
-            : null;
-    await this.redis.set(caseKey, limit ?? 'ok', 'EX', 86_400 * 2);
-    return limit ? { ok: false, limit } : { ok: true };
+    const keys = [
+      `${this.prefix}:rl:case:${ref}`,
+      `${this.prefix}:rl:h:${who}:${hour}`,
+      `${this.prefix}:rl:d:${who}:${day}`,
+    ];
+    if (topic !== null) keys.push(`${this.prefix}:rl:s:${who}:${hash(subjectShape(topic))}:${day}`);
+    const ttls = ['3600000', '86400000', '86400000'].slice(0, keys.length - 1);
+    const { perRecipientPerHour, perRecipientPerDay, sameSubjectPerDay } = this.limits;
+    const decision = (await this.redis.eval(
+      admitScript,
+      keys.length,
+      ...keys,
+      String(perRecipientPerHour),
+      String(perRecipientPerDay),
+      String(sameSubjectPerDay),
+      String(86_400 * 2),
+      ...ttls,
+    )) as 'ok' | RateLimitName;
+    if (decision === 'ok') return { ok: true };
+    if (decision === 'same-subject-day') return { ok: false, limit: decision, final: true };
+    // Spread over the first minutes of the next window, so a deferred burst does not leave at once.
+    const windowMs = decision === 'per-recipient-hour' ? 3_600_000 : 86_400_000;
+    const next = (Math.floor(now.getTime() / windowMs) + 1) * windowMs;
+    return { ok: false, limit: decision, final: false, retryAt: new Date(next + Math.random() * 300_000) };
   }
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
 import { domainAllowed } from '../analysis/identifySender.js';
@@ -17,12 +17,31 @@ import { ReplyBusyError, type ReplyLock } from './replyLock.js';
 import type { ReplyRateLimit } from './replyRateLimit.js';
 import { isPermanentSmtpError, type MailTransport } from './smtpTransport.js';
 
+/** One plain `local@domain`: no list, group, comment, display name or space. */
+export function isOneMailbox(address: string): boolean {
+  return /^[^\s@,;:<>()[\]"\\]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(
+    address,
+  );
+}
+
+/** The bare address of a From header value such as `CAF <partenaires@caf35.fr>`. */
+function envelopeFrom(from: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+}
+
 export interface NotifyJobData {
   ref: string;
+  /**
+   * The CDAS mail's Message-ID, to thread the reply. Kept only in the job (the
+   * case keeps a hash), and the job is removed once done.
+   */
+  inReplyTo?: string | null;
 }
 
 export interface ReplyEvents {
   onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
+  /** A reply put off by a per-recipient rate limit (`reason`: the limit), to be sent later. */
+  onDeferred?(reason: string, record: CaseRecord): void;
 }
 
 /** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
@@ -37,6 +56,13 @@ export const NOTIFY_ATTEMPTS = 100_000;
 
 /** How long a reply left 'pending' by another execution is given to be recorded before it is sent again. */
 export const PENDING_GRACE_MS = 20_000;
+
+/**
+ * How long a process remembers the replies it sent: longer than Redis may take
+ * to make a write durable (appendfsync everysec) or to be restored, so that a
+ * reply whose record was lost is not sent a second time by this process.
+ */
+const SENT_MEMORY_MS = 10 * 60_000;
 export function notifyBackoff(attemptsMade: number, baseMs: number): number {
   const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(base * (0.5 + Math.random() * 0.5));
@@ -48,18 +74,18 @@ export function createReplyScheduler(
   mode: Config['replies']['mode'],
 ): ReplyScheduler {
   return {
-    async schedule(record) {
+    async schedule(record, inReplyTo) {
       if (mode === 'off') return;
       await queue.add(
         'reply',
-        { ref: record.ref },
+        { ref: record.ref, inReplyTo: inReplyTo ?? null },
         {
           jobId: record.ref,
           // Urgent answers leave first when a backlog waits behind the outbound rate limit.
           priority: record.urgent ? 1 : 10,
           attempts: NOTIFY_ATTEMPTS,
           backoff: { type: 'custom' },
-          removeOnComplete: { age: 7 * 86_400 },
+          removeOnComplete: true,
           removeOnFail: { age: 30 * 86_400 },
         },
       );
@@ -86,10 +112,37 @@ export interface SendReplyDeps {
  * the server accepted the mail and the process died before writing so — ends
  * in a second send of the same message (same Message-ID), never in none.
  */
+/**
+ * Whether a failed send may still have reached the server: the connection was
+ * lost or timed out after the greeting, with no SMTP answer. A refused
+ * connection, an unknown host or a server's error answer sent nothing.
+ */
+export function mayHaveBeenDelivered(err: unknown): boolean {
+  const e = err as { responseCode?: number; code?: string; message?: string; syscall?: string };
+  if (typeof e.responseCode === 'number') return false;
+  if (e.code === 'EDNS' || e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE')
+    return false;
+  if (
+    e.syscall === 'connect' ||
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN/.test(e.message ?? '')
+  )
+    return false;
+  if (/greeting/i.test(e.message ?? '')) return false;
+  return e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT' || e.code === 'ESOCKET';
+}
+
 export function createReplySender(deps: SendReplyDeps) {
   const now = deps.now ?? (() => new Date());
-  /** Replies this process sent whose outcome is not yet written. */
-  const sentHere = new Set<string>();
+  /** Replies this process sent lately (a Map keeps insertion order: oldest first). */
+  const sentHere = new Map<string, number>();
+  const rememberSent = (ref: string) => {
+    const forgetBefore = Date.now() - SENT_MEMORY_MS;
+    for (const [r, at] of sentHere) {
+      if (at >= forgetBefore && sentHere.size < 50_000) break;
+      sentHere.delete(r);
+    }
+    sentHere.set(ref, Date.now());
+  };
   const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   const outboxDir = isAbsolute(deps.config.replies.outboxDir)
     ? deps.config.replies.outboxDir
@@ -127,29 +180,43 @@ export function createReplySender(deps: SendReplyDeps) {
     });
     deps.events?.onOutcome?.(outcome, reason, c);
     deps.log.info(
-      { event: `reply.${outcome}`, ref: c.ref, reason, to: maskAddress(c.replyTo) },
+      { event: `reply.${outcome}`, ref: c.ref, reason, recipient: maskAddress(c.replyTo) },
       `reply ${outcome}`,
     );
   }
 
-  return async function sendReply(job: Job<NotifyJobData>): Promise<ReplyOutcome> {
+  return async function sendReply(job: Job<NotifyJobData>, jobToken?: string): Promise<ReplyOutcome> {
     const token = await deps.lock.acquire(job.data.ref);
     // Another execution of this job still runs: try again later (a retry, not a failure).
     if (!token) throw new ReplyBusyError(`reply ${job.data.ref} is being sent by another worker`);
     // Kept alive while we work, so that after a crash it frees itself within one TTL.
     const heartbeat = setInterval(() => void deps.lock.extend(job.data.ref, token).catch(() => {}), 5000);
     try {
-      return await sendOnce(job, token);
+      return await sendOnce(job, token, jobToken);
     } finally {
       clearInterval(heartbeat);
       await deps.lock.release(job.data.ref, token).catch(() => {});
     }
   };
 
-  async function sendOnce(job: Job<NotifyJobData>, token: string): Promise<ReplyOutcome> {
-    // Sent by this process, its record still waiting for Redis: BullMQ handed the
-    // job out again while Redis was away. It went; do not send it twice.
-    if (sentHere.has(job.data.ref)) return 'sent';
+  async function sendOnce(job: Job<NotifyJobData>, token: string, jobToken?: string): Promise<ReplyOutcome> {
+    // Sent by this process a moment ago: either its record still waits for Redis
+    // (BullMQ handed the job out again while Redis was away), or Redis lost the
+    // record (restored from an older copy). It went; do not send it twice.
+    const sentAt = sentHere.get(job.data.ref);
+    if (sentAt !== undefined) {
+      const state = await deps.caseStore.getReplyState(job.data.ref).catch(() => null);
+      if (state?.status !== 'sent') {
+        await record(job.data.ref, {
+          status: 'sent',
+          reason: null,
+          at: new Date(sentAt).toISOString(),
+          messageId: replyMessageId(job.data.ref, deps.config.replies.from),
+          text: state?.text ?? null,
+        });
+      }
+      return 'sent';
+    }
     const c = await deps.caseStore.get(job.data.ref);
     if (!c) return 'suppressed'; // expired after retention
     const done = c.replyState;
@@ -166,7 +233,9 @@ export function createReplySender(deps: SendReplyDeps) {
       return 'suppressed';
     }
     const to = c.replyTo;
-    if (!to || !domainAllowed(to, deps.config.allowedDomains)) {
+    // Checked again here, whatever the analyzer said: a list or a group in one
+    // string would be split into several recipients by the mailer.
+    if (!to || !isOneMailbox(to) || !domainAllowed(to, deps.config.allowedDomains)) {
       await settle(c, 'suppressed', 'recipient-not-allowed');
       return 'suppressed';
     }
@@ -178,26 +247,57 @@ export function createReplySender(deps: SendReplyDeps) {
       await settle(c, 'failed', `template: ${(err as Error).message.slice(0, 200)}`);
       throw new UnrecoverableError(`reply ${c.ref}: template error: ${(err as Error).message}`);
     }
+    // Only mail that does not read as a request can be a loop: a partner's mail
+    // with the form's headings or the urgency keyword is never dropped, at most deferred.
+    // (The form robot writes the same subject on every mail: it says nothing either.)
+    const requestShaped = c.urgent || c.lint.filter((f) => f.rule === 'rubric-missing').length < 4;
     const topic =
-      c.kind === 'cdap-form' ? null : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
+      c.kind === 'cdap-form' || requestShaped
+        ? null
+        : (c.subject ?? '').replace(/^(?:\s*(?:re|tr|fwd?)\s*:\s*)+/i, '');
     const admitted = await deps.rateLimit.admit(c.ref, to, topic, now());
-    if (!admitted.ok) {
-      deps.log.warn({ event: 'reply.rate_limited', ref: c.ref, limit: admitted.limit, to: maskAddress(to) });
+    if (!admitted.ok && admitted.final) {
+      deps.log.warn({
+        event: 'reply.rate_limited',
+        ref: c.ref,
+        limit: admitted.limit,
+        recipient: maskAddress(to),
+      });
       await settle(c, 'suppressed', `rate-limited:${admitted.limit}`);
       return 'suppressed';
     }
+    if (!admitted.ok) {
+      // A busy address, not a loop: the acknowledgement waits for the next window.
+      deps.log.warn(
+        {
+          event: 'reply.deferred',
+          ref: c.ref,
+          limit: admitted.limit,
+          until: admitted.retryAt.toISOString(),
+          recipient: maskAddress(to),
+        },
+        'reply deferred by the per-address limit',
+      );
+      deps.events?.onDeferred?.(admitted.limit, c);
+      if (!jobToken)
+        throw new ReplyBusyError(`reply ${c.ref} deferred until ${admitted.retryAt.toISOString()}`);
+      await job.moveToDelayed(admitted.retryAt.getTime(), jobToken);
+      throw new DelayedError();
+    }
 
     const messageId = replyMessageId(c.ref, deps.config.replies.from);
-    const references = [...new Set([c.messageId].filter((x): x is string => Boolean(x)))];
+    const inReplyTo = job.data.inReplyTo ?? null;
     const message = {
       from: deps.config.replies.from,
       to,
+      // The envelope names the one recipient: nothing in a header can add another.
+      envelope: { from: envelopeFrom(deps.config.replies.from), to: [to] },
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
       messageId,
-      inReplyTo: c.messageId ?? undefined,
-      references: references.length ? references : undefined,
+      inReplyTo: inReplyTo ?? undefined,
+      references: inReplyTo ? [inReplyTo] : undefined,
       headers: {
         // RFC 3834: an automatic answer; Exchange: send no out-of-office back; ours: loop guard.
         'Auto-Submitted': 'auto-replied',
@@ -222,6 +322,7 @@ export function createReplySender(deps: SendReplyDeps) {
         at: now().toISOString(),
         messageId,
         text: null,
+        uncertainSends: done?.uncertainSends ?? 0,
       });
       // Still ours after the write (which may have waited out a Redis outage)? If not, another
       // worker took over and must be the only one to send.
@@ -231,7 +332,7 @@ export function createReplySender(deps: SendReplyDeps) {
         );
       }
       await deps.transport.sendMail(message);
-      sentHere.add(c.ref);
+      rememberSent(c.ref);
       failpoint('reply.after-smtp-accepted');
     } catch (err) {
       if (err instanceof ReplyBusyError) throw err;
@@ -244,13 +345,21 @@ export function createReplySender(deps: SendReplyDeps) {
         await settle(c, 'failed', reason);
         throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
       }
-      // The server said no (for now): nothing was sent, so the retry needs no grace period.
+      // A connection lost once the message was on its way may have delivered it:
+      // one more try, never more, so a relay that always drops makes two copies, not ten.
+      const uncertainSends = (done?.uncertainSends ?? 0) + (mayHaveBeenDelivered(err) ? 1 : 0);
+      if (uncertainSends >= 2) {
+        await settle(c, 'failed', `uncertain: ${reason}`);
+        throw new UnrecoverableError(`reply ${c.ref}: connection lost twice after sending, not tried again`);
+      }
+      // Nothing was sent (or one uncertain copy): the retry needs no grace period.
       await record(c.ref, {
         status: 'pending',
         reason: `retry after ${reason}`,
         at: null,
         messageId,
         text: null,
+        uncertainSends,
       });
       deps.log.warn(
         { event: 'reply.retry', ref: c.ref, attempt: job.attemptsMade + 1, reason },
@@ -258,11 +367,7 @@ export function createReplySender(deps: SendReplyDeps) {
       );
       throw err;
     }
-    try {
-      await settle(c, 'sent', null, { messageId, text: rendered.text });
-    } finally {
-      sentHere.delete(c.ref);
-    }
+    await settle(c, 'sent', null, { messageId, text: rendered.text });
     return 'sent';
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { foldText } from '../analysis/foldText.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
 import { NON_PAYMENT } from '../analysis/textPatterns.js';
@@ -29,7 +30,11 @@ export type MotifCategory =
 export interface CaseRecord {
   ref: string;
   mail: MailRef;
-  messageId: string | null;
+  /**
+   * sha256 of the mail's Message-ID: enough to recognise a mail in a thread;
+   * the value itself can carry names or numbers (some clients build it from the subject).
+   */
+  messageIdHash: string | null;
   contentHash: string;
   receivedAt: string;
   triagedAt: string;
@@ -77,6 +82,12 @@ export interface ReplyState {
   messageId: string | null;
   /** The text part as sent, for the case page. */
   text: string | null;
+  /** Sends whose connection was lost after the message left (it may have arrived). */
+  uncertainSends?: number;
+}
+
+export function hashMessageId(messageId: string): string {
+  return createHash('sha256').update(messageId.trim().toLowerCase()).digest('hex').slice(0, 32);
 }
 
 export function categorizeMotif(motif: string | null): MotifCategory {
@@ -108,7 +119,7 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
   const address = a.sender.address;
   return {
     mail: input.mail,
-    messageId: a.messageId,
+    messageIdHash: a.messageId ? hashMessageId(a.messageId) : null,
     contentHash: input.contentHash,
     receivedAt: input.receivedAt.toISOString(),
     triagedAt: input.now.toISOString(),

@@ -1,5 +1,6 @@
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
+import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import type { Analysis } from '../analysis/types.js';
 import { unreadable } from '../analysis/unreadable.js';
 import type { Config } from '../config/schema.js';
@@ -7,7 +8,8 @@ import type { Logger } from '../log.js';
 import type { TriageJobData } from '../mailbox/triageJob.js';
 import type { BackfillWindows } from './backfillWindows.js';
 import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
-import type { CaseStore, FolderKey } from './caseStore.js';
+import type { CaseStore, CreateOutcome, FolderKey } from './caseStore.js';
+import { computeSla, type SlaSettings } from './computeSla.js';
 import type { ByteBudget, RawMailStore } from './rawMailStore.js';
 import type { SenderVerifier } from './verifySender.js';
 
@@ -26,12 +28,13 @@ export interface WorkItem {
 
 /** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
 export interface ReplyScheduler {
-  schedule(record: CaseRecord): Promise<void>;
+  /** `inReplyTo`: the mail's Message-ID, to thread the reply (unknown when a rescan finds the case). */
+  schedule(record: CaseRecord, inReplyTo?: string | null): Promise<void>;
 }
 
 /** Observers of triage, for metrics; they must not throw. */
 export interface TriageEvents {
-  onTriaged?(record: CaseRecord): void;
+  onTriaged?(record: CaseRecord, mail?: { loopHeader: boolean }): void;
 }
 
 export interface TriageDeps {
@@ -50,21 +53,77 @@ export interface TriageDeps {
   /** mailauth verification, when the deployment enables it. */
   verifySender?: SenderVerifier | null;
   events?: TriageEvents;
+  /** Moves a case's own mail to another folder (an escalated follow-up); absent in tests without a mailbox. */
+  refile?: (ref: string, folder: FolderKey, flagged: boolean) => Promise<void>;
   now?: () => Date;
 }
 
-const referenceInSubject = /\[(CDAP-\d{4}-\d{6})\]/;
+const referenceInSubject = /\[?(CDAP-\d{4}-\d{6})\]?/;
 const referenceInMessageId = /<(CDAP-\d{4}-\d{6})\.[^>]*>/;
 
-/** The case a mail follows up on: our reference in its subject, or one of our replies in its thread. */
-export function followedReference(analysis: Analysis): string | null {
-  const inSubject = analysis.subject ? referenceInSubject.exec(analysis.subject)?.[1] : undefined;
-  if (inSubject) return inSubject;
+/** How a mail names the case it follows up on. */
+export interface FollowedReference {
+  ref: string;
+  /** `thread`: it answers one of our own messages (In-Reply-To/References); `subject`: the reference is only written in its subject. */
+  via: 'thread' | 'subject';
+}
+
+/** The case a mail follows up on: one of our replies in its thread, else our reference in its subject. */
+export function followedReference(analysis: Analysis): FollowedReference | null {
   for (const id of [analysis.inReplyTo, ...analysis.references]) {
     const ref = id ? referenceInMessageId.exec(id)?.[1] : undefined;
-    if (ref) return ref;
+    if (ref) return { ref, via: 'thread' };
   }
-  return null;
+  const inSubject = analysis.subject ? referenceInSubject.exec(analysis.subject)?.[1] : undefined;
+  return inSubject ? { ref: inSubject, via: 'subject' } : null;
+}
+
+/**
+ * References are sequential, so anyone can guess one: a reference written in
+ * a subject joins the case only when the requester writes it. A reply in our
+ * own thread proves it followed our message.
+ */
+export function mayFollowUp(followed: FollowedReference, analysis: Analysis, parent: CaseRecord): boolean {
+  if (followed.via === 'thread') return true;
+  const requester = parent.replyTo?.toLowerCase();
+  if (!requester) return false;
+  return [analysis.sender.address, analysis.replyTo].some((a) => a?.toLowerCase() === requester);
+}
+
+export type TriageOutcome = CreateOutcome['outcome'] | 'follow-up' | 'escalated' | 'reopened';
+
+/**
+ * What a follow-up changes on its case. Escalation: the convention's keyword
+ * in the follow-up makes the request urgent, checked against the definition
+ * on what the follow-up says. Reopening: a new deadline from the follow-up.
+ */
+export function applyFollowUp(
+  c: CaseRecord,
+  analysis: Analysis,
+  receivedAt: Date,
+  change: { escalate: boolean; reopen: boolean },
+  sla: SlaSettings,
+): CaseRecord {
+  const next: CaseRecord = { ...c };
+  if (change.escalate) {
+    next.urgent = true;
+    next.route = 'priority';
+    next.routeReason = 'relance avec le mot-clé URGENCE DEFINIE';
+    next.urgencySource = analysis.urgency.source;
+    next.urgencyCheck = analysis.urgency.check;
+    next.urgencyReason = analysis.urgency.reason;
+    next.prestations = [...new Set([...c.prestations, ...analysis.prestations])];
+  }
+  if (change.reopen) {
+    next.status = 'open';
+    next.handledAt = null;
+  }
+  if (next.status === 'open') {
+    // A fresh deadline from the follow-up: urgent time when it escalated, the convention's days when reopened.
+    const from = change.reopen ? receivedAt : new Date(c.receivedAt);
+    next.sla = computeSla(change.escalate ? receivedAt : from, next.urgent, sla);
+  }
+  return next;
 }
 
 export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): FolderKey {
@@ -72,10 +131,43 @@ export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): Fol
   return record.route;
 }
 
-/** Too large to download: a case all the same, in quarantine, saying why. */
-function oversizeAnalysis(size: number, limit: number): Analysis {
-  const reason = `message of ${size} bytes is over the ${limit}-byte download limit: not downloaded`;
-  return { ...unreadable(reason, Buffer.alloc(0)), route: 'quarantine', routeReason: reason };
+const megabytes = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
+
+/**
+ * Too large to download: understood from its headers alone. A partner's
+ * request still reaches the technicians — priority when its subject says
+ * URGENCE DEFINIE — and the CDAS learns at once how to send documents
+ * (sending practice n°6); robots and strangers stay where they belong.
+ */
+export function oversizeAnalysis(fromHeaders: Analysis | null, size: number, limit: number): Analysis {
+  const mo = `${megabytes.format(size / 1_048_576)}\u00a0Mo`;
+  const reason = `message trop volumineux (${mo}) : non téléchargé, à lire dans la boîte aux lettres`;
+  if (!fromHeaders || fromHeaders.unreadable) {
+    return { ...unreadable(reason, Buffer.alloc(0)), route: 'standard', routeReason: reason };
+  }
+  if (fromHeaders.route === 'ignored' || fromHeaders.route === 'quarantine') {
+    return { ...fromHeaders, routeReason: `${fromHeaders.routeReason} ; ${reason}` };
+  }
+  return {
+    ...fromHeaders,
+    route: fromHeaders.urgent ? 'priority' : 'standard',
+    routeReason: reason,
+    urgency: fromHeaders.urgent
+      ? {
+          source: fromHeaders.urgency.source,
+          check: null,
+          reason: 'Message trop volumineux : l’urgence n’a pas pu être vérifiée sur son texte.',
+        }
+      : fromHeaders.urgency,
+    lint: [
+      {
+        rule: 'attachments-channel',
+        severity: 'warning',
+        message: `Votre message (${mo}) dépasse la taille que nous pouvons recevoir (${megabytes.format(limit / 1_048_576)}\u00a0Mo) : il a été transmis tel quel à un technicien, sans être lu automatiquement. Merci d’envoyer les documents à l’adresse transmettreundocument.caf35@info-caf.fr : en objet, uniquement le numéro d’allocataire ou le numéro de sécurité sociale ; aucun texte dans le message ; 4 à 5 documents au maximum par envoi (bonne pratique n°6).`,
+      },
+    ],
+    reply: 'ack-with-feedback',
+  };
 }
 
 export function workItem(c: CaseRecord): WorkItem {
@@ -100,22 +192,91 @@ export function workItem(c: CaseRecord): WorkItem {
  */
 export function createTriageProcessor(deps: TriageDeps) {
   const now = deps.now ?? (() => new Date());
+  const workItemOptions = {
+    removeOnComplete: { age: deps.config.cases.retentionDays * 86_400 },
+    removeOnFail: false,
+  };
 
-  async function ensureDownstream(record: CaseRecord): Promise<void> {
+  async function ensureDownstream(record: CaseRecord, inReplyTo: string | null = null): Promise<void> {
     if (record.status === 'open' && (record.route === 'priority' || record.route === 'standard')) {
       // Job id = case reference: adding twice is a no-op.
       await deps.workQueues[record.route].add('case', workItem(record), {
+        ...workItemOptions,
         jobId: record.ref,
-        removeOnComplete: { age: deps.config.cases.retentionDays * 86_400 },
-        removeOnFail: false,
       });
     }
     if (deps.replies && record.reply !== 'none' && record.replySuppressed === null) {
-      await deps.replies.schedule(record);
+      await deps.replies.schedule(record, inReplyTo);
     }
   }
 
-  return async function triageMail(job: Job<TriageJobData>): Promise<{ ref: string; outcome: string }> {
+  /**
+   * A later mail of an existing request: filed beside it and listed on it.
+   * It may change the case: the keyword URGENCE DEFINIE escalates a standard
+   * case to the priority queue (and its mail to the priority folder), and a
+   * mail on a handled case reopens it with a fresh deadline.
+   */
+  async function followUp(
+    parent: CaseRecord,
+    analysis: Analysis,
+    mail: MailRef,
+    d: TriageJobData,
+    receivedAt: Date,
+  ): Promise<{ ref: string; outcome: TriageOutcome }> {
+    const escalate = analysis.urgent && !(parent.urgent && parent.route === 'priority');
+    const reopen = parent.status === 'handled';
+    let record = parent;
+    if (escalate || reopen) {
+      const updated = await deps.caseStore.update(parent.ref, (c) =>
+        applyFollowUp(c, analysis, receivedAt, { escalate, reopen }, deps.config.cases),
+      );
+      if (updated) record = updated;
+      await deps.caseStore.reindex(record);
+    }
+    const attached = await deps.caseStore.attachFollowUp(parent.ref, mail, d.contentHash, receivedAt, {
+      uidValidity: d.uidValidity,
+      uid: d.uid,
+      folder: folderFor(record),
+      flagged: record.urgent && record.route === 'priority',
+    });
+    if (escalate || reopen) {
+      // The technicians' queue shows the case again, in its new place.
+      if (escalate) await deps.workQueues.standard.remove(record.ref).catch(() => 0);
+      await deps.workQueues[record.route === 'priority' ? 'priority' : 'standard'].add(
+        'case',
+        workItem(record),
+        { ...workItemOptions, jobId: `${record.ref}.suite-${record.followUps.length + (attached ? 1 : 0)}` },
+      );
+      if (escalate && deps.refile) {
+        // The case is already in the priority queue; its folder is for people
+        // reading the mailbox, so a failure here is reported, not retried.
+        await deps.refile(record.ref, folderFor(record), true).catch((err: Error) =>
+          deps.log.warn(
+            {
+              event: 'triage.refile_failed',
+              ref: record.ref,
+              err: { message: err.message, name: err.name },
+            },
+            'escalated case left in its folder',
+          ),
+        );
+      }
+    }
+    const outcome: TriageOutcome = escalate ? 'escalated' : reopen ? 'reopened' : 'follow-up';
+    deps.log.info(
+      {
+        event: `triage.${outcome === 'follow-up' ? 'follow_up' : outcome}`,
+        ref: parent.ref,
+        mailbox: d.mailboxId,
+      },
+      'follow-up attached',
+    );
+    return { ref: parent.ref, outcome };
+  }
+
+  return async function triageMail(
+    job: Job<TriageJobData>,
+  ): Promise<{ ref: string; outcome: TriageOutcome }> {
     const release = await (deps.budget?.acquire(job.data.size) ?? Promise.resolve(() => {}));
     try {
       const result = await triageOne(job);
@@ -138,7 +299,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     return Buffer.alloc(0);
   }
 
-  async function triageOne(job: Job<TriageJobData>): Promise<{ ref: string; outcome: string }> {
+  async function triageOne(job: Job<TriageJobData>): Promise<{ ref: string; outcome: TriageOutcome }> {
     const d = job.data;
     const mail: MailRef = { mailboxId: d.mailboxId, uidValidity: d.uidValidity, uid: d.uid };
     const receivedAt = new Date(d.internalDate);
@@ -163,12 +324,21 @@ export function createTriageProcessor(deps: TriageDeps) {
       return { ref: known, outcome: 'existing' };
     }
 
-    const raw = d.oversize ? Buffer.alloc(0) : await loadRaw(d);
+    const raw = await loadRaw(d);
+    const loopHeader = carriesLoopHeader(raw); // before analysis, which may move the buffer to its thread
     let analysis = d.oversize
-      ? oversizeAnalysis(d.size, deps.config.intake.maxDownloadBytes)
+      ? oversizeAnalysis(
+          raw.length > 0
+            ? await deps.analyze(Buffer.concat([raw, Buffer.from('\r\n')]), { receivedAt })
+            : null,
+          d.size,
+          deps.config.intake.maxDownloadBytes,
+        )
       : await deps.analyze(raw, { receivedAt, consume: !deps.verifySender });
     if (
       deps.verifySender &&
+      // An oversize mail's body was not downloaded: its DKIM signature cannot be checked.
+      !d.oversize &&
       (analysis.route === 'priority' || analysis.route === 'standard') &&
       !analysis.unreadable
     ) {
@@ -194,19 +364,9 @@ export function createTriageProcessor(deps: TriageDeps) {
     const partner = analysis.route === 'priority' || analysis.route === 'standard';
     const followed = partner ? followedReference(analysis) : null;
     if (followed) {
-      const parent = await deps.caseStore.get(followed);
-      if (parent) {
-        await deps.caseStore.attachFollowUp(followed, mail, d.contentHash, receivedAt, {
-          uidValidity: d.uidValidity,
-          uid: d.uid,
-          folder: folderFor(parent),
-          flagged: parent.urgent && parent.route === 'priority',
-        });
-        deps.log.info(
-          { event: 'triage.follow_up', ref: followed, mailbox: d.mailboxId },
-          'follow-up attached',
-        );
-        return { ref: followed, outcome: 'follow-up' };
+      const parent = await deps.caseStore.get(followed.ref);
+      if (parent && mayFollowUp(followed, analysis, parent)) {
+        return followUp(parent, analysis, mail, d, receivedAt);
       }
     }
 
@@ -242,8 +402,8 @@ export function createTriageProcessor(deps: TriageDeps) {
     }
     const record = await deps.caseStore.get(created.ref);
     if (record) {
-      await ensureDownstream(record);
-      if (created.outcome === 'created') deps.events?.onTriaged?.(record);
+      await ensureDownstream(record, analysis.messageId);
+      if (created.outcome === 'created') deps.events?.onTriaged?.(record, { loopHeader });
     }
     deps.log.info(
       {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Credentials {
   user: string;
@@ -18,6 +18,11 @@ export function credentialsMatch(given: Credentials, expected: Credentials): boo
   return u && p;
 }
 
+/** Equality of two secrets (tokens) in constant time. */
+export function tokensMatch(given: string, expected: string): boolean {
+  return safeEqual(given, expected);
+}
+
 /** Credentials of an `Authorization: Basic …` header, for API clients and Prometheus. */
 export function basicCredentials(header: string | undefined): Credentials | null {
   if (!header?.startsWith('Basic ')) return null;
@@ -27,16 +32,23 @@ export function basicCredentials(header: string | undefined): Credentials | null
 }
 
 /**
- * Session cookies: `user.expiry.signature`, signed with HMAC-SHA256. Nothing
- * is stored server-side; a restart with a random secret ends every session.
+ * A user name, client address or session id as logs and Redis keys may hold
+ * it: a short stable hash, enough to follow one attacker, not to read a name.
+ */
+export function fingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+/**
+ * Session cookies: `id.signature`. The id names a session kept in Redis
+ * (SessionStore), so logout revokes it; the signature lets a forged cookie be
+ * refused without a Redis round trip. A random secret per process (when none
+ * is configured) ends every session at restart.
  */
 export class SessionSigner {
   private readonly secret: Buffer;
 
-  constructor(
-    secret: string,
-    private readonly ttlMs: number,
-  ) {
+  constructor(secret: string) {
     this.secret = secret ? Buffer.from(secret) : randomBytes(32);
   }
 
@@ -44,25 +56,23 @@ export class SessionSigner {
     return createHmac('sha256', this.secret).update(payload).digest('base64url');
   }
 
-  issue(user: string, now = Date.now()): string {
-    const payload = `${Buffer.from(user).toString('base64url')}.${now + this.ttlMs}`;
-    return `${payload}.${this.sign(payload)}`;
+  issue(id: string): string {
+    return `${id}.${this.sign(id)}`;
   }
 
-  /** The user of a valid, unexpired session cookie; null otherwise. */
-  verify(cookie: string | undefined, now = Date.now()): string | null {
+  /** The session id of a well-signed cookie; null otherwise. */
+  verify(cookie: string | undefined): string | null {
     if (!cookie) return null;
     const parts = cookie.split('.');
-    if (parts.length !== 3) return null;
-    const [user, expiry, signature] = parts as [string, string, string];
-    const expected = this.sign(`${user}.${expiry}`);
+    if (parts.length !== 2) return null;
+    const [id, signature] = parts as [string, string];
+    const expected = this.sign(id);
     if (
       signature.length !== expected.length ||
       !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
     ) {
       return null;
     }
-    if (Number(expiry) < now) return null;
-    return Buffer.from(user, 'base64url').toString('utf8');
+    return id;
   }
 }

@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CaseRecord, ReplyOutcome } from '../routing/caseRecord.js';
 
@@ -7,7 +7,21 @@ export interface MetricSources {
   openCases(): Promise<{ open: number; overdue: number }>;
   /** Seconds since each mailbox was last checked (null: never). */
   secondsSinceLastCheck(): Promise<Record<string, number | null>>;
+  /** Past this age a mailbox's intake is stale: /readyz says 503 and the alert fires. */
+  staleAfterSeconds: number;
+  /** Whether some replica holds each mailbox's lease (read from Redis). */
+  leaseHeld(): Promise<Record<string, boolean>>;
+  /** Whether this process holds each mailbox's lease with a working connection; {} without intake. */
+  activeIntakes(): Record<string, boolean>;
   connections(): Promise<Record<'redis' | 'imap' | 'smtp', boolean>>;
+}
+
+/** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */
+export type LoopReason = 'robot' | 'loop-header' | 'rate-limit';
+
+/** Reasons are a closed list but for SMTP errors: keep only their first word as a label. */
+function reasonLabel(reason: string | null): string {
+  return reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
 }
 
 /**
@@ -17,10 +31,15 @@ export interface MetricSources {
 export class Metrics {
   readonly registry = new Registry();
   private readonly mails: Counter<'route' | 'kind'>;
+  private readonly urgent: Counter<'check'>;
   private readonly findings: Counter<'rule' | 'severity'>;
   private readonly replies: Counter<'outcome' | 'reason'>;
   private readonly routedSeconds: Histogram<'route'>;
   private readonly repliedSeconds: Histogram<'outcome'>;
+  private readonly loops: Counter<'reason'>;
+  private readonly deadLetters: Counter<'queue'>;
+  private readonly unreadable: Counter<'route'>;
+  private readonly deferred: Counter<'reason'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cdap_' });
@@ -28,6 +47,12 @@ export class Metrics {
       name: 'cdap_mails_total',
       help: 'Mails triaged, by route and kind',
       labelNames: ['route', 'kind'],
+      registers: [this.registry],
+    });
+    this.urgent = new Counter({
+      name: 'cdap_mails_urgent_total',
+      help: 'Mails marked URGENCE DEFINIE, by whether the mail substantiates it',
+      labelNames: ['check'],
       registers: [this.registry],
     });
     this.findings = new Counter({
@@ -57,10 +82,39 @@ export class Metrics {
       buckets,
       registers: [this.registry],
     });
+    this.loops = new Counter({
+      name: 'cdap_loops_suppressed_total',
+      help: 'Replies not sent to stop a possible mail loop: robot (automatic mail), loop-header (our own reply came back), rate-limit (reply rate limit)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.deadLetters = new Counter({
+      name: 'cdap_dead_letters_total',
+      help: 'Jobs failed for good (no retry left, or unrecoverable) by the workers of this process, per queue',
+      labelNames: ['queue'],
+      registers: [this.registry],
+    });
+    this.unreadable = new Counter({
+      name: 'cdap_mails_unreadable_total',
+      help: 'Mails whose analysis could not read them (broken MIME, time or memory limit, too large to download), by route',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+    this.deferred = new Counter({
+      name: 'cdap_replies_deferred_total',
+      help: 'Replies put off by a per-recipient rate limit, to be sent later, by limit',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    // Present at zero from the start, so that rate() and increase() see the first one.
+    for (const reason of ['robot', 'loop-header', 'rate-limit'] satisfies LoopReason[])
+      this.loops.inc({ reason }, 0);
+    this.unreadable.inc({ route: 'standard' }, 0);
   }
 
   /** Gauges computed at scrape time from the shared state (right across replicas). */
   watch(sources: MetricSources): void {
+    for (const queue of Object.keys(sources.queues)) this.deadLetters.inc({ queue }, 0);
     // Open and overdue come from one read of the open cases, shared by one scrape.
     let openRead: { at: number; value: Promise<{ open: number; overdue: number }> } | null = null;
     const openCases = () => {
@@ -109,6 +163,36 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'cdap_intake_stale_after_seconds',
+      help: 'Age of the last check past which the mailbox intake counts as stale (/readyz answers 503)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      async collect() {
+        for (const mailbox of Object.keys(await sources.secondsSinceLastCheck()))
+          this.set({ mailbox }, sources.staleAfterSeconds);
+      },
+    });
+    new Gauge({
+      name: 'cdap_intake_lease_held',
+      help: 'Whether some replica holds the mailbox lease (read from Redis: same on every replica)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      async collect() {
+        for (const [mailbox, held] of Object.entries(await sources.leaseHeld()))
+          this.set({ mailbox }, held ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cdap_intake_active',
+      help: 'Whether this process holds the mailbox lease and its IMAP connection works (absent without intake)',
+      labelNames: ['mailbox'],
+      registers: [this.registry],
+      collect() {
+        for (const [mailbox, active] of Object.entries(sources.activeIntakes()))
+          this.set({ mailbox }, active ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'cdap_connection_up',
       help: '1 when the connection to the server works',
       labelNames: ['server'],
@@ -120,8 +204,14 @@ export class Metrics {
     });
   }
 
-  triaged(record: CaseRecord, now = new Date()): void {
+  /** A new case; `mail.loopHeader`: its mail carried our replies' loop header. */
+  triaged(record: CaseRecord, mail: { loopHeader?: boolean } = {}, now = new Date()): void {
     this.mails.inc({ route: record.route, kind: record.kind });
+    if (record.urgent) this.urgent.inc({ check: record.urgencyCheck ?? 'none' });
+    if (record.unreadable) this.unreadable.inc({ route: record.route });
+    // Automatic mail is routed 'ignored' and never answered; one carrying our
+    // loop header is one of our replies come back: the loop itself.
+    if (record.route === 'ignored') this.loopSuppressed(mail.loopHeader ? 'loop-header' : 'robot');
     for (const f of record.lint) this.findings.inc({ rule: f.rule, severity: f.severity });
     this.routedSeconds.observe(
       { route: record.route },
@@ -130,14 +220,41 @@ export class Metrics {
   }
 
   replied(outcome: ReplyOutcome, reason: string | null, record: CaseRecord, now = new Date()): void {
-    // Reasons are a closed list but for SMTP errors: keep only their code as a label.
-    const label = reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
+    const label = reasonLabel(reason);
     this.replies.inc({ outcome, reason: label });
+    if (outcome === 'suppressed' && label === 'rate-limited') this.loopSuppressed('rate-limit');
     if (outcome === 'sent' || outcome === 'shadow') {
       this.repliedSeconds.observe(
         { outcome },
         Math.max(0, (now.getTime() - new Date(record.receivedAt).getTime()) / 1000),
       );
     }
+  }
+
+  /** A reply not sent to stop a possible loop. triaged() and replied() call it for robots, our own replies and rate limits. */
+  loopSuppressed(reason: LoopReason): void {
+    this.loops.inc({ reason });
+  }
+
+  /** A reply put off by a per-recipient rate limit, to go out later: `reason` is the limit's name. */
+  replyDeferred(reason: string): void {
+    this.deferred.inc({ reason: reasonLabel(reason) });
+  }
+
+  /** A job of `queue` failed for good: it will not run again by itself. */
+  deadLettered(queue: string): void {
+    this.deadLetters.inc({ queue });
+  }
+
+  /**
+   * Counts the jobs `worker` fails for good. BullMQ emits 'failed' after every
+   * failed attempt; only a job moved to the failed set gets its finishedOn.
+   * Jobs failed for stalling too often are not seen here (the queue-depth
+   * gauge's `failed` state counts them).
+   */
+  countDeadLetters(worker: Worker, queue: string): void {
+    worker.on('failed', (job: Job | undefined) => {
+      if (typeof job?.finishedOn === 'number') this.deadLettered(queue);
+    });
   }
 }

@@ -81,7 +81,7 @@ hb.registerPartial(
     <a href="/cases">Dossiers ouverts</a>
     <a href="/stats">Indicateurs</a>
     <a href="/admin/queues">Files (Bull Board)</a>
-    <form method="post" action="/logout" class="inline"><button type="submit">Se déconnecter</button></form>
+    <form method="post" action="/logout" class="inline">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Se déconnecter</button></form>
   </nav>
   {{/if}}
 </header>
@@ -153,7 +153,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   <dt>Statut</dt><dd>{{#if (eq c.status "handled")}}traité le {{dateTime c.handledAt}}{{else}}{{#if (eq c.status "open")}}ouvert{{else}}enregistré (pas de traitement attendu){{/if}}{{/if}}</dd>
 </dl>
 {{#if (eq c.status "open")}}
-<form method="post" action="/cases/{{c.ref}}/handled"><button type="submit" class="primary">Marquer comme traité</button></form>
+<form method="post" action="/cases/{{c.ref}}/handled">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary">Marquer comme traité</button></form>
 {{/if}}
 <h2>Remarques sur la forme</h2>
 {{#if c.lint.length}}

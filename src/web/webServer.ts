@@ -7,17 +7,20 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CaseRecord } from '../routing/caseRecord.js';
 import type { CaseStore } from '../routing/caseStore.js';
-import { basicCredentials, credentialsMatch, SessionSigner } from './auth.js';
+import { SessionSigner } from './auth.js';
 import { caseRow, slaStatus, workOrder } from './caseLists.js';
 import { computeStats, type Period, periodRange, toCsv } from './computeStats.js';
+import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
+import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
+import { SessionStore } from './sessionStore.js';
 import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './views.js';
 
 export interface Health {
@@ -34,12 +37,11 @@ export interface WebDeps {
   queues: Record<string, Queue>;
   metrics: Metrics;
   health: Health;
+  /** Sessions and login failures live here, under config.redis.prefix. */
+  redis: Redis;
   log: Logger;
   now?: () => Date;
 }
-
-const SESSION_COOKIE = 'cdap_session';
-const PUBLIC = new Set(['/healthz', '/login', '/assets/app.css']);
 
 const chartJs = readFileSync(
   join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
@@ -66,8 +68,14 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   const { config, caseStore } = deps;
   const now = deps.now ?? (() => new Date());
   const expected = { user: config.http.user, password: config.http.password };
-  const sessions = new SessionSigner(config.http.sessionSecret, config.http.sessionHours * 3_600_000);
-  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  const signer = new SessionSigner(config.http.sessionSecret);
+  const sessions = new SessionStore(deps.redis, config.redis.prefix, config.http.sessionHours * 3_600_000);
+  const throttle = new LoginThrottle(deps.redis, config.redis.prefix, {
+    maxFailures: config.http.loginAttemptsPerMinute,
+    windowMs: config.http.loginWindowSeconds * 1000,
+  });
+  // Only a configured proxy may say the request was HTTPS or whose it was.
+  const app = Fastify({ logger: false, trustProxy: config.http.trustProxy, bodyLimit: 64 * 1024 });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -80,41 +88,31 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         connectSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
+        // On plain HTTP (a LAN name) it would send the browser to an HTTPS port nobody serves.
+        upgradeInsecureRequests: null,
       },
     },
-    // Served over plain HTTP on loopback by default; a TLS proxy in front sets HSTS.
+    // With helmet's no-referrer, browsers send `Origin: null` even on our own form posts,
+    // which the origin check must refuse; same-origin keeps both Origin and privacy.
+    referrerPolicy: { policy: 'same-origin' },
+    // Set below, only on responses to HTTPS requests: over plain HTTP it means nothing or, worse, locks a LAN name.
     strictTransportSecurity: false,
   });
   await app.register(cookie);
   await app.register(formbody);
-  await app.register(rateLimit, { global: false });
 
-  const userOf = (req: FastifyRequest): string | null => {
-    const fromCookie = sessions.verify(req.cookies[SESSION_COOKIE]);
-    if (fromCookie) return fromCookie;
-    const basic = basicCredentials(req.headers.authorization);
-    return basic && credentialsMatch(basic, expected) ? basic.user : null;
-  };
+  app.addHook('onSend', async (req, reply) => {
+    if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
+  });
 
-  app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?', 1)[0] ?? '/';
-    if (PUBLIC.has(path)) return;
-    const user = userOf(req);
-    if (user) {
-      (req as FastifyRequest & { user?: string }).user = user;
-      return;
-    }
-    const wantsHtml = (req.headers.accept ?? '').includes('text/html') && !path.startsWith('/api/');
-    if (wantsHtml && req.method === 'GET') {
-      return reply
-        .code(401)
-        .type('text/html; charset=utf-8')
-        .send(loginPage({ next: path, error: null, user: null }));
-    }
-    return reply
-      .code(401)
-      .header('WWW-Authenticate', 'Basic realm="cdap-triage", charset="UTF-8"')
-      .send({ error: 'authentication required' });
+  const { checkPassword } = guardRequests(app, {
+    expected,
+    signer,
+    sessions,
+    throttle,
+    allowedOrigins: config.http.allowedOrigins,
+    queueAdminWrites: config.http.queueAdminWrites,
+    log: deps.log,
   });
 
   // Liveness: the process answers. Readiness below checks its servers.
@@ -141,38 +139,53 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return reply.type('text/html; charset=utf-8').send(loginPage({ next, error: null, user: null }));
   });
 
-  app.post(
-    '/login',
-    { config: { rateLimit: { max: config.http.loginAttemptsPerMinute, timeWindow: 60_000 } } },
-    async (req, reply) => {
-      const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
-      // Only local paths: no open redirect.
-      const next =
-        typeof body.next === 'string' && /^\/(?!\/)[\w\-/.?=&%]*$/.test(body.next) ? body.next : '/cases';
-      const given = { user: String(body.user ?? ''), password: String(body.password ?? '') };
-      if (!expected.user || !credentialsMatch(given, expected)) {
-        deps.log.warn({ event: 'web.login_failed', ip: req.ip }, 'login failed');
-        return reply
-          .code(401)
-          .type('text/html; charset=utf-8')
-          .send(loginPage({ next, error: 'Identifiant ou mot de passe incorrect.', user: null }));
-      }
-      deps.log.info({ event: 'web.login' }, 'login');
+  app.post('/login', async (req, reply) => {
+    const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
+    // Only local paths: no open redirect.
+    const next =
+      typeof body.next === 'string' && /^\/(?!\/)[\w\-/.?=&%]*$/.test(body.next) ? body.next : '/cases';
+    const given = { user: String(body.user ?? ''), password: String(body.password ?? '') };
+    const outcome = await checkPassword(req, given, 'form');
+    if (!outcome.ok) {
+      const locked = outcome.retryAfter > 0;
+      if (locked) reply.header('Retry-After', String(outcome.retryAfter));
       return reply
-        .setCookie(SESSION_COOKIE, sessions.issue(given.user), {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: req.protocol === 'https',
-          maxAge: config.http.sessionHours * 3600,
-        })
-        .redirect(next, 303);
-    },
-  );
+        .code(locked ? 429 : 401)
+        .type('text/html; charset=utf-8')
+        .send(
+          loginPage({
+            next,
+            error: locked
+              ? `Trop d’essais infructueux. Réessayez dans ${outcome.retryAfter}\u00a0s.`
+              : 'Identifiant ou mot de passe incorrect.',
+            user: null,
+          }),
+        );
+    }
+    const { id } = await sessions.create(given.user);
+    deps.log.info({ event: 'web.login' }, 'login');
+    return reply
+      .setCookie(SESSION_COOKIE, signer.issue(id), {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https',
+        maxAge: config.http.sessionHours * 3600,
+      })
+      .redirect(next, 303);
+  });
 
-  app.post('/logout', async (_req, reply) =>
-    reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303),
-  );
+  app.post('/logout', async (req, reply) => {
+    if (req.auth?.via === 'session') await sessions.revoke(req.auth.sessionId);
+    return reply
+      .clearCookie(SESSION_COOKIE, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https',
+      })
+      .redirect('/login', 303);
+  });
 
   app.get('/', async (_req, reply) => reply.redirect('/cases', 303));
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(appCss));
@@ -182,6 +195,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   app.get('/assets/chart.umd.min.js', async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'max-age=86400').send(chartJs),
   );
+
+  const csrfOf = (req: FastifyRequest): string | null =>
+    req.auth?.via === 'session' ? req.auth.session.csrfToken : null;
 
   async function openCases(): Promise<CaseRecord[]> {
     const refs = [
@@ -245,7 +261,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const rows = (await openCases()).map((c) => caseRow(c, at));
     return reply.type('text/html; charset=utf-8').send(
       casesPage({
-        user: (req as FastifyRequest & { user?: string }).user,
+        user: req.auth?.user,
+        csrf: csrfOf(req),
         priority: rows.filter((r) => r.queue === 'priority'),
         standard: rows.filter((r) => r.queue === 'standard'),
       }),
@@ -257,7 +274,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.type('text/html; charset=utf-8').send(
       casePage({
-        user: (req as FastifyRequest & { user?: string }).user,
+        user: req.auth?.user,
+        csrf: csrfOf(req),
         c: record,
         sla: slaStatus(record, now()),
       }),
@@ -278,7 +296,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const s = computeStats(cases, range, now());
     return reply
       .type('text/html; charset=utf-8')
-      .send(statsPage({ user: (req as FastifyRequest & { user?: string }).user, s }));
+      .send(statsPage({ user: req.auth?.user, csrf: csrfOf(req), s }));
   });
 
   app.get('/stats.csv', async (req, reply) => {

@@ -34,6 +34,9 @@ export function testEnv(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Pipeline tests that do not look at replies send none; reply tests pass SMTP_* and REPLY_MODE=live.
     REPLY_MODE: 'off',
+    // Test mail carries no Authentication-Results; the refusal itself is tested on its own.
+    SENDER_VERIFICATION: 'off',
+    SENDER_VERIFICATION_ACKNOWLEDGE_OFF: 'true',
     ...extra,
   };
 }

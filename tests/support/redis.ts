@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,13 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and dir, stopping it first if it runs. */
   restart(): Promise<void>;
+  /**
+   * A copy of the append-only files as they are now, while Redis keeps
+   * running: what the disk would hold had the last writes not been fsynced yet.
+   */
+  copyAof(): Promise<string>;
+  /** SIGKILL, then start again on the same port from an older copy (copyAof): the writes since are lost. */
+  restartFrom(copy: string): Promise<void>;
   /** Stops it and deletes its dir: call in afterAll. */
   destroy(): Promise<void>;
 }
@@ -247,6 +254,19 @@ export async function startPrivateRedis(options: StartPrivateRedisOptions = {}):
     async restart() {
       if (destroyed) throw new Error('restart() after destroy()');
       await stop();
+      await launch();
+    },
+    async copyAof() {
+      const copy = join(dir, `aof-copy-${randomBytes(4).toString('hex')}`);
+      await cp(join(dir, 'appendonlydir'), copy, { recursive: true });
+      return copy;
+    },
+    async restartFrom(copy: string) {
+      if (destroyed) throw new Error('restartFrom() after destroy()');
+      killNow();
+      await waitClosed();
+      await rm(join(dir, 'appendonlydir'), { recursive: true, force: true });
+      await cp(copy, join(dir, 'appendonlydir'), { recursive: true });
       await launch();
     },
     async destroy() {
