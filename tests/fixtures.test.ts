@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Fact } from '../src/analysis/types.js';
 import { fixture, fixturesDir, testAnalyzer } from './support/analyzer.js';
 
 interface Expected {
@@ -13,6 +14,14 @@ interface Expected {
   multipleSituations: boolean;
   rules: string[];
   note: string;
+  /** When given: the facts read, each as {kind, date?, months?, prestation?, before?, after?}, in reading order. */
+  facts?: Array<Record<string, unknown>>;
+}
+
+/** A fact as fixtures write it: its role and values, not the words quoted nor the date's precision. */
+function comparable(fact: Fact): Record<string, unknown> {
+  const { text: _text, precision: _precision, ...rest } = fact;
+  return rest;
 }
 
 const expected = JSON.parse(readFileSync(join(fixturesDir, 'expected.json'), 'utf8')) as Record<
@@ -50,6 +59,7 @@ describe('fixtures: each invented CDAS mail gets the decision written in fixture
         multipleSituations: want.multipleSituations,
         rules: [...want.rules].sort(),
       });
+      if (want.facts) expect(a.facts.map(comparable)).toEqual(want.facts);
     });
   }
 });

@@ -10,9 +10,11 @@ import { normalizePrestations, prestationsInText } from './normalizePrestations.
 import { type ParsedMail, type ParseLimits, parseMail } from './parseMail.js';
 import { ownText, quoteStart } from './quotedText.js';
 import { trustedDmarc } from './readAuthenticationResults.js';
+import { readFacts } from './readFacts.js';
 import { readFormFields } from './readFormFields.js';
 import { readRubrics } from './readRubrics.js';
 import { lintMail } from './rules/index.js';
+import { DECREASE, NON_PAYMENT } from './textPatterns.js';
 import type { Analysis } from './types.js';
 import { unreadable } from './unreadable.js';
 
@@ -35,6 +37,12 @@ export interface AnalyzeOptions {
 
 export type Analyzer = (raw: Buffer | string, options?: AnalyzeOptions) => Promise<Analysis>;
 
+const combiningMark = /[\u0300-\u036f]/;
+/** NFC only when a combining mark is there: most mail is already composed, and normalising costs. */
+function composed(text: string): string {
+  return combiningMark.test(text) ? text.normalize('NFC') : text;
+}
+
 // Bounded: an unclosed "(ex" must not scan the rest of the mail from each of its copies.
 const templateExample = /\((?:ex|exemple|par exemple)\b[^)]{0,300}\)/g;
 
@@ -48,25 +56,17 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
   const directory = buildCdasDirectory(settings.cdas);
 
   function understand(mail: ParsedMail, options: AnalyzeOptions): Analysis {
-    const text = mail.text.replace(/\r\n?/g, '\n');
+    // Composed accents (NFC): a decomposed "é" (e + U+0301) must fold like a typed one.
+    const text = composed(mail.text.replace(/\r\n?/g, '\n'));
     const folded = foldText(text);
-    const subject = mail.subject ?? '';
+    const subject = composed(mail.subject ?? '');
     const foldedSubject = foldText(subject);
     const end = quoteStart(folded);
     const own = ownText(folded);
 
     const form = readFormFields(text.slice(0, end), own);
     const fromRelay = relays.has(mail.from?.address ?? '');
-    const kind = classifyKind({ mail, foldedSubject, hasFormFields: form.labelCount >= 2, fromRelay });
     const foldedOrganisme = form.fields.organisme ? foldText(form.fields.organisme) : null;
-    const { sender, replyTo } = identifySender({
-      mail,
-      fields: form.fields,
-      foldedOrganisme,
-      isFormFromRelay: kind === 'cdap-form' && fromRelay,
-      allowedDomains: settings.allowedDomains,
-      directory,
-    });
 
     const { rubrics, counts } = readRubrics(text, own, own.length);
     const foldedRubric = (value: string | null) => (value === null ? null : foldText(value));
@@ -87,14 +87,47 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
     // The form's template examples ("(ex : allophone, sans domicile fixe...)") are not what the worker wrote.
     const ownAll = `${foldedSubject}\n${own}`.replace(templateExample, (m) => ' '.repeat(m.length));
     const source = detectUrgency({ organisme: foldedOrganisme, subject: foldedSubject, ownBody: own });
-    const urgent = source !== null;
+    const flagged = source !== null;
     const mailDate = mail.date ?? options.receivedAt ?? null;
+    const motifIsCut =
+      foldedRubrics.motif !== null &&
+      (NON_PAYMENT.test(foldedRubrics.motif) || DECREASE.test(foldedRubrics.motif));
+    const facts = readFacts({
+      folded: ownAll,
+      original: `${subject}\n${text.slice(0, own.length)}`,
+      mailDate,
+      rubricPrestations,
+      aboutCut: motifIsCut,
+    });
+    // A request's content (headings, keyword, a benefit unpaid) keeps a mail from being taken for a robot on its subject.
+    const hasRequest =
+      counts.motif + counts.prestations + counts.commentaire >= 2 ||
+      flagged ||
+      facts.some((f) => f.prestation !== undefined && (f.kind === 'non-payment' || f.kind === 'decrease'));
+    const kind = classifyKind({
+      mail,
+      foldedSubject,
+      hasFormFields: form.labelCount >= 2,
+      fromRelay,
+      hasRequest,
+      foldedBody: folded,
+    });
+    // A robot echoing the keyword (an out-of-office quoting the request) is not an urgency to treat.
+    const urgent = flagged && !isAutomatic(kind);
+    const { sender, replyTo } = identifySender({
+      mail,
+      fields: form.fields,
+      foldedOrganisme,
+      isFormFromRelay: kind === 'cdap-form' && fromRelay,
+      allowedDomains: settings.allowedDomains,
+      directory,
+    });
     let urgency: Analysis['urgency'] = { source: null, check: null, reason: null };
     if (urgent) {
       const check = checkUrgency({
-        folded: ownAll,
+        facts,
         rubricPrestations,
-        motif: foldedRubrics.motif,
+        motifIsCut,
         mailDate,
         urgentUnpaidMonths: settings.urgentUnpaidMonths,
       });
@@ -117,6 +150,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
           rubricPrestations,
           urgencySource: source,
           urgency,
+          facts,
           situations,
           multipleSituations,
           attachments: mail.attachments,
@@ -146,6 +180,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       prestations,
       urgent,
       urgency,
+      facts,
       multipleSituations,
       attachments: mail.attachments,
       authentication,

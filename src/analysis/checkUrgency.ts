@@ -1,10 +1,13 @@
-import { DECREASE, MONTH_NAME, MONTHS, NON_PAYMENT, NUMBER, numberValue } from './textPatterns.js';
-import type { PrestationCode } from './types.js';
+import { unpaidMonths } from './readFacts.js';
+import type { Fact, PrestationCode } from './types.js';
 
 /**
  * The convention's definition of urgency (I.2, "Les situations urgentes"):
  * any interruption or strong decrease of RSA or AAH; for any other benefit,
- * payment interrupted for (at least) three months.
+ * payment interrupted for (at least) three months. It reasons on the facts
+ * read from the request (readFacts), so that a date of opening of rights is
+ * never taken for the start of a non-payment, and a cut of one benefit is not
+ * charged to another named in the same sentence.
  */
 export interface UrgencyCheck {
   substantiated: boolean;
@@ -12,114 +15,31 @@ export interface UrgencyCheck {
 }
 
 export interface UrgencyCheckInput {
-  /** Folded own text: subject and body without quotes. */
-  folded: string;
+  facts: readonly Fact[];
   /** Benefits named in the prestation rubric (empty when absent). */
   rubricPrestations: PrestationCode[];
-  /** Folded motif value, when given. */
-  motif: string | null;
-  /** The mail's date, for "depuis le 05/07" and "depuis juillet". */
+  /** The motif says non-payment or decrease. */
+  motifIsCut: boolean;
   mailDate: Date | null;
   urgentUnpaidMonths: number;
 }
 
-const MINIMA = /\b(?:rsa|aah)\b|revenu\s+de\s+solidarite|adultes?\s+handicape/;
-
-const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i]));
-
-function sentences(folded: string): string[] {
-  // A sentence ends at . ! ? ; or a blank line; a single newline inside a
-  // rubric value does not end it, but a new rubric line does.
-  return folded.split(/[.!?;]+(?:\s|$)|\n\s*\n|\n(?=[ \t]*[-*•]?[ \t]*[a-z()' ]{3,40}:)/);
-}
-
-/** Months elapsed from (year, month[, day]) to the mail's date. */
-function monthsSince(mailDate: Date, year: number, month: number, day: number | null): number {
-  const whole = (mailDate.getUTCFullYear() - year) * 12 + (mailDate.getUTCMonth() - month);
-  if (day === null) return whole;
-  return whole + (mailDate.getUTCDate() - day) / 30;
-}
-
-/** The year of a month given without one: the latest such month not after the mail. */
-function inferYear(mailDate: Date, month: number, day: number | null): number {
-  const y = mailDate.getUTCFullYear();
-  const m = mailDate.getUTCMonth();
-  if (month < m || (month === m && (day === null || day <= mailDate.getUTCDate()))) return y;
-  return y - 1;
-}
-
-function fullYear(token: string | undefined): number | null {
-  if (!token) return null;
-  const n = Number.parseInt(token, 10);
-  return token.length === 2 ? 2000 + n : n;
-}
-
-const since =
-  "(?:depuis|a\\s+partir\\s+d[eu']|a\\s+compter\\s+d[eu']|des|dernier\\s+(?:versement|paiement|virement)[^.\\n]{0,30}?)";
-const durationPattern = new RegExp(
-  `\\b(?:depuis\\s+)?(?:plus\\s+de\\s+|pres\\s+de\\s+|environ\\s+|maintenant\\s+|deja\\s+)?(${NUMBER})\\s+(mois|mensualites|echeances|semaines?|jours|ans?|annees?)\\b`,
-  'g',
-);
-const sinceNumericDate = new RegExp(
-  `${since}\\s*(?:le\\s+|la\\s+date\\s+du\\s+)?(\\d{1,2})[/.-](\\d{1,2})(?:[/.-](\\d{4}|\\d{2}))?\\b`,
-  'g',
-);
-const sinceMonth = new RegExp(
-  `${since}\\s*(?:le\\s+|la\\s+)?(?:mois\\s+d['e]\\s*|(?:1er|\\d{1,2})\\s+|debut\\s+|fin\\s+|mi-?\\s*)?(${MONTH_NAME})(?:\\s+(\\d{4}))?`,
-  'g',
-);
-const monthName = new RegExp(`\\b${MONTH_NAME}\\b`, 'g');
-const oneYear =
-  /\bdepuis\s+(?:plus\s+d'|pres\s+d'|environ\s+)?(?:un|1)\s+an\b|\bdepuis\s+l'annee\s+derniere\b/;
-
-/** The longest unpaid period (in months) a sentence states, or 0. */
-function statedMonths(sentence: string, mailDate: Date | null): number {
-  let best = 0;
-  for (const m of sentence.matchAll(durationPattern)) {
-    const n = numberValue(m[1] ?? '');
-    const unit = m[2] ?? '';
-    const months = unit.startsWith('semaine')
-      ? n / 4.35
-      : unit === 'jours'
-        ? n / 30.4
-        : unit.startsWith('an')
-          ? n * 12
-          : n;
-    best = Math.max(best, months);
-  }
-  if (oneYear.test(sentence)) best = Math.max(best, 12);
-  if (mailDate) {
-    for (const m of sentence.matchAll(sinceNumericDate)) {
-      const day = Number.parseInt(m[1] ?? '', 10);
-      const month = Number.parseInt(m[2] ?? '', 10) - 1;
-      if (day < 1 || day > 31 || month < 0 || month > 11) continue;
-      const year = fullYear(m[3]) ?? inferYear(mailDate, month, day);
-      best = Math.max(best, monthsSince(mailDate, year, month, day));
-    }
-    for (const m of sentence.matchAll(sinceMonth)) {
-      const month = monthIndex.get(m[1] ?? '') ?? -1;
-      if (month < 0) continue;
-      const year = fullYear(m[2]) ?? inferYear(mailDate, month, null);
-      best = Math.max(best, monthsSince(mailDate, year, month, null));
-    }
-  }
-  // "juillet, août et septembre n'ont pas été versés": one month per name.
-  const named = new Set(Array.from(sentence.matchAll(monthName), (m) => m[0]));
-  if (named.size >= 2) best = Math.max(best, named.size);
-  return best;
-}
+const isMinimum = (code: PrestationCode | undefined) => code === 'RSA' || code === 'AAH';
+const isCut = (fact: Fact) =>
+  fact.kind === 'non-payment' || fact.kind === 'decrease' || fact.kind === 'last-payment';
 
 export function checkUrgency(input: UrgencyCheckInput): UrgencyCheck {
-  const parts = sentences(input.folded);
-  const motifIsNonPayment = input.motif !== null && NON_PAYMENT.test(input.motif);
-  const motifIsDecrease = input.motif !== null && DECREASE.test(input.motif);
-  const minimaInRubric = input.rubricPrestations.some((code) => code === 'RSA' || code === 'AAH');
-  const anyCut = (s: string) => NON_PAYMENT.test(s) || DECREASE.test(s);
+  const cuts = input.facts.filter(isCut);
+  const minimaInRubric = input.rubricPrestations.some(isMinimum);
 
-  // (a) RSA or AAH interrupted or decreased.
+  // (a) RSA or AAH interrupted or decreased. A cut whose benefit is not named
+  // belongs to the rubric's benefits; without any cut written, the motif speaks.
+  // A cut that names its benefit ("mais baisse de l'APL") outweighs the rubric's list.
+  const named = cuts.filter((f) => f.prestation !== undefined);
   const minimaCut =
-    (minimaInRubric && (motifIsNonPayment || motifIsDecrease || parts.some(anyCut))) ||
-    parts.some((s) => MINIMA.test(s) && anyCut(s));
+    named.length > 0
+      ? named.some((f) => isMinimum(f.prestation))
+      : minimaInRubric && (cuts.length > 0 || input.motifIsCut);
   if (minimaCut) {
     return {
       substantiated: true,
@@ -130,10 +50,7 @@ export function checkUrgency(input: UrgencyCheckInput): UrgencyCheck {
   // (b) Another benefit interrupted or decreased for at least N months
   // ("une rupture ou une diminution de versement depuis 3 mois").
   let months = 0;
-  for (const s of parts) {
-    if (anyCut(s) || motifIsNonPayment || motifIsDecrease)
-      months = Math.max(months, statedMonths(s, input.mailDate));
-  }
+  for (const fact of cuts) months = Math.max(months, unpaidMonths(fact, input.mailDate));
   if (months >= input.urgentUnpaidMonths) {
     return {
       substantiated: true,

@@ -1,3 +1,4 @@
+import { describeFacts } from './describeFacts.js';
 import type { Analysis, MailKind, ReplyDecision, Route, Severity } from './types.js';
 
 const kinds: Record<MailKind, string> = {
@@ -47,6 +48,11 @@ export function describeAnalysis(a: Analysis): string {
     if (a.urgency.reason) lines.push(`    ${a.urgency.reason}`);
   } else {
     lines.push('  Urgence : non');
+  }
+  const facts = describeFacts(a.facts, a.date ? new Date(a.date) : null);
+  if (facts.length) {
+    lines.push('  Dates et faits :');
+    for (const line of facts) lines.push(`    ${line}`);
   }
   lines.push(`  Prestations : ${a.prestations.length ? a.prestations.join(', ') : 'aucune reconnue'}`);
   const mark = (r: { present: boolean; value: string | null }) =>

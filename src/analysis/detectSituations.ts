@@ -27,6 +27,23 @@ const ordinal =
   /\b(premiere|1ere|1re|1er|deuxieme|2eme|2e|2nde|seconde|second|troisieme|3eme|3e)\s+(?:situation|dossier|famille)\b/g;
 const counted = /\b(?:deux|2|trois|3|quatre|4|plusieurs)\s+(?:situations|familles|dossiers\s+differents)\b/;
 
+/**
+ * Another household announced in prose, without numbers: "je vous signale
+ * aussi la situation de Mme B.", "une autre famille", "qui n'a rien à voir".
+ * A spouse, a child or "M. et Mme" stay one household.
+ */
+const household = '(?:mme|m|mr|mlle|madame|monsieur|mademoiselle)\\b\\.?';
+const kinOf =
+  '(?:son|sa|ses|leur|leurs)\\s+(?:conjoint|conjointe|epoux|epouse|mari|femme|compagnon|compagne|concubin|concubine|enfant|fils|fille|mere|pere|parent)';
+const anotherHousehold = new RegExp(
+  [
+    `\\b(?:une?\\s+autre|seconde?|deuxieme)\\s+(?:situation|famille|foyer|allocataire|menage|personne\\s+(?:accompagnee|suivie))\\b`,
+    `(?:\\b(?:signale|signaler|evoque|evoquer|mentionne|soumets|soumettre|ajoute|transmets)\\b[^.\\n]{0,20}\\b(?:aussi|egalement)\\b|\\b(?:par\\s+ailleurs|en\\s+outre|autre\\s+chose|d'autre\\s+part)\\b)[^.\\n]{0,50}\\b(?:la\\s+situation|le\\s+dossier|la\\s+demande)\\s+(?:de|d')\\s*(?!${kinOf})${household}`,
+    `\\b${household}[^.\\n]{0,60}\\b(?:qui\\s+)?n'a\\s+(?:rien|aucun\\s+lien)\\s+a\\s+voir\\b`,
+    `\\b(?:sans\\s+(?:aucun\\s+)?(?:lien|rapport)|rien\\s+a\\s+voir)\\s+avec\\s+(?:la\\s+)?(?:premiere|precedente|situation\\s+(?:ci-dessus|precedente)|famille\\s+(?:ci-dessus|precedente)|(?:le|la)\\s+(?:dossier|famille|situation)\\s+(?:ci-dessus|precedente?))`,
+  ].join('|'),
+);
+
 /** The numbers that identify a family, without spaces: for counting distinct ones. */
 export function identifiers(folded: string): { allocataires: Set<string>; nirs: Set<string> } {
   const allocataires = new Set<string>();
@@ -55,7 +72,8 @@ export function detectSituations(
     numbered.size >= 2 ||
     ordinals.size >= 2 ||
     [...ordinals].some((o) => o !== 'premiere' && o !== '1ere' && o !== '1re' && o !== '1er') ||
-    counted.test(folded);
+    counted.test(folded) ||
+    anotherHousehold.test(folded);
 
   return {
     allocataireNumbers: allocataires.size,

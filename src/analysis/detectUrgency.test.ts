@@ -71,9 +71,85 @@ describe('detectUrgency: the keyword URGENCE DEFINIE', () => {
   });
 });
 
+describe('detectUrgency: the keyword denied, decomposed or in guillemets', () => {
+  const denied = [
+    'Il ne s’agit pas d’une URGENCE DEFINIE, mais d’une question.',
+    'Pas d’URGENCE DEFINIE pour ce dossier.',
+    'Demande sans « URGENCE DEFINIE ».',
+  ];
+  for (const sentence of denied) {
+    it(`does not count "${sentence}"`, async () => {
+      const a = await analyze(mail(`${sentence}\n${rubrics()}`));
+      expect(a.urgent).toBe(false);
+      expect(a.route).toBe('standard');
+    });
+  }
+
+  it('still counts the keyword after a denial that ends its clause', async () => {
+    const a = await analyze(mail(`Pas de versement depuis le 05/11/2026. URGENCE DEFINIE\n${rubrics()}`));
+    expect(a.urgency.source).toBe('body');
+  });
+
+  it('finds the keyword written with decomposed accents (NFD)', async () => {
+    const a = await analyze(form('CDAS Maurepas URGENCE DE\u0301FINIE'));
+    expect(a.urgency.source).toBe('organisme');
+  });
+
+  it('finds the keyword in guillemets with non-breaking spaces', async () => {
+    const a = await analyze(form('CDAS Maurepas «\u00a0URGENCE DEFINIE\u00a0»'));
+    expect(a.urgency.source).toBe('organisme');
+  });
+});
+
+describe('classifyKind: the subject never turns a request into an auto-reply', () => {
+  const subjects = [
+    'En congé parental : PreParE non versée depuis 4 mois - URGENCE DEFINIE',
+    'Absence : APL non versée depuis septembre',
+    'Je suis absente, URGENCE DEFINIE pour Mme R.',
+  ];
+  for (const subject of subjects) {
+    it(`keeps "${subject}" with the form's headings a partner's request`, async () => {
+      const a = await analyze(
+        mail(rubrics({ prestations: 'PreParE', commentaire: 'PreParE non versée depuis le 01/07/2026.' }), {
+          Subject: subject,
+        }),
+      );
+      expect(a.kind).toBe('direct');
+      expect(a.route).not.toBe('ignored');
+    });
+  }
+
+  it('still reads an out-of-office without any request by its subject', async () => {
+    const a = await analyze(mail('Je suis absente jusqu’au 20 novembre.', { Subject: 'Je suis absente' }));
+    expect(a.kind).toBe('auto-reply');
+  });
+
+  it('reads Auto-Submitted as a robot even when the subject carries the keyword', async () => {
+    const a = await analyze(
+      mail(rubrics(), { Subject: 'Réponse automatique : URGENCE DEFINIE', 'Auto-Submitted': 'auto-replied' }),
+    );
+    expect(a.kind).toBe('auto-reply');
+    expect(a.urgent).toBe(false);
+  });
+});
+
 describe('checkUrgency: the definition of urgency', () => {
   const urgent = (commentaire: string, prestations: string, date = 'Thu, 20 Nov 2026 10:00:00 +0100') =>
     analyze(mail(rubrics({ prestations, commentaire }), { Subject: 'URGENCE DEFINIE', Date: date }));
+
+  it('does not take the opening of rights for the start of the non-payment', async () => {
+    const a = await urgent(
+      'Droits ouverts depuis mars 2021 ; le versement d’octobre n’est pas arrivé.',
+      'APL',
+    );
+    expect(a.urgency.check).toBe('unsubstantiated');
+    expect(a.facts.map((f) => f.kind)).toEqual(['rights-opening', 'non-payment']);
+  });
+
+  it('does not charge an APL decrease to the RSA named in the same sentence', async () => {
+    const a = await urgent('RSA versé normalement, mais baisse de l’APL depuis octobre.', 'RSA, APL');
+    expect(a.urgency.check).toBe('unsubstantiated');
+  });
 
   it('accepts RSA interrupted', async () => {
     expect((await urgent('Le RSA n’a pas été versé ce mois-ci.', 'RSA')).urgency.check).toBe('substantiated');

@@ -114,6 +114,35 @@ export interface Authentication {
   source: 'authentication-results' | 'mailauth' | null;
 }
 
+/**
+ * The role of a date, duration or amount of the request (BP-send 2: opening of
+ * rights, start of the non-payment, start and end of a period).
+ */
+export type FactKind =
+  | 'rights-opening'
+  | 'non-payment'
+  | 'last-payment'
+  | 'decrease'
+  | 'period-start'
+  | 'period-end'
+  | 'other';
+
+export interface Fact {
+  kind: FactKind;
+  /** ISO date YYYY-MM-DD; the year of a date written without one is the latest not after the mail. */
+  date?: string;
+  /** `month` or `year` when only that was written ("depuis juillet", "en 2019"): the rest is implied. */
+  precision?: 'day' | 'month' | 'year';
+  /** A duration as written ("depuis trois mois"), in months. */
+  months?: number;
+  /** Amounts of a decrease, in euros. */
+  before?: number;
+  after?: number;
+  prestation?: PrestationCode;
+  /** The words read, a few only: dates and benefits, never the family's identifiers. */
+  text: string;
+}
+
 export interface Analysis {
   messageId: string | null;
   subject: string | null;
@@ -133,6 +162,8 @@ export interface Analysis {
   prestations: PrestationCode[];
   urgent: boolean;
   urgency: Urgency;
+  /** Dates, durations and amounts of the request, each with its role and benefit. */
+  facts: Fact[];
   multipleSituations: boolean;
   attachments: AttachmentInfo[];
   authentication: Authentication;

@@ -45,6 +45,7 @@ export function unreadable(reason: string, mail: Buffer | MailHead): Analysis {
     prestations: [],
     urgent: false,
     urgency: { source: null, check: null, reason: null },
+    facts: [],
     multipleSituations: false,
     attachments: [],
     authentication: { dmarc: null, source: null },

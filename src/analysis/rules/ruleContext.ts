@@ -1,5 +1,13 @@
 import type { SituationSignals } from '../detectSituations.js';
-import type { AttachmentInfo, Finding, PrestationCode, Rubrics, Urgency, UrgencySource } from '../types.js';
+import type {
+  AttachmentInfo,
+  Fact,
+  Finding,
+  PrestationCode,
+  Rubrics,
+  Urgency,
+  UrgencySource,
+} from '../types.js';
 
 /** What every lint rule may read: the analysis so far, nothing else. */
 export interface RuleContext {
@@ -17,6 +25,8 @@ export interface RuleContext {
   rubricPrestations: PrestationCode[];
   urgencySource: UrgencySource | null;
   urgency: Urgency;
+  /** Dates, durations and amounts of the request with their role (readFacts). */
+  facts: readonly Fact[];
   situations: SituationSignals;
   multipleSituations: boolean;
   attachments: AttachmentInfo[];

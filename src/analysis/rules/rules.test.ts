@@ -185,6 +185,80 @@ const cases: Array<{ rule: RuleId; fires: boolean; why: string; raw: string }> =
     why: 'the template example "(ex : allophone…)" is not a specificity',
     raw: mail(rubrics({ specificites: '... (ex : allophone, sans domicile fixe...)' })),
   },
+  {
+    rule: 'family-event-social-service',
+    fires: false,
+    why: 'separated, but the couple has no child',
+    raw: mail(
+      rubrics({ commentaire: 'Madame est séparée, le couple n’a pas d’enfant. APL depuis le 01/10/2026.' }),
+    ),
+  },
+  {
+    rule: 'family-event-social-service',
+    fires: true,
+    why: 'the death of a baby said in other words',
+    raw: mail(rubrics({ commentaire: 'Leur bébé est décédé en septembre. APL depuis le 01/10/2026.' })),
+  },
+  {
+    rule: 'family-event-social-service',
+    fires: true,
+    why: '"a perdu son mari"',
+    raw: mail(rubrics({ commentaire: 'Madame a perdu son mari le 3 octobre 2026.' })),
+  },
+  {
+    rule: 'specificity-documents-recipient',
+    fires: true,
+    why: 'allophone in other words ("ne comprend que le tamoul")',
+    raw: mail(rubrics({ specificites: 'ne comprend que le tamoul' })),
+  },
+  {
+    rule: 'specificity-documents-recipient',
+    fires: false,
+    why: 'an ordinary postal address after "domiciliée"',
+    raw: mail(rubrics({ commentaire: 'Madame est domiciliée au 8 rue des Lilas depuis le 01/07/2026.' })),
+  },
+  {
+    rule: 'specificity-documents-recipient',
+    fires: true,
+    why: 'domiciliation at the CCAS',
+    raw: mail(rubrics({ specificites: 'domiciliée au CCAS de Vitré' })),
+  },
+  {
+    rule: 'vocabulary-suspension',
+    fires: false,
+    why: 'suspension denied ("n’a jamais été suspendue")',
+    raw: mail(rubrics({ commentaire: 'L’APL n’a jamais été suspendue, mais elle a baissé le 01/10/2026.' })),
+  },
+  {
+    rule: 'dates-missing',
+    fires: true,
+    why: 'the opening of rights alone does not date the non-payment',
+    raw: mail(
+      rubrics({ commentaire: 'Droits ouverts le 1er mars 2021, l’APL n’est plus versée. Pourquoi ?' }),
+    ),
+  },
+  {
+    rule: 'multiple-situations',
+    fires: true,
+    why: 'another household announced in prose',
+    raw: mail(
+      rubrics({
+        commentaire:
+          'APL non versée depuis le 01/10/2026. Je vous signale aussi la situation de Mme B., qui n’a rien à voir.',
+      }),
+    ),
+  },
+  {
+    rule: 'multiple-situations',
+    fires: false,
+    why: 'the spouse is the same household',
+    raw: mail(
+      rubrics({
+        commentaire:
+          'APL non versée depuis le 01/10/2026. Je vous signale aussi la situation de son conjoint.',
+      }),
+    ),
+  },
 ];
 
 describe('lint rules', () => {
