@@ -219,6 +219,10 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       await page.click(`a[href="/cases/${urgentRef}"]`);
       await page.waitForSelector('text=Marquer comme traité');
       expect(await page.textContent('h1')).toContain(urgentRef);
+      // The facts read in the mail, at the top of the page, in words.
+      expect(await page.textContent('ul.case-facts')).toContain(
+        'Non-paiement du revenu de solidarité active depuis le 5\u00a0octobre 2026',
+      );
       await page.click('text=Marquer comme traité');
       await page.waitForURL(`${base}/cases`);
       const after = await page.$$eval('tr[data-ref]', (trs) => trs.map((tr) => tr.getAttribute('data-ref')));

@@ -18,6 +18,13 @@ describe('reply templates', () => {
     expect(r.html).toContain('<strong>CDAP-2026-000042</strong>');
   });
 
+  it('lists the dates and facts read, so the CDAS can spot a misreading at once', async () => {
+    const r = templates.render(caseFor(await analyze(mail(rubrics()))));
+    const understood = r.text.slice(r.text.indexOf('Ce que nous avons compris'));
+    expect(understood).toContain('- Non-paiement de l’aide au logement depuis le 5\u00a0octobre 2026');
+    expect(r.html).toContain('<li>Non-paiement de l’aide au logement depuis le 5\u00a0octobre 2026');
+  });
+
   it('urgent: says it is treated first, and that RSA/AAH unblocking is asked at once', async () => {
     const r = templates.render(caseFor(await analyze(fixture('form-urgent-rsa-substantiated.eml'))));
     expect(r.text).toContain('repérée comme urgente : elle est traitée en priorité');

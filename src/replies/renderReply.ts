@@ -105,6 +105,7 @@ function sampleCases(): CaseRecord[] {
     prestations: ['RSA'],
     motif: 'non-paiement',
     multipleSituations: false,
+    facts: [{ kind: 'non-payment', date: '1999-10-01', prestation: 'RSA', text: 'depuis le 1er octobre' }],
     dmarc: null,
     lint: [],
     lintErrors: 0,

@@ -1,3 +1,4 @@
+import { describeFacts } from '../analysis/describeFacts.js';
 import type { PrestationCode } from '../analysis/types.js';
 import type { CaseRecord, MotifCategory } from '../routing/caseRecord.js';
 
@@ -42,6 +43,8 @@ export interface ReplyView {
   motif: string;
   prestations: string;
   cdas: string | null;
+  /** What was read of dates and amounts, one line per benefit, so the CDAS can spot a misreading. */
+  facts: string[];
   feedback: boolean;
   tips: boolean;
   multipleSituations: boolean;
@@ -73,6 +76,7 @@ export function replyView(c: CaseRecord, signature: string): ReplyView {
       ? c.prestations.map((p) => prestationNames[p]).join(', ')
       : 'non indiquée',
     cdas: c.cdas?.name ?? null,
+    facts: describeFacts(c.facts ?? [], new Date(c.receivedAt)),
     feedback,
     tips: !feedback && c.lint.length > 0,
     multipleSituations: c.multipleSituations,

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { foldText } from '../analysis/foldText.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
 import { NON_PAYMENT } from '../analysis/textPatterns.js';
-import type { Analysis, Finding, MailKind, PrestationCode, ReplyDecision, Route } from '../analysis/types.js';
+import type {
+  Analysis,
+  Fact,
+  Finding,
+  MailKind,
+  PrestationCode,
+  ReplyDecision,
+  Route,
+} from '../analysis/types.js';
 import { computeSla, type Sla, type SlaSettings } from './computeSla.js';
 
 /** Where in the mailbox a mail was found. */
@@ -53,6 +61,11 @@ export interface CaseRecord {
   prestations: PrestationCode[];
   motif: MotifCategory;
   multipleSituations: boolean;
+  /**
+   * The dates, durations and amounts read in the request, with their role and
+   * benefit (no names: see readFacts). Absent on cases made before they were read.
+   */
+  facts?: Fact[];
   /** DMARC verdict on the From domain when sender verification is on. */
   dmarc: string | null;
   lint: Finding[];
@@ -138,6 +151,7 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     prestations: a.prestations,
     motif: categorizeMotif(a.rubrics.motif.value),
     multipleSituations: a.multipleSituations,
+    facts: a.facts,
     dmarc: a.authentication.dmarc,
     lint: a.lint,
     lintErrors: a.lint.filter((f) => f.severity === 'error').length,

@@ -138,6 +138,9 @@ export const casesPage = hb.compile(`{{#> layout title="Dossiers ouverts"}}
 export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <h1>Dossier {{c.ref}}</h1>
 <p><a href="/cases">← dossiers ouverts</a></p>
+{{#if facts.length}}
+<ul class="case-facts">{{#each facts}}<li>{{this}}</li>{{/each}}</ul>
+{{/if}}
 <dl class="facts">
   <dt>Reçu le</dt><dd>{{dateTime c.receivedAt}}</dd>
   <dt>File</dt><dd>{{label "route" c.route}} — {{c.routeReason}}</dd>
@@ -234,6 +237,7 @@ tr.sla-overdue .sla{color:#b00020;font-weight:bold}tr.sla-due-soon .sla{color:#a
 .badge{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-size:.8rem;background:#e6e6e6}
 .badge.urgent,.badge.error{background:#fde2e4;color:#8a0015}.badge.warning{background:#fff1d6;color:#7a4a00}.badge.ok{background:#dff3e3;color:#1d5e2b}
 .findings li.error{color:#8a0015}.findings li.warning{color:#7a4a00}
+.case-facts{background:#fff;border-left:4px solid #12355b;padding:.6rem 1rem .6rem 2rem;margin:0 0 1rem;font-size:1.05em}
 dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem}dt{font-weight:bold}
 pre.reply{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8rem;max-width:60rem}
 button.primary{background:#12355b;color:#fff;border:0;padding:.5rem 1rem;border-radius:.3rem;cursor:pointer}

@@ -10,6 +10,7 @@ import helmet from '@fastify/helmet';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { describeFacts } from '../analysis/describeFacts.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CaseRecord } from '../routing/caseRecord.js';
@@ -277,6 +278,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         user: req.auth?.user,
         csrf: csrfOf(req),
         c: record,
+        facts: describeFacts(record.facts ?? [], new Date(record.receivedAt)),
         sla: slaStatus(record, now()),
       }),
     );
