@@ -27,7 +27,7 @@ describe('reply templates', () => {
 
   it('urgent: says it is treated first, and that RSA/AAH unblocking is asked at once', async () => {
     const r = templates.render(caseFor(await analyze(fixture('form-urgent-rsa-substantiated.eml'))));
-    expect(r.text).toContain('repérée comme urgente : elle est traitée en priorité');
+    expect(r.text).toContain('repérée comme urgente\u00a0: elle est traitée en priorité');
     expect(r.text).toContain('nous demandons le déblocage');
     expect(r.text).not.toContain('7 à 10 jours, au plus tard');
   });
@@ -43,16 +43,32 @@ describe('reply templates', () => {
     expect(attention).toBeGreaterThan(correct);
     expect(tip).toBeGreaterThan(attention);
     expect(r.text).toContain('Le modèle de message, à recopier');
-    expect(r.text).toContain('Motif(s) de la demande :');
+    expect(r.text).toContain('Motif(s) de la demande\u00a0:');
   });
 
-  it('several situations: asks for one mail per situation, and says this one is registered', async () => {
+  it('several situations: says once that this one is registered and asks once for one mail per situation', async () => {
     const a = await analyze(
       mail(rubrics({ commentaire: 'Situation 1 : APL depuis le 01/09/2026.\nSituation 2 : ASF.' })),
     );
     const r = templates.render(caseFor(a));
-    expect(r.text).toContain('Votre demande est enregistrée telle quelle');
-    expect(r.text).toContain('un message par situation');
+    expect(r.text.match(/enregistrée/g)).toHaveLength(2); // the reference sentence, then the remark
+    expect(r.text.match(/un message par situation/g)).toHaveLength(1);
+  });
+
+  it('is typographically French: one apostrophe, non-breaking spaces before : ; ? ! and inside « », plurals', async () => {
+    const one = templates.render(caseFor(await analyze(mail(rubrics({ specificites: 'allophone' })))));
+    const two = templates.render(
+      caseFor(await analyze(mail(rubrics({ prestations: 'APL, prime d’activité' })))),
+    );
+    for (const r of [one, two]) {
+      expect(r.text).not.toMatch(/\p{L}'\p{L}/u);
+      expect(r.text).not.toMatch(/ [:;?!»]|« /);
+      expect(r.html.replace(/<[^>]*>/g, '')).not.toMatch(/ [:;?!»]|« |\p{L}'\p{L}/u);
+    }
+    expect(one.text).toContain('- prestation\u00a0: aide personnalisée au logement');
+    expect(two.text).toContain('- prestations\u00a0: prime d’activité, aide personnalisée au logement (APL)');
+    // Attributes are code: the style of the HTML part keeps its plain colons.
+    expect(one.html).toContain('style="font-family: Arial');
   });
 
   it('ack with tips only: info findings appear, without the feedback heading', async () => {

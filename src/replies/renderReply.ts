@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { projectRoot } from '../config/loadConfig.js';
 import type { CaseRecord } from '../routing/caseRecord.js';
+import { frenchTypography, frenchTypographyHtml } from './frenchTypography.js';
 import { replyView } from './replyView.js';
 
 export interface RenderedReply {
@@ -63,8 +64,8 @@ export function loadReplyTemplates(templatesDir: string, signature: string): Rep
       const view = replyView(c, signature);
       return {
         subject: replySubject(c),
-        text: text(view).replace(/\n{3,}/g, '\n\n'),
-        html: html(view),
+        text: frenchTypography(text(view).replace(/\n{3,}/g, '\n\n')),
+        html: frenchTypographyHtml(html(view)),
       };
     },
   };

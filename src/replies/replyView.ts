@@ -41,6 +41,8 @@ export interface ReplyView {
   /** RSA or AAH concerned: the CAF asks for the unblocking at once (BP-urgent 4). */
   minima: boolean;
   motif: string;
+  /** « prestation » or « prestations », as many as were recognised. */
+  prestationsLabel: string;
   prestations: string;
   cdas: string | null;
   /** What was read of dates and amounts, one line per benefit, so the CDAS can spot a misreading. */
@@ -72,6 +74,7 @@ export function replyView(c: CaseRecord, signature: string): ReplyView {
     urgent: c.urgent,
     minima: c.urgencyCheck === 'substantiated' && c.prestations.some((p) => p === 'RSA' || p === 'AAH'),
     motif: motifLabels[c.motif],
+    prestationsLabel: c.prestations.length > 1 ? 'prestations' : 'prestation',
     prestations: c.prestations.length
       ? c.prestations.map((p) => prestationNames[p]).join(', ')
       : 'non indiquée',

@@ -17,7 +17,7 @@ export const checkUrgencyRules: Rule = ({ urgencySource, urgency, urgentUnpaidMo
     findings.push({
       rule: 'urgency-unsubstantiated',
       severity: 'warning',
-      message: `Votre demande est traitée en priorité comme vous l’avez signalée. Toutefois, le message ne montre pas une situation d’urgence au sens de la convention : une interruption ou une forte baisse du revenu de solidarité active (RSA) ou de l’allocation aux adultes handicapés (AAH), ou une autre prestation interrompue ou diminuée depuis ${urgentUnpaidMonths} mois. Si c’est le cas, merci de le préciser avec les dates ; sinon, merci de réserver le mot-clé URGENCE DEFINIE à ces situations (bonne pratique n°5 des situations urgentes).`,
+      message: `Votre demande est traitée en priorité comme vous l’avez signalé. Toutefois, le message ne montre pas une situation d’urgence au sens de la convention : une interruption ou une forte baisse du revenu de solidarité active (RSA) ou de l’allocation aux adultes handicapés (AAH), ou une autre prestation interrompue ou diminuée depuis ${urgentUnpaidMonths} mois. Si c’est le cas, merci de le préciser avec les dates ; sinon, merci de réserver le mot-clé URGENCE DEFINIE à ces situations (bonne pratique n°5 des situations urgentes).`,
     });
   }
   return findings;
