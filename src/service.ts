@@ -87,7 +87,7 @@ export async function startService(
 ): Promise<Service> {
   if (config.replies.mode === 'live' && !config.smtp.host && options.workers !== false) {
     throw new Error(
-      'REPLY_MODE is live but no SMTP_HOST is set: set SMTP_HOST, or REPLY_MODE=shadow to store replies without sending.',
+      'REPLY_MODE vaut live mais SMTP_HOST n’est pas défini : définissez SMTP_HOST, ou REPLY_MODE=shadow pour garder les réponses sans les envoyer.',
     );
   }
   if (options.workers !== false) {
@@ -108,7 +108,7 @@ export async function startService(
     producer.disconnect();
     workerRedis.disconnect();
     throw new Error(
-      `Redis does not answer at ${config.redis.url.replace(/\/\/[^@]*@/, '//')}: start it (redis-server) or set REDIS_URL.`,
+      `Redis ne répond pas à ${config.redis.url.replace(/\/\/[^@]*@/, '//')} : démarrez-le (redis-server) ou définissez REDIS_URL.`,
       { cause },
     );
   }
@@ -338,7 +338,7 @@ export async function startService(
       producer.disconnect();
       workerRedis.disconnect();
       throw new Error(
-        `the dashboard cannot listen on ${config.http.host}:${config.http.port} (${(cause as Error).message}): set HTTP_PORT to a free port, or run with --no-web`,
+        `le tableau de bord ne peut pas écouter sur ${config.http.host}:${config.http.port} (${(cause as Error).message}) : choisissez un port libre avec HTTP_PORT, ou lancez avec --no-web`,
         { cause },
       );
     }

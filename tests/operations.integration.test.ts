@@ -167,14 +167,16 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     const base = testEnv(prefix, server, { REPLY_MODE: 'off' });
     const wrong = await cli(['run', '--no-web'], { ...base, IMAP_PASSWORD: 'not-the-password' });
     expect(wrong.code).toBe(1);
-    expect(wrong.err).toContain('check IMAP_USER and IMAP_PASSWORD');
+    expect(wrong.err).toContain('vérifiez IMAP_USER et IMAP_PASSWORD');
 
     const deadRedis = await cli(['run', '--no-web'], {
       ...base,
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
     });
     expect(deadRedis.code).toBe(1);
-    expect(deadRedis.err).toMatch(/Redis does not answer .*start it \(redis-server\) or set REDIS_URL/);
+    expect(deadRedis.err).toMatch(
+      /Redis ne répond pas à .*démarrez-le \(redis-server\) ou définissez REDIS_URL/,
+    );
 
     const env = { ...base, IMAP_PORT: String(await freePort()) };
     const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), 'run', '--no-web'], {

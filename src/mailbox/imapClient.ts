@@ -30,7 +30,7 @@ export function describeImapFailure(err: unknown): { permanent: boolean; message
     return {
       permanent: true,
       message:
-        'IMAP login refused: check IMAP_USER and IMAP_PASSWORD (and that the account may log in over IMAP).',
+        'connexion IMAP refusée : vérifiez IMAP_USER et IMAP_PASSWORD (et que le compte peut se connecter en IMAP).',
     };
   }
   if (
@@ -41,11 +41,11 @@ export function describeImapFailure(err: unknown): { permanent: boolean; message
   ) {
     return {
       permanent: false,
-      message: `IMAP server unreachable (${e.code}): check IMAP_HOST and IMAP_PORT, and that the server runs.`,
+      message: `serveur IMAP injoignable (${e.code}) : vérifiez IMAP_HOST et IMAP_PORT, et que le serveur tourne.`,
     };
   }
   if (e?.code === 'CONNECT_TIMEOUT' || e?.code === 'GREETING_TIMEOUT') {
-    return { permanent: false, message: `IMAP server did not answer in time (${e.code}).` };
+    return { permanent: false, message: `le serveur IMAP n’a pas répondu à temps (${e.code}).` };
   }
-  return { permanent: false, message: `IMAP error: ${e?.responseText ?? e?.message ?? String(err)}` };
+  return { permanent: false, message: `erreur IMAP : ${e?.responseText ?? e?.message ?? String(err)}` };
 }

@@ -36,8 +36,8 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   }
   if (policy && policy !== 'noeviction') {
     throw new RedisPolicyError(
-      `Redis maxmemory-policy is "${policy}": queued mail could be evicted and lost. ` +
-        'Set it to noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and maxmemory-policy noeviction in redis.conf).',
+      `la politique maxmemory-policy de Redis est « ${policy} » : du courrier en file pourrait être évincé et perdu. ` +
+        'Réglez-la sur noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, et maxmemory-policy noeviction dans redis.conf).',
     );
   }
 }
