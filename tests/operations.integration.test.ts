@@ -186,7 +186,11 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     child.stderr.on('data', (c) => {
       err += c;
     });
-    await waitFor('unreachable reported', async () => err.includes('vérifiez IMAP_HOST et IMAP_PORT'), 15_000);
+    await waitFor(
+      'unreachable reported',
+      async () => err.includes('vérifiez IMAP_HOST et IMAP_PORT'),
+      15_000,
+    );
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   });
