@@ -1,4 +1,6 @@
-import * as chrono from 'chrono-node';
+// The French locale alone: the package's index loads every language (twice the start-up time of `analyze`).
+import type { ParsedComponents, Parser, Refiner } from 'chrono-node';
+import * as chronoFr from 'chrono-node/fr';
 import { foldText } from './foldText.js';
 import { prestationsInText } from './normalizePrestations.js';
 import { MONTH_NAME, MONTHS, NON_PAYMENT, NUMBER, numberValue } from './textPatterns.js';
@@ -127,8 +129,8 @@ const monthIndex = new Map<string, number>(MONTHS.map((m, i) => [m, i + 1]));
 // Only the date parsers: times of day, weekdays and "dans 3 jours" are not dates of a file, and cost.
 const numeric = new Set(['ISOFormatParser', 'SlashDateFormatParser', 'FRMonthNameLittleEndianParser']);
 const relative = new Set(['FRTimeUnitAgoFormatParser', 'FRCasualDateParser']);
-function chronoParsers(names: ReadonlySet<string>): chrono.Parser[] {
-  const all = chrono.fr.casual.clone().parsers;
+function chronoParsers(names: ReadonlySet<string>): Parser[] {
+  const all = chronoFr.casual.clone().parsers;
   const chosen = all.filter(
     (p, i) => names.has(p.constructor.name) && all.findIndex((q) => q.constructor === p.constructor) === i,
   );
@@ -137,20 +139,20 @@ function chronoParsers(names: ReadonlySet<string>): chrono.Parser[] {
 }
 /** Time zones, weekdays and times are not read: only overlaps and "du … au …" ranges need refining. */
 const refiners = new Set(['OverlapRemovalRefiner', 'FRMergeDateRangeRefiner']);
-function chronoRefiners(): chrono.Refiner[] {
-  const all = chrono.fr.casual.clone().refiners;
+function chronoRefiners(): Refiner[] {
+  const all = chronoFr.casual.clone().refiners;
   const chosen = all.filter((r) => refiners.has(r.constructor.name));
   return chosen.length >= refiners.size ? chosen : all;
 }
-const parser = chrono.fr.casual.clone();
+const parser = chronoFr.casual.clone();
 parser.parsers = chronoParsers(numeric);
 parser.refiners = chronoRefiners();
 /** "il y a 3 mois", "le mois dernier", "hier" need chrono's relative parsers: only when such words are there. */
-const relativeParser = chrono.fr.casual.clone();
+const relativeParser = chronoFr.casual.clone();
 relativeParser.parsers = chronoParsers(new Set([...numeric, ...relative]));
 relativeParser.refiners = chronoRefiners();
 const relativeHint = /\bil\s+y\s+a\b|\bhier\b|\bderni|\bprochain|\bavant-hier\b/;
-const customParsers: chrono.Parser[] = [];
+const customParsers: Parser[] = [];
 const monthAlone = new RegExp(
   `(?<![\\d\\w])(?:(debut|fin|mi|courant|en|depuis)[\\s-]+)?(?:(?:le\\s+)?mois\\s+d['e]\\s*)?(${MONTH_NAME}|janv\\.?|fevr?\\.?|avr\\.?|juil\\.?|sept\\.?|oct\\.?|nov\\.?|dec\\.?)(?:\\s+((?:19|20)\\d{2}))?(?![\\w])`,
   'i',
@@ -237,7 +239,7 @@ export function parseIsoDate(value: string): Ymd {
   return { y: y ?? 0, m: m ?? 1, d: d ?? 1 };
 }
 
-function readComponents(c: chrono.ParsedComponents, today: Ymd | null): Ymd {
+function readComponents(c: ParsedComponents, today: Ymd | null): Ymd {
   const date = { y: c.get('year') ?? 0, m: c.get('month') ?? 1, d: c.get('day') ?? 1 };
   // A date written without its year is the latest such date not after the mail.
   if (today && !c.isCertain('year')) {
