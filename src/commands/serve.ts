@@ -179,7 +179,8 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
     process.exit(1);
   }
   announceWeb(service.webUrl, creds);
-  if (localDemo) void printDemoSummary(service, creds);
+  // The summary polls Redis: a Ctrl-C while it waits closes the connections under it, and that is no error.
+  if (localDemo) void printDemoSummary(service, creds).catch(() => {});
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
