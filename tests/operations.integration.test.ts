@@ -186,12 +186,17 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     child.stderr.on('data', (c) => {
       err += c;
     });
-    await waitFor(
-      'unreachable reported',
-      async () => err.includes('vérifiez IMAP_HOST et IMAP_PORT'),
-      15_000,
-    );
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(
+        'unreachable reported',
+        async () => err.includes('vérifiez IMAP_HOST et IMAP_PORT'),
+        15_000,
+      );
+    } finally {
+      // Stopped even when the wait fails: a service left running would outlive the suite.
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
