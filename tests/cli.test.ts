@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,31 +14,15 @@ import { ConfigError, loadConfig, projectRoot } from '../src/config/loadConfig.j
 import { DemoState } from '../src/local/demoState.js';
 import { replyFileName, replyRef } from '../src/local/localSmtpSink.js';
 import type { CaseRecord } from '../src/routing/caseRecord.js';
+import { runCli } from './support/cli.js';
 import { uniquePrefix } from './support/redis.js';
 
 /** The CLI as a person runs it: the built bin, a shell's environment without our settings. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; out: string; err: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const base = { ...process.env };
   for (const k of ['CDAP_RELAY_SENDERS', 'IMAP_HOST', 'CONFIG_FILE', 'LOG_LEVEL', 'QUEUE_PREFIX'])
     delete base[k];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), ...args], {
-      env: { ...base, CI: 'true', ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.stdin.end();
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+  return runCli(args, { ...base, ...env });
 }
 
 const COMMANDS = ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo'];

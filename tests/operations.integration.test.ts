@@ -6,6 +6,7 @@ import { reprocessCase } from '../src/commands/reprocess.js';
 import { projectRoot } from '../src/config/loadConfig.js';
 import { startService } from '../src/service.js';
 import { fixture, mail, RELAY, rubrics } from './support/analyzer.js';
+import { runCli } from './support/cli.js';
 import { appendMail, type DovecotServer, freePort, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
@@ -13,27 +14,8 @@ import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  input?: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'cdap-triage.js'), ...args], {
-      env: { ...process.env, CI: 'true', ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv, input?: string) {
+  return runCli(args, { ...process.env, ...env }, input);
 }
 
 describe('operator commands (real Dovecot, Redis, SMTP)', () => {

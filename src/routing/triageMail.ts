@@ -118,11 +118,8 @@ export function applyFollowUp(
     next.status = 'open';
     next.handledAt = null;
   }
-  if (next.status === 'open') {
-    // A fresh deadline from the follow-up: urgent time when it escalated, the convention's days when reopened.
-    const from = change.reopen ? receivedAt : new Date(c.receivedAt);
-    next.sla = computeSla(change.escalate ? receivedAt : from, next.urgent, sla);
-  }
+  // A fresh deadline from the follow-up: urgent time when it escalated, the convention's days when reopened.
+  if (next.status === 'open') next.sla = computeSla(receivedAt, next.urgent, sla);
   return next;
 }
 
