@@ -4,35 +4,36 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createIsolatedAnalyzer, type IsolatedAnalyzer } from './analysis/isolatedAnalyzer.js';
 import { analyzerSettings } from './analysis/settings.js';
+import { JOURNAL_CHECK_MS } from './cases/caseJournal.js';
+import { CaseStore } from './cases/caseStore.js';
 import { senderVerificationProblem } from './config/checkSenderVerification.js';
 import { ConfigError } from './config/loadConfig.js';
 import type { Config } from './config/schema.js';
+import {
+  type NotifyJobData,
+  notifyBackoff,
+  QUEUE,
+  type TriageJobData,
+  triageBackoff,
+  type WorkItem,
+} from './infra/queues.js';
+import { assertNoEviction, createRedis } from './infra/redis.js';
+import { redisKeys } from './infra/redisKeys.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
 import { IntakeStateStore } from './mailbox/intakeState.js';
-import { MailboxIntake, triageBackoff } from './mailbox/mailboxIntake.js';
+import { MailboxIntake } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
+import { ByteBudget, RawMailStore } from './mailbox/rawMailStore.js';
 import { createRefiler } from './mailbox/refileCase.js';
-import type { TriageJobData } from './mailbox/triageJob.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { ReplyLock } from './replies/replyLock.js';
 import { ReplyRateLimit } from './replies/replyRateLimit.js';
-import {
-  createReplyScheduler,
-  createReplySender,
-  type NotifyJobData,
-  notifyBackoff,
-  type ReplyEvents,
-} from './replies/sendReply.js';
+import { createReplyScheduler, createReplySender, type ReplyEvents } from './replies/sendReply.js';
 import { createSmtpTransport, type MailTransport } from './replies/smtpTransport.js';
-import { BackfillWindows } from './routing/backfillWindows.js';
-import { JOURNAL_CHECK_MS } from './routing/caseJournal.js';
-import { CaseStore } from './routing/caseStore.js';
-import { QUEUE } from './routing/queueNames.js';
-import { ByteBudget, RawMailStore } from './routing/rawMailStore.js';
-import { assertNoEviction, createRedis } from './routing/redisConnections.js';
-import { createTriageProcessor, type WorkItem } from './routing/triageMail.js';
-import { createSenderVerifier } from './routing/verifySender.js';
+import { BackfillWindows } from './triage/backfillWindows.js';
+import { createTriageProcessor } from './triage/triageMail.js';
+import { createSenderVerifier } from './triage/verifySender.js';
 import { Metrics } from './web/metrics.js';
 
 export interface ServiceOptions {
@@ -234,7 +235,7 @@ export async function startService(
   }
 
   const state = new IntakeStateStore(producer, prefix);
-  const leaseKey = (mailboxId: string) => `${prefix}:lease:${mailboxId}`;
+  const leaseKey = redisKeys(prefix).lease;
   const intakes: MailboxIntake[] = [];
   const intakeOf = new Map<string, MailboxIntake>();
   if (options.intake !== false) {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../src/cases/caseRecord.js';
+import { CaseStore, SEQUENCE_JUMP } from '../src/cases/caseStore.js';
 import { createLogger } from '../src/log.js';
-import type { CaseRecord } from '../src/routing/caseRecord.js';
-import { CaseStore, SEQUENCE_JUMP } from '../src/routing/caseStore.js';
 import { fixture, testAnalyzer } from './support/analyzer.js';
 import { caseFor } from './support/cases.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';

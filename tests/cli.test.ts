@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOOP_HEADER } from '../src/analysis/classifyKind.js';
+import type { CaseRecord } from '../src/cases/caseRecord.js';
 import { caseTotals } from '../src/commands/caseSummary.js';
 import { DEMO_RELAY_SENDER } from '../src/commands/cliConfig.js';
 import { assertDemoResettable, deletePrefixedKeys } from '../src/commands/demo.js';
@@ -13,7 +14,6 @@ import { demoReport } from '../src/commands/serve.js';
 import { ConfigError, loadConfig, projectRoot } from '../src/config/loadConfig.js';
 import { DemoState } from '../src/local/demoState.js';
 import { replyFileName, replyRef } from '../src/local/localSmtpSink.js';
-import type { CaseRecord } from '../src/routing/caseRecord.js';
 import { runCli } from './support/cli.js';
 import { uniquePrefix } from './support/redis.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashMessageId } from '../src/routing/caseRecord.js';
+import { hashMessageId } from '../src/cases/caseRecord.js';
 import { startService } from '../src/service.js';
 import { fixture, mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';

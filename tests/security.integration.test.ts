@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CaseRecord } from '../src/routing/caseRecord.js';
+import type { CaseRecord } from '../src/cases/caseRecord.js';
 import { type Service, startService } from '../src/service.js';
 import { mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';

@@ -1,7 +1,7 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
-import { hashMessageId } from '../../dist/routing/caseRecord.js';
-import { CaseStore, keysFor } from '../../dist/routing/caseStore.js';
+import { hashMessageId } from '../../dist/cases/caseRecord.js';
+import { CaseStore, keysFor } from '../../dist/cases/caseStore.js';
 import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
 
 export { keysFor };

@@ -1,5 +1,6 @@
 import type { AddressObject, AttachmentStream, Headers, MessageText } from 'mailparser';
 import { MailParser } from 'mailparser';
+import { CdapError } from '../infra/errors.js';
 import { htmlToText } from './htmlToText.js';
 import { type MailboxReading, readHeaderMailbox } from './readMailbox.js';
 import type { AttachmentInfo } from './types.js';
@@ -70,8 +71,11 @@ async function feed(parser: MailParser, raw: Buffer): Promise<void> {
   if (!parser.destroyed) parser.end();
 }
 
-export class UnreadableMailError extends Error {
+export class UnreadableMailError extends CdapError {
   override name = 'UnreadableMailError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MAIL_UNREADABLE', message, options);
+  }
 }
 
 function firstAddress(value: AddressObject | AddressObject[] | undefined): MailAddress | null {

@@ -1,14 +1,17 @@
 import type { Config } from '../config/schema.js';
+import { CdapError } from '../infra/errors.js';
 import type { Logger } from '../log.js';
 import { createImapClient } from '../mailbox/imapClient.js';
-import { BackfillWindows } from '../routing/backfillWindows.js';
 import { startService } from '../service.js';
+import { BackfillWindows } from '../triage/backfillWindows.js';
 import { caseSummary } from './caseSummary.js';
 import { createProgress } from './progress.js';
 
-export class BackfillError extends Error {
+export class BackfillError extends CdapError {
   override name = 'BackfillError';
-  readonly code = 'UNKNOWN_MAILBOX';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNKNOWN_MAILBOX', message, options);
+  }
 }
 
 export interface BackfillOptions {

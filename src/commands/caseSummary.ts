@@ -1,4 +1,4 @@
-import type { CaseRecord } from '../routing/caseRecord.js';
+import type { CaseRecord } from '../cases/caseRecord.js';
 
 export const routeFr: Record<string, string> = {
   priority: 'prioritaire',

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { CdapError } from '../infra/errors.js';
+import { redisKeys } from '../infra/redisKeys.js';
 import { demoState } from '../local/demoState.js';
 import { stopLocalMailbox } from '../local/localMailbox.js';
 import { plural } from './caseSummary.js';
@@ -8,13 +10,10 @@ import { frenchTypography } from './french.js';
 
 const say = (text: string) => process.stderr.write(frenchTypography(text));
 
-export class DemoResetError extends Error {
+export class DemoResetError extends CdapError {
   override name = 'DemoResetError';
-  constructor(
-    readonly code: 'NOT_LOCAL' | 'RUN_STILL_ALIVE',
-    message: string,
-  ) {
-    super(message);
+  constructor(code: 'DEMO_NOT_LOCAL' | 'DEMO_RUN_STILL_ALIVE', message: string) {
+    super(code, message);
   }
 }
 
@@ -25,14 +24,14 @@ export class DemoResetError extends Error {
 export function assertDemoResettable(config: Pick<Config, 'imap' | 'redis'>): void {
   if (config.imap.host) {
     throw new DemoResetError(
-      'NOT_LOCAL',
+      'DEMO_NOT_LOCAL',
       `IMAP_HOST est défini (${config.imap.host}) : ce n’est pas la démonstration locale, rien n’est effacé.`,
     );
   }
   const host = /^rediss?:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(config.redis.url)?.[1] ?? '';
   if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
     throw new DemoResetError(
-      'NOT_LOCAL',
+      'DEMO_NOT_LOCAL',
       `REDIS_URL désigne ${host || config.redis.url}, pas cette machine : la démonstration n’y efface rien.`,
     );
   }
@@ -46,7 +45,7 @@ export async function deletePrefixedKeys(
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', redisKeys(prefix).everything(), 'COUNT', 1000);
     cursor = next;
     if (keys.length) deleted += await redis.unlink(...keys);
   } while (cursor !== '0');
@@ -83,13 +82,16 @@ export async function demoCommand(action: 'reset' | 'stop'): Promise<number> {
   try {
     if (action === 'reset') assertDemoResettable(config);
     else if (config.imap.host)
-      throw new DemoResetError('NOT_LOCAL', 'IMAP_HOST est défini : pas de démonstration locale à arrêter.');
+      throw new DemoResetError(
+        'DEMO_NOT_LOCAL',
+        'IMAP_HOST est défini : pas de démonstration locale à arrêter.',
+      );
     const pid = state.runningPid();
     if (pid) {
       say(`cdap-triage : arrêt de la démonstration en cours (pid ${pid})…\n`);
       if (!(await stopProcess(pid))) {
         throw new DemoResetError(
-          'RUN_STILL_ALIVE',
+          'DEMO_RUN_STILL_ALIVE',
           `la démonstration (pid ${pid}) ne s’arrête pas : kill -9 ${pid}, puis recommencez.`,
         );
       }

@@ -1,15 +1,19 @@
 import { analyzerSettings } from '../analysis/settings.js';
+import { buildCase, type CaseRecord } from '../cases/caseRecord.js';
+import { CdapError } from '../infra/errors.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
 import { moveFiledMail } from '../mailbox/refileCase.js';
-import { buildCase, type CaseRecord } from '../routing/caseRecord.js';
-import { folderFor, workItem } from '../routing/triageMail.js';
 import type { Service } from '../service.js';
+import { enqueueWork, withdrawWork } from '../triage/enqueueWork.js';
+import { folderFor } from '../triage/triageMail.js';
 import { routeFr } from './caseSummary.js';
 
-export class ReprocessError extends Error {
+export class ReprocessError extends CdapError {
   override name = 'ReprocessError';
-  readonly code = 'REPROCESS';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REPROCESS', message, options);
+  }
 }
 
 /**
@@ -82,10 +86,8 @@ export async function reprocessCase(
     };
     await caseStore.update(ref, () => ({ ...after, replyState: null }));
     await caseStore.reindex(after);
-    for (const q of [service.queues.priority, service.queues.standard]) await q.remove(ref).catch(() => 0);
-    if (after.status === 'open' && (after.route === 'priority' || after.route === 'standard')) {
-      await service.queues[after.route].add('case', workItem(after), { jobId: ref });
-    }
+    await withdrawWork(service.queues, ref);
+    await enqueueWork(service.queues, after, config.cases.retentionDays);
     await moveFiledMail(client, caseStore, paths, ref, folderFor(after), []);
     return { before, after };
   } finally {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { CdapError } from '../infra/errors.js';
 import { demoState } from '../local/demoState.js';
 import { startLocalMailbox, stopLocalMailbox } from '../local/localMailbox.js';
 import { startLocalSmtpSink } from '../local/localSmtpSink.js';
@@ -14,9 +15,11 @@ type Credentials = { user: string; password: string; generated: boolean };
 const say = (text: string) => process.stderr.write(frenchTypography(text));
 
 /** A second demo would fight the first over its ports and its Dovecot. */
-export class DemoAlreadyRunningError extends Error {
+export class DemoAlreadyRunningError extends CdapError {
   override name = 'DemoAlreadyRunningError';
-  readonly code = 'DEMO_ALREADY_RUNNING';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEMO_ALREADY_RUNNING', message, options);
+  }
 }
 
 /**

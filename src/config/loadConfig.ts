@@ -4,13 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import { z } from 'zod';
+import { CdapError } from '../infra/errors.js';
 import { type CdasEntry, type Config, cdasEntrySchema, configSchema } from './schema.js';
 
 /** The project root: both src/config and dist/config sit two levels below it. */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export class ConfigError extends Error {
+export class ConfigError extends CdapError {
   override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 /** Environment variables and the config key each one sets. */

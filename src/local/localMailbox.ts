@@ -5,13 +5,16 @@ import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
+import { CdapError } from '../infra/errors.js';
 import type { Logger } from '../log.js';
 
 const run = promisify(execFile);
 
-export class LocalMailboxError extends Error {
+export class LocalMailboxError extends CdapError {
   override name = 'LocalMailboxError';
-  readonly code = 'LOCAL_MAILBOX';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCAL_MAILBOX', message, options);
+  }
 }
 
 /** The demo Dovecot's folder; scripts/dovecot.sh keeps its pid files there. */

@@ -1,6 +1,6 @@
 import type { ImapFlow } from 'imapflow';
+import type { FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
-import type { FolderKey } from '../routing/caseStore.js';
 
 export type FolderPaths = Record<FolderKey, string>;
 

@@ -22,30 +22,3 @@ export function createImapClient(imap: Config['imap'], socketTimeoutMs = 60_000)
     clientInfo: { name: 'cdap-triage' },
   });
 }
-
-/** Errors that retrying will not fix: the operator must change the configuration. */
-export function describeImapFailure(err: unknown): { permanent: boolean; message: string } {
-  const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
-  if (e?.authenticationFailed) {
-    return {
-      permanent: true,
-      message:
-        'connexion IMAP refusée : vérifiez IMAP_USER et IMAP_PASSWORD (et que le compte peut se connecter en IMAP).',
-    };
-  }
-  if (
-    e?.code === 'ECONNREFUSED' ||
-    e?.code === 'ENOTFOUND' ||
-    e?.code === 'EHOSTUNREACH' ||
-    e?.code === 'ETIMEDOUT'
-  ) {
-    return {
-      permanent: false,
-      message: `serveur IMAP injoignable (${e.code}) : vérifiez IMAP_HOST et IMAP_PORT, et que le serveur tourne.`,
-    };
-  }
-  if (e?.code === 'CONNECT_TIMEOUT' || e?.code === 'GREETING_TIMEOUT') {
-    return { permanent: false, message: `le serveur IMAP n’a pas répondu à temps (${e.code}).` };
-  }
-  return { permanent: false, message: `erreur IMAP : ${e?.responseText ?? e?.message ?? String(err)}` };
-}

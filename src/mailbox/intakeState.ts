@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../infra/redisKeys.js';
 
 /** Where intake stands in one mailbox: the UIDVALIDITY it knows and the last UID handed to triage. */
 export interface IntakeState {
@@ -13,7 +14,7 @@ export class IntakeStateStore {
   ) {}
 
   private key(mailboxId: string): string {
-    return `${this.prefix}:intake:${mailboxId}`;
+    return redisKeys(this.prefix).intake(mailboxId);
   }
 
   async get(mailboxId: string): Promise<IntakeState | null> {

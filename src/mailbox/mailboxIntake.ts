@@ -2,18 +2,17 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type { ImapFlow } from 'imapflow';
+import { AUTO_DURABILITY_DELAY_MS, type CaseStore, type FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
-import { failpoint } from '../failpoint.js';
+import { describeImapFailure } from '../infra/errors.js';
+import { failpoint } from '../infra/failpoint.js';
+import { jitteredBackoff, jobId, type TriageJobData, triageJobOptions } from '../infra/queues.js';
 import type { Logger } from '../log.js';
-import { AUTO_DURABILITY_DELAY_MS, type CaseStore, type FolderKey } from '../routing/caseStore.js';
-import { jobId } from '../routing/queueNames.js';
-import { INLINE_SOURCE_MAX_BYTES, type RawMailStore } from '../routing/rawMailStore.js';
 import { ensureFolders, type FolderPaths } from './folders.js';
-import { describeImapFailure } from './imapClient.js';
 import type { IntakeStateStore } from './intakeState.js';
 import type { MailboxLease } from './mailboxLease.js';
+import { INLINE_SOURCE_MAX_BYTES, type RawMailStore } from './rawMailStore.js';
 import { reconcileFiled } from './reconcileFiled.js';
-import type { TriageJobData } from './triageJob.js';
 import { uidSets } from './uidSet.js';
 
 export interface IntakeDeps {
@@ -28,29 +27,9 @@ export interface IntakeDeps {
   log: Logger;
 }
 
-/**
- * Jobs for triage are retried as long as it takes (a Redis or disk outage can
- * last): a failed triage job would leave its mail unhandled. Their raw mail
- * is dropped once done.
- */
-export const TRIAGE_JOB_OPTIONS = {
-  attempts: 100_000,
-  backoff: { type: 'custom' },
-  removeOnComplete: true,
-  removeOnFail: { age: 14 * 86_400 },
-} as const;
-
-/** 1 s doubling to a minute, jittered. */
-export function triageBackoff(attemptsMade: number): number {
-  const base = Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
-  return Math.round(base * (0.5 + Math.random() * 0.5));
-}
-
 const FILING_POLL_MS = 300;
 /** How long a filing waits for connected replicas to acknowledge the case before trying again later. */
 const REPLICA_WAIT_MS = 1000;
-export const URGENT_PRIORITY = 1;
-export const NORMAL_PRIORITY = 10;
 
 // The keyword in plain, quoted-printable or UTF-8-read-as-latin1 form. Only an
 // ordering hint for triage: the analyzer decides what is urgent.
@@ -87,10 +66,9 @@ const BATCH_MAX_BYTES = 32 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
+/** Reconnection delay: 500 ms doubling to intake.maxBackoffMs, jittered (replicas that lost the server together do not return together). */
 export function backoffDelay(attempt: number, maxMs: number): number {
-  const base = Math.min(maxMs, 500 * 2 ** Math.min(attempt, 16));
-  // Full jitter: replicas that lost the server together do not return together.
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return jitteredBackoff(attempt + 1, 500, maxMs);
 }
 
 interface MessageMeta {
@@ -555,12 +533,8 @@ export class MailboxIntake extends EventEmitter {
         jobs.push({
           name: 'mail',
           data,
-          opts: {
-            ...TRIAGE_JOB_OPTIONS,
-            jobId: id,
-            // A backlog of a thousand mails must not keep an urgent one waiting.
-            priority: urgent ? URGENT_PRIORITY : NORMAL_PRIORITY,
-          },
+          // A backlog of a thousand mails must not keep an urgent one waiting.
+          opts: triageJobOptions(id, urgent),
         });
       }
       // Handed to Redis before the intake position moves: a crash here means the

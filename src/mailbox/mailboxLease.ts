@@ -1,17 +1,5 @@
 import type { Redis } from 'ioredis';
-
-const renewScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-`;
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`;
+import { extendKey, releaseKey, takeKey } from '../infra/ownedKey.js';
 
 /**
  * One active intake per mailbox across all replicas: a Redis key held with a
@@ -27,15 +15,15 @@ export class MailboxLease {
   ) {}
 
   async acquire(): Promise<boolean> {
-    return (await this.redis.set(this.key, this.owner, 'PX', this.ttlMs, 'NX')) === 'OK';
+    return takeKey(this.redis, this.key, this.owner, this.ttlMs);
   }
 
   /** False when the lease was lost (expired and taken, or deleted). */
   async renew(): Promise<boolean> {
-    return (await this.redis.eval(renewScript, 1, this.key, this.owner, String(this.ttlMs))) === 1;
+    return extendKey(this.redis, this.key, this.owner, this.ttlMs);
   }
 
   async release(): Promise<void> {
-    await this.redis.eval(releaseScript, 1, this.key, this.owner);
+    await releaseKey(this.redis, this.key, this.owner);
   }
 }

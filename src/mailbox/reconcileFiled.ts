@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
+import type { CaseStore } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { CaseStore } from '../routing/caseStore.js';
 import { ensureFolders } from './folders.js';
 import { uidSets } from './uidSet.js';
 

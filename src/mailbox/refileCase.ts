@@ -1,16 +1,14 @@
 import type { ImapFlow } from 'imapflow';
+import type { CaseStore, FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
-import type { CaseStore, FolderKey } from '../routing/caseStore.js';
+import { CdapError } from '../infra/errors.js';
 import { ensureFolders, type FolderPaths } from './folders.js';
 import { createImapClient } from './imapClient.js';
 
-export class RefileError extends Error {
+export class RefileError extends CdapError {
   override name = 'RefileError';
-  constructor(
-    message: string,
-    readonly code: 'not-filed' | 'folder-recreated' | 'mail-gone',
-  ) {
-    super(message);
+  constructor(message: string, code: 'REFILE_NOT_FILED' | 'REFILE_FOLDER_RECREATED' | 'REFILE_MAIL_GONE') {
+    super(code, message);
   }
 }
 
@@ -28,18 +26,21 @@ export async function moveFiledMail(
   flags: string[],
 ): Promise<void> {
   const at = await caseStore.filedAt(ref);
-  if (!at) throw new RefileError(`the mail of ${ref} has no known place in the mailbox`, 'not-filed');
+  if (!at) throw new RefileError(`the mail of ${ref} has no known place in the mailbox`, 'REFILE_NOT_FILED');
   const target = paths[folder];
   const lock = await client.getMailboxLock(at.path);
   try {
     const box = client.mailbox;
     if (!box || String(box.uidValidity) !== at.uidValidity) {
-      throw new RefileError(`the folder ${at.path} was recreated since ${ref} was filed`, 'folder-recreated');
+      throw new RefileError(
+        `the folder ${at.path} was recreated since ${ref} was filed`,
+        'REFILE_FOLDER_RECREATED',
+      );
     }
     if (flags.length) await client.messageFlagsAdd(String(at.uid), flags, { uid: true });
     if (target === at.path) return;
     const moved = await client.messageMove(String(at.uid), target, { uid: true });
-    if (!moved) throw new RefileError(`the mail of ${ref} is no longer in ${at.path}`, 'mail-gone');
+    if (!moved) throw new RefileError(`the mail of ${ref} is no longer in ${at.path}`, 'REFILE_MAIL_GONE');
     const uid = moved.uidMap?.get(at.uid);
     if (uid !== undefined && moved.uidValidity !== undefined) {
       await caseStore.setFiledAt(ref, { path: target, uidValidity: String(moved.uidValidity), uid });

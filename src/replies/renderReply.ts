@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
+import type { CaseRecord } from '../cases/caseRecord.js';
 import { projectRoot } from '../config/loadConfig.js';
-import type { CaseRecord } from '../routing/caseRecord.js';
+import { CdapError } from '../infra/errors.js';
 import { frenchTypography, frenchTypographyHtml } from './frenchTypography.js';
 import { replyView } from './replyView.js';
 
@@ -16,8 +17,11 @@ export interface ReplyTemplates {
   render(c: CaseRecord): RenderedReply;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends CdapError {
   override name = 'TemplateError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TEMPLATE_INVALID', message, options);
+  }
 }
 
 /**

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CdapError } from '../infra/errors.js';
+import { extendKey, releaseKey, takeKey } from '../infra/ownedKey.js';
+import { redisKeys } from '../infra/redisKeys.js';
 
-const extendScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-export class ReplyBusyError extends Error {
+export class ReplyBusyError extends CdapError {
   override name = 'ReplyBusyError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REPLY_BUSY', message, options);
+  }
 }
 
 /**
@@ -27,20 +24,20 @@ export class ReplyLock {
   ) {}
 
   private key(ref: string): string {
-    return `${this.prefix}:replylock:${ref}`;
+    return redisKeys(this.prefix).replyLock(ref);
   }
 
   async acquire(ref: string): Promise<string | null> {
     const token = randomUUID();
-    return (await this.redis.set(this.key(ref), token, 'PX', this.ttlMs, 'NX')) === 'OK' ? token : null;
+    return (await takeKey(this.redis, this.key(ref), token, this.ttlMs)) ? token : null;
   }
 
   /** Still ours? Checked just before sending: a holder that lost it must not send. */
   async extend(ref: string, token: string): Promise<boolean> {
-    return (await this.redis.eval(extendScript, 1, this.key(ref), token, String(this.ttlMs))) === 1;
+    return extendKey(this.redis, this.key(ref), token, this.ttlMs);
   }
 
   async release(ref: string, token: string): Promise<void> {
-    await this.redis.eval(releaseScript, 1, this.key(ref), token);
+    await releaseKey(this.redis, this.key(ref), token);
   }
 }

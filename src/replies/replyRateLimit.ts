@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { keyFingerprint, type RedisKeys, redisKeys } from '../infra/redisKeys.js';
 
 export interface RateLimits {
   perRecipientPerHour: number;
@@ -16,8 +16,6 @@ export type Admission =
   | { ok: false; limit: 'same-subject-day'; final: true }
   /** A busy address: this reply goes at `retryAt`, when its window has room again. */
   | { ok: false; limit: 'per-recipient-hour' | 'per-recipient-day'; final: false; retryAt: Date };
-
-const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /**
  * Checks every limit and counts the reply only when it is admitted, in one
@@ -55,26 +53,26 @@ export function subjectShape(topic: string): string {
  * its acknowledgements go later, in the next window.
  */
 export class ReplyRateLimit {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly limits: RateLimits,
-  ) {}
+  ) {
+    this.keys = redisKeys(prefix);
+  }
 
   /**
    * `topic` is the incoming subject, or null when the sender did not choose it
    * (the CDAP form robot writes the same subject on every mail).
    */
   async admit(ref: string, recipient: string, topic: string | null, now: Date): Promise<Admission> {
-    const who = hash(recipient.toLowerCase());
+    const who = keyFingerprint(recipient.toLowerCase());
     const hour = Math.floor(now.getTime() / 3_600_000);
     const day = Math.floor(now.getTime() / 86_400_000);
-    const keys = [
-      `${this.prefix}:rl:case:${ref}`,
-      `${this.prefix}:rl:h:${who}:${hour}`,
-      `${this.prefix}:rl:d:${who}:${day}`,
-    ];
-    if (topic !== null) keys.push(`${this.prefix}:rl:s:${who}:${hash(subjectShape(topic))}:${day}`);
+    const keys = [this.keys.rateCase(ref), this.keys.rateHour(who, hour), this.keys.rateDay(who, day)];
+    if (topic !== null) keys.push(this.keys.rateSubject(who, keyFingerprint(subjectShape(topic)), day));
     const ttls = ['3600000', '86400000', '86400000'].slice(0, keys.length - 1);
     const { perRecipientPerHour, perRecipientPerDay, sameSubjectPerDay } = this.limits;
     const decision = (await this.redis.eval(

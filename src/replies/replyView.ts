@@ -1,6 +1,7 @@
+import type { MotifCategory } from '../analysis/categorizeMotif.js';
 import { describeFacts } from '../analysis/describeFacts.js';
 import type { PrestationCode } from '../analysis/types.js';
-import type { CaseRecord, MotifCategory } from '../routing/caseRecord.js';
+import type { CaseRecord } from '../cases/caseRecord.js';
 
 /** Benefits in words first, as the convention asks answers to avoid bare acronyms. */
 const prestationNames: Record<PrestationCode, string> = {

@@ -5,17 +5,19 @@ import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
 import { domainAllowed } from '../analysis/identifySender.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
+import type { CaseRecord, ReplyOutcome, ReplyState } from '../cases/caseRecord.js';
+import type { CaseStore } from '../cases/caseStore.js';
 import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
-import { failpoint } from '../failpoint.js';
+import { isPermanent, mayHaveBeenDelivered } from '../infra/errors.js';
+import { failpoint } from '../infra/failpoint.js';
+import { type NotifyJobData, notifyJobOptions } from '../infra/queues.js';
 import { type Logger, maskAddress } from '../log.js';
-import type { CaseRecord, ReplyOutcome, ReplyState } from '../routing/caseRecord.js';
-import type { CaseStore } from '../routing/caseStore.js';
-import type { ReplyScheduler } from '../routing/triageMail.js';
+import type { ReplyScheduler } from '../triage/triageMail.js';
 import type { ReplyTemplates } from './renderReply.js';
 import { ReplyBusyError, type ReplyLock } from './replyLock.js';
 import type { ReplyRateLimit } from './replyRateLimit.js';
-import { isPermanentSmtpError, type MailTransport } from './smtpTransport.js';
+import type { MailTransport } from './smtpTransport.js';
 
 /** One plain `local@domain`: no list, group, comment, display name or space. */
 export function isOneMailbox(address: string): boolean {
@@ -27,15 +29,6 @@ export function isOneMailbox(address: string): boolean {
 /** The bare address of a From header value such as `CAF <partenaires@caf35.fr>`. */
 function envelopeFrom(from: string): string {
   return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
-}
-
-export interface NotifyJobData {
-  ref: string;
-  /**
-   * The CDAS mail's Message-ID, to thread the reply. Kept only in the job (the
-   * case keeps a hash), and the job is removed once done.
-   */
-  inReplyTo?: string | null;
 }
 
 export interface ReplyEvents {
@@ -50,10 +43,6 @@ export function replyMessageId(ref: string, from: string): string {
   return `<${ref}.ack@${domain}>`;
 }
 
-// Retries for temporary failures: doubling to at most an hour, jittered, until
-// maxRetryHours have passed (checked on each attempt): time, not a count, ends them.
-export const NOTIFY_ATTEMPTS = 100_000;
-
 /** How long a reply left 'pending' by another execution is given to be recorded before it is sent again. */
 export const PENDING_GRACE_MS = 20_000;
 
@@ -63,10 +52,6 @@ export const PENDING_GRACE_MS = 20_000;
  * reply whose record was lost is not sent a second time by this process.
  */
 const SENT_MEMORY_MS = 10 * 60_000;
-export function notifyBackoff(attemptsMade: number, baseMs: number): number {
-  const base = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
-  return Math.round(base * (0.5 + Math.random() * 0.5));
-}
 
 /** Adds the reply job of a case; its id is the case reference, so it is added once. */
 export function createReplyScheduler(
@@ -79,15 +64,7 @@ export function createReplyScheduler(
       await queue.add(
         'reply',
         { ref: record.ref, inReplyTo: inReplyTo ?? null },
-        {
-          jobId: record.ref,
-          // Urgent answers leave first when a backlog waits behind the outbound rate limit.
-          priority: record.urgent ? 1 : 10,
-          attempts: NOTIFY_ATTEMPTS,
-          backoff: { type: 'custom' },
-          removeOnComplete: true,
-          removeOnFail: { age: 30 * 86_400 },
-        },
+        notifyJobOptions(record.ref, record.urgent),
       );
     },
   };
@@ -112,18 +89,6 @@ export interface SendReplyDeps {
  * the server accepted the mail and the process died before writing so — ends
  * in a second send of the same message (same Message-ID), never in none.
  */
-/**
- * Whether a failed send may still have reached the server: the server closed
- * the connection with no SMTP answer while a message was on its way — what a
- * relay that takes the data, then vanishes, looks like. Timeouts, refused or
- * reset connections and the server's error answers are retried as usual:
- * nodemailer does not say which command they struck, and most strike before DATA.
- */
-export function mayHaveBeenDelivered(err: unknown): boolean {
-  const e = err as { responseCode?: number; code?: string };
-  return e.code === 'ECONNECTION' && typeof e.responseCode !== 'number';
-}
-
 export function createReplySender(deps: SendReplyDeps) {
   const now = deps.now ?? (() => new Date());
   /** Replies this process sent lately (a Map keeps insertion order: oldest first). */
@@ -334,7 +299,7 @@ export function createReplySender(deps: SendReplyDeps) {
       const reason = maskPersonalData(
         `${e.responseCode ?? e.code ?? 'error'}: ${(e.message ?? '').slice(0, 200)}`,
       );
-      if (isPermanentSmtpError(err) || ageHours >= deps.config.replies.maxRetryHours) {
+      if (isPermanent(err, 'smtp') || ageHours >= deps.config.replies.maxRetryHours) {
         await settle(c, 'failed', reason);
         throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
       }

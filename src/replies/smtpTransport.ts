@@ -18,11 +18,3 @@ export function createSmtpTransport(smtp: Config['smtp']): MailTransport {
     socketTimeout: smtp.timeoutMs,
   });
 }
-
-/** A 5xx answer is final: retrying would only repeat the refusal. */
-export function isPermanentSmtpError(err: unknown): boolean {
-  const e = err as { responseCode?: number; code?: string };
-  if (typeof e.responseCode === 'number') return e.responseCode >= 500 && e.responseCode < 600;
-  // Refused by nodemailer itself before any server answer (no recipient, bad address).
-  return e.code === 'EENVELOPE' || e.code === 'EMESSAGE';
-}

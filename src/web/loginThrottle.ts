@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { fingerprint } from './auth.js';
+import { redisKeys } from '../infra/redisKeys.js';
 
 export interface ThrottleSettings {
   /** Failed attempts allowed per window, per client address and per user name. */
@@ -22,10 +22,8 @@ export class LoginThrottle {
   ) {}
 
   private keys(ip: string, user: string): [string, string] {
-    return [
-      `${this.prefix}:web:login-failures:ip:${fingerprint(ip)}`,
-      `${this.prefix}:web:login-failures:user:${fingerprint(user)}`,
-    ];
+    const keys = redisKeys(this.prefix);
+    return [keys.loginFailuresByAddress(ip), keys.loginFailuresByUser(user)];
   }
 
   /** Seconds until an attempt from this address for this user may be tried; 0 when it may now. */

@@ -1,6 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CaseRecord, ReplyOutcome } from '../routing/caseRecord.js';
+import type { CaseRecord, ReplyOutcome } from '../cases/caseRecord.js';
 
 export interface MetricSources {
   queues: Record<string, Queue>;

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../infra/redisKeys.js';
 
 /** A logged-in technician: who, and the token their forms must send back (CSRF). */
 export interface Session {
@@ -20,7 +21,7 @@ export class SessionStore {
   ) {}
 
   key(id: string): string {
-    return `${this.prefix}:web:session:${createHash('sha256').update(id).digest('hex')}`;
+    return redisKeys(this.prefix).session(id);
   }
 
   async create(user: string): Promise<{ id: string; session: Session }> {

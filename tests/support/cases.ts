@@ -1,5 +1,5 @@
 import type { Analysis } from '../../src/analysis/types.js';
-import { buildCase, type CaseRecord } from '../../src/routing/caseRecord.js';
+import { buildCase, type CaseRecord } from '../../src/cases/caseRecord.js';
 
 /** A case as triage would open it for this analysis, with a fixed reference and time. */
 export function caseFor(

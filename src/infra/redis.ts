@@ -1,7 +1,11 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { CdapError } from './errors.js';
 
-export class RedisPolicyError extends Error {
+export class RedisPolicyError extends CdapError {
   override name = 'RedisPolicyError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REDIS_EVICTION_POLICY', message, options);
+  }
 }
 
 /**

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { foldText } from '../analysis/foldText.js';
+import { categorizeMotif, type MotifCategory } from '../analysis/categorizeMotif.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
-import { NON_PAYMENT } from '../analysis/textPatterns.js';
 import type {
   Analysis,
   Fact,
@@ -11,6 +10,7 @@ import type {
   ReplyDecision,
   Route,
 } from '../analysis/types.js';
+
 import { computeSla, type Sla, type SlaSettings } from './computeSla.js';
 
 /** Where in the mailbox a mail was found. */
@@ -19,16 +19,6 @@ export interface MailRef {
   uidValidity: string;
   uid: number;
 }
-
-/** The nature of a request, for the yearly review of "flux et nature des mails". */
-export type MotifCategory =
-  | 'non-paiement'
-  | 'baisse'
-  | 'explication'
-  | 'changement-situation'
-  | 'document'
-  | 'autre'
-  | 'non-indique';
 
 /**
  * A case: what technicians and operators see of one request. It keeps no
@@ -101,18 +91,6 @@ export interface ReplyState {
 
 export function hashMessageId(messageId: string): string {
   return createHash('sha256').update(messageId.trim().toLowerCase()).digest('hex').slice(0, 32);
-}
-
-export function categorizeMotif(motif: string | null): MotifCategory {
-  if (motif === null) return 'non-indique';
-  const f = foldText(motif);
-  if (NON_PAYMENT.test(f)) return 'non-paiement';
-  if (/baisse|diminu|reduction|montant/.test(f)) return 'baisse';
-  if (/explication|comprendre|question|renseignement|information|calcul|pourquoi/.test(f))
-    return 'explication';
-  if (/changement|demenagement|separation|naissance|deces|situation/.test(f)) return 'changement-situation';
-  if (/document|piece|justificatif|attestation|dossier|formulaire/.test(f)) return 'document';
-  return 'autre';
 }
 
 export interface CaseInput {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../infra/redisKeys.js';
 
 /**
  * Large mails travel to triage as binary Redis strings rather than inside the
@@ -13,11 +14,7 @@ export class RawMailStore {
   ) {}
 
   key(jobId: string): string {
-    return `${this.prefix}:raw:${jobId}`;
-  }
-
-  async put(key: string, raw: Buffer): Promise<void> {
-    await this.redis.set(key, raw, 'PX', this.ttlMs);
+    return redisKeys(this.prefix).raw(jobId);
   }
 
   /** Starts a mail that arrives in pieces (see append). */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../infra/redisKeys.js';
 
 /**
  * Periods declared as backfill by `cdap-triage backfill`: mail received in
@@ -12,7 +13,7 @@ export class BackfillWindows {
   ) {}
 
   private key(mailboxId: string): string {
-    return `${this.prefix}:backfill:${mailboxId}`;
+    return redisKeys(this.prefix).backfill(mailboxId);
   }
 
   async declare(mailboxId: string, since: Date, until: Date): Promise<void> {

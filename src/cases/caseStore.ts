@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Route } from '../analysis/types.js';
+import { type RedisKeys, redisKeys } from '../infra/redisKeys.js';
 import type { Logger } from '../log.js';
 import { CaseJournal, type JournalEntry } from './caseJournal.js';
 import type { CaseRecord, MailRef, ReplyState } from './caseRecord.js';
@@ -48,6 +48,14 @@ export const SEQUENCE_JUMP = 1000;
  * older append-only file, failover to a late replica). Handing out that number
  * again would give one reference — and one reply Message-ID — to two
  * requests, so the sequence jumps well past it instead.
+ *
+ * KEYS: [1] mail place → ref, [2] content hash → ref, [3] the year's sequence, [4] the
+ *   mailbox's filing hash, [5] all cases (sorted by reception).
+ * ARGV: [1] year, [2] case JSON (ref as placeholder), [3] retention (ms), [4] case key prefix,
+ *   [5] filing field (uidValidity:uid), [6] reception time (ms, the score), [7] open-cases
+ *   sorted set or '', [8] filing JSON (ref as placeholder), [9] sequence floor.
+ * Returns {'existing', ref} (this mail has its case), {'duplicate', ref} (the same bytes under
+ *   another UID: filed beside the first), or {'created', ref, regressed number or 0}.
  */
 const createCaseScript = `
 local existing = redis.call('GET', KEYS[1])
@@ -95,6 +103,12 @@ const REPLY_BEHIND_LUA = `(not current or (string.find(current, '${PENDING}', 1,
  * Writes a journal case back as it was created, under its own reference, if
  * its key vanished; and its reply state, if that vanished. Keys another write
  * has meanwhile taken (NX) are left alone.
+ *
+ * KEYS: [1] case, [2] mail place, [3] content hash, [4] the year's sequence, [5] all cases,
+ *   [6] the mailbox's filing hash, [7] reply state.
+ * ARGV: [1] case JSON, [2] ref, [3] retention (ms), [4] score, [5] open-cases sorted set or '',
+ *   [6] filing field, [7] filing JSON or '', [8] the case's sequence number, [9] reply JSON or ''.
+ * Returns {case restored 0|1, reply state restored 0|1}.
  */
 const restoreCaseScript = `
 local restored = 0
@@ -120,7 +134,12 @@ end
 return {restored, reply}
 `;
 
-/** A reply state this process wrote lately, put back if Redis lost it or holds an older one (see replyBehind). */
+/**
+ * A reply state this process wrote lately, put back if Redis lost it or holds an older one
+ * (see replyBehind), as long as the case itself exists.
+ * KEYS: [1] case, [2] reply state. ARGV: [1] reply JSON, [2] retention (ms).
+ * Returns 1 when written back, 0 otherwise.
+ */
 const restoreReplyScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('GET', KEYS[2])
@@ -142,40 +161,7 @@ export interface CaseStoreOptions {
   journal?: CaseJournal;
 }
 
-export interface Keys {
-  case(ref: string): string;
-  mail(mail: MailRef): string;
-  hash(contentHash: string): string;
-  sequence(year: number): string;
-  open(route: Route): string;
-  all(): string;
-  filings(mailboxId: string): string;
-  reply(ref: string): string;
-  filed(ref: string): string;
-  /** Which case a mail filed at this place belongs to, written when it is moved there. */
-  located(path: string, uidValidity: string, uid: number): string;
-  /** A mail put back in the inbox by the filed-mail reconciliation: its case was lost. */
-  recovered(contentHash: string): string;
-  /** When this store began: see CaseStore.storeEpoch. */
-  epoch(): string;
-}
-
-export function keysFor(prefix: string): Keys {
-  return {
-    case: (ref) => `${prefix}:case:${ref}`,
-    mail: (m) => `${prefix}:mail:${m.mailboxId}:${m.uidValidity}:${m.uid}`,
-    hash: (h) => `${prefix}:hash:${h}`,
-    sequence: (year) => `${prefix}:refseq:${year}`,
-    open: (route) => `${prefix}:cases:open:${route}`,
-    all: () => `${prefix}:cases:all`,
-    filings: (mailboxId) => `${prefix}:filing:${mailboxId}`,
-    reply: (ref) => `${prefix}:reply:${ref}`,
-    filed: (ref) => `${prefix}:filed:${ref}`,
-    located: (path, uidValidity, uid) => `${prefix}:located:${path}:${uidValidity}:${uid}`,
-    recovered: (h) => `${prefix}:recovered:${h}`,
-    epoch: () => `${prefix}:epoch`,
-  };
-}
+export type Keys = RedisKeys;
 
 function filingField(uidValidity: string, uid: number): string {
   return `${uidValidity}:${uid}`;
@@ -199,7 +185,7 @@ export class CaseStore {
     private readonly retentionMs: number,
     options: CaseStoreOptions = {},
   ) {
-    this.keys = keysFor(prefix);
+    this.keys = redisKeys(prefix);
     this.journal = options.journal ?? new CaseJournal();
     this.log = options.log ?? null;
     redis.defineCommand('cdapCreateCase', { numberOfKeys: 5, lua: createCaseScript });

@@ -1,30 +1,18 @@
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
 import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import type { Analysis } from '../analysis/types.js';
 import { unreadable } from '../analysis/unreadable.js';
+import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
+import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
+import { computeSla, type SlaSettings } from '../cases/computeSla.js';
 import type { Config } from '../config/schema.js';
+import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
 import type { Logger } from '../log.js';
-import type { TriageJobData } from '../mailbox/triageJob.js';
+import type { ByteBudget, RawMailStore } from '../mailbox/rawMailStore.js';
 import type { BackfillWindows } from './backfillWindows.js';
-import { buildCase, type CaseRecord, type MailRef } from './caseRecord.js';
-import type { CaseStore, CreateOutcome, FolderKey } from './caseStore.js';
-import { computeSla, type SlaSettings } from './computeSla.js';
-import type { ByteBudget, RawMailStore } from './rawMailStore.js';
+import { enqueueWork, type WorkQueues, workItem } from './enqueueWork.js';
 import type { SenderVerifier } from './verifySender.js';
-
-/** What the technicians' queues carry: enough to sort and show, no personal data. */
-export interface WorkItem {
-  ref: string;
-  receivedAt: string;
-  urgent: boolean;
-  urgencyCheck: CaseRecord['urgencyCheck'];
-  cdas: string | null;
-  prestations: string[];
-  dueAt: string | null;
-  lintErrors: number;
-  unreadable: boolean;
-}
 
 /** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
 export interface ReplyScheduler {
@@ -40,7 +28,7 @@ export interface TriageEvents {
 export interface TriageDeps {
   analyze: Analyzer;
   caseStore: CaseStore;
-  workQueues: { priority: Queue<WorkItem>; standard: Queue<WorkItem> };
+  workQueues: WorkQueues;
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
   log: Logger;
@@ -167,20 +155,6 @@ export function oversizeAnalysis(fromHeaders: Analysis | null, size: number, lim
   };
 }
 
-export function workItem(c: CaseRecord): WorkItem {
-  return {
-    ref: c.ref,
-    receivedAt: c.receivedAt,
-    urgent: c.urgent,
-    urgencyCheck: c.urgencyCheck,
-    cdas: c.cdas?.name ?? null,
-    prestations: c.prestations,
-    dueAt: c.sla?.dueAt ?? null,
-    lintErrors: c.lintErrors,
-    unreadable: c.unreadable,
-  };
-}
-
 /**
  * Triage of one mail: analyze, open the case (or recognise the mail as one
  * already seen), put it in the technicians' queue, ask for its filing and
@@ -189,19 +163,9 @@ export function workItem(c: CaseRecord): WorkItem {
  */
 export function createTriageProcessor(deps: TriageDeps) {
   const now = deps.now ?? (() => new Date());
-  const workItemOptions = {
-    removeOnComplete: { age: deps.config.cases.retentionDays * 86_400 },
-    removeOnFail: false,
-  };
 
   async function ensureDownstream(record: CaseRecord, inReplyTo: string | null = null): Promise<void> {
-    if (record.status === 'open' && (record.route === 'priority' || record.route === 'standard')) {
-      // Job id = case reference: adding twice is a no-op.
-      await deps.workQueues[record.route].add('case', workItem(record), {
-        ...workItemOptions,
-        jobId: record.ref,
-      });
-    }
+    await enqueueWork(deps.workQueues, record, deps.config.cases.retentionDays);
     if (deps.replies && record.reply !== 'none' && record.replySuppressed === null) {
       await deps.replies.schedule(record, inReplyTo);
     }
@@ -242,7 +206,10 @@ export function createTriageProcessor(deps: TriageDeps) {
       await deps.workQueues[record.route === 'priority' ? 'priority' : 'standard'].add(
         'case',
         workItem(record),
-        { ...workItemOptions, jobId: `${record.ref}.suite-${record.followUps.length + (attached ? 1 : 0)}` },
+        workItemJobOptions(
+          `${record.ref}.suite-${record.followUps.length + (attached ? 1 : 0)}`,
+          deps.config.cases.retentionDays,
+        ),
       );
       if (escalate && deps.refile) {
         // The case is already in the priority queue; its folder is for people
