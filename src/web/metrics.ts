@@ -124,7 +124,7 @@ export class Metrics {
     };
     new Gauge({
       name: 'cdap_queue_depth',
-      help: 'Jobs waiting, active or delayed, per queue',
+      help: 'Jobs per queue and state (waiting, prioritized, active, delayed, failed)',
       labelNames: ['queue', 'state'],
       registers: [this.registry],
       async collect() {
