@@ -146,9 +146,10 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
       'INBOX',
       Buffer.from(mail('Bonjour, toujours rien reçu. Pouvez-vous regarder ?', { Subject: `Re: [${ref}]` })),
     );
-    const reopened = await waitFor('reopened', async () => {
+    // The case is reopened first, then the follow-up is listed on it: wait for both.
+    const reopened = await waitFor('reopened with its follow-up', async () => {
       const c = await s.caseStore.get(ref);
-      return c?.status === 'open' ? c : null;
+      return c?.status === 'open' && c.followUps.length > 0 ? c : null;
     });
     expect(reopened.handledAt).toBeNull();
     expect(reopened.followUps).toHaveLength(1);
