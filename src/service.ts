@@ -19,12 +19,13 @@ import {
 } from './infra/queues.js';
 import { assertNoEviction, createRedis } from './infra/redis.js';
 import { redisKeys } from './infra/redisKeys.js';
+import { Semaphore } from './infra/semaphore.js';
 import type { Logger } from './log.js';
 import { createImapClient } from './mailbox/imapClient.js';
 import { IntakeStateStore } from './mailbox/intakeState.js';
 import { MailboxIntake } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
-import { ByteBudget, RawMailStore } from './mailbox/rawMailStore.js';
+import { RawMailStore } from './mailbox/rawMailStore.js';
 import { createRefiler } from './mailbox/refileCase.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { ReplyLock } from './replies/replyLock.js';
@@ -206,7 +207,7 @@ export async function startService(
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
       // One of the largest mails at a time (small ones still flow beside it).
-      budget: new ByteBudget(Math.max(32 * 1024 * 1024, config.intake.maxDownloadBytes + 1024 * 1024)),
+      budget: new Semaphore(Math.max(32 * 1024 * 1024, config.intake.maxDownloadBytes + 1024 * 1024)),
       verifySender:
         config.senderVerification.mode === 'mailauth'
           ? createSenderVerifier({ trustReceived: config.senderVerification.trustReceived })

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { projectRoot } from '../config/loadConfig.js';
+import { Semaphore } from '../infra/semaphore.js';
 import type { Analyzer, AnalyzerSettings } from './analyzeMail.js';
 import { readHead, unreadable } from './unreadable.js';
 
@@ -49,22 +50,13 @@ export function createIsolatedAnalyzer(
   });
   // Never more tasks than threads in the pool: the time limit must count the
   // analysis, not the wait behind a mail that hangs.
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  const slot = async () => {
-    while (running >= options.threads) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    return () => {
-      running--;
-      waiting.shift()?.();
-    };
-  };
+  const threads = new Semaphore(options.threads);
   const analyze: Analyzer = async (input, opts = {}) => {
     const raw = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     // Read now: once moved to the thread, `raw` is detached and reading it throws,
     // which would fail the job, retry it, and stall triage on this mail forever.
     const head = readHead(raw);
-    const release = await slot();
+    const release = await threads.acquire();
     const signal = AbortSignal.timeout(options.hardTimeLimitMs);
     try {
       // Moved (not cloned) to the thread; copied first only when the caller keeps

@@ -49,30 +49,3 @@ export class RawMailStore {
 
 /** Mails above this size go through RawMailStore; the common few-kilobyte mail stays in the job. */
 export const INLINE_SOURCE_MAX_BYTES = 256 * 1024;
-
-/**
- * Caps the bytes of mail being analysed at once in a process, so that a few
- * 20 MB mails arriving together are taken one after the other, not side by
- * side. A mail larger than the whole budget still passes, alone.
- */
-export class ByteBudget {
-  private used = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly max: number) {}
-
-  async acquire(bytes: number): Promise<() => void> {
-    const want = Math.min(bytes, this.max);
-    while (this.used > 0 && this.used + want > this.max) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.used += want;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.used -= want;
-      for (const wake of this.waiting.splice(0)) wake();
-    };
-  }
-}

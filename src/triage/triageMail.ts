@@ -8,8 +8,9 @@ import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js'
 import { computeSla, type SlaSettings } from '../cases/computeSla.js';
 import type { Config } from '../config/schema.js';
 import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
+import type { Semaphore } from '../infra/semaphore.js';
 import type { Logger } from '../log.js';
-import type { ByteBudget, RawMailStore } from '../mailbox/rawMailStore.js';
+import type { RawMailStore } from '../mailbox/rawMailStore.js';
 import type { BackfillWindows } from './backfillWindows.js';
 import { enqueueWork, type WorkQueues, workItem } from './enqueueWork.js';
 import type { SenderVerifier } from './verifySender.js';
@@ -34,8 +35,11 @@ export interface TriageDeps {
   log: Logger;
   /** Large raw mails, stored apart from their job. */
   rawMail?: RawMailStore;
-  /** Bytes of mail analysed at once in this process. */
-  budget?: ByteBudget;
+  /**
+   * Caps the bytes of mail analysed at once in this process, so that a few
+   * 20 MB mails arriving together are taken one after the other, not side by side.
+   */
+  budget?: Semaphore;
   /** Periods declared by `cdap-triage backfill`: never answered. */
   backfill?: BackfillWindows;
   /** mailauth verification, when the deployment enables it. */
