@@ -1,4 +1,4 @@
-import type { Finding, MailKind, ReplyDecision, Route } from './types.js';
+import type { Analysis, Finding, MailKind, ReplyDecision, Route } from './types.js';
 
 const automatic: ReadonlySet<MailKind> = new Set(['auto-reply', 'bounce', 'bulk']);
 
@@ -33,4 +33,17 @@ export function decideRoute(
 export function decideReply(route: Route, lint: readonly Finding[]): ReplyDecision {
   if (route === 'ignored' || route === 'quarantine') return 'none';
   return lint.some((f) => f.severity !== 'info') ? 'ack-with-feedback' : 'ack';
+}
+
+/**
+ * The analysis once the sender verifier (mailauth) has given its DMARC
+ * verdict: route and reply decided again by the rules above, so a failed
+ * verification quarantines a mail exactly as a failed Authentication-Results
+ * header does. Pure: the verification itself happens in triage.
+ */
+export function withVerifiedDmarc(a: Analysis, dmarc: string | null): Analysis {
+  const authentication = { dmarc, source: 'mailauth' as const };
+  if (a.unreadable) return { ...a, authentication };
+  const { route, reason } = decideRoute(a.kind, a.sender, dmarc, a.urgent);
+  return { ...a, authentication, route, routeReason: reason, reply: decideReply(route, a.lint) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mail, rubrics, testAnalyzer } from '../../tests/support/analyzer.js';
+import { withVerifiedDmarc } from './decideRoute.js';
 
 const analyze = testAnalyzer({
   SENDER_VERIFICATION: 'authentication-results',
@@ -49,5 +50,33 @@ describe('sender verification from Authentication-Results', () => {
     const a = await testAnalyzer()(withAuthResults(ar('mx.caf35.example.fr', 'fail')));
     expect(a.authentication).toEqual({ dmarc: null, source: null });
     expect(a.route).toBe('standard');
+  });
+});
+
+describe('sender verification by mailauth (the verifier’s verdict fed back to the analyzer)', () => {
+  const plain = testAnalyzer();
+
+  it('quarantines a failing partner mail exactly as a failing Authentication-Results header does', async () => {
+    const byHeader = await analyze(withAuthResults(ar('mx.caf35.example.fr', 'fail')));
+    const verified = withVerifiedDmarc(await plain(mail(rubrics())), 'fail');
+    expect(verified.authentication).toEqual({ dmarc: 'fail', source: 'mailauth' });
+    expect({ route: verified.route, reason: verified.routeReason, reply: verified.reply }).toEqual({
+      route: byHeader.route,
+      reason: byHeader.routeReason,
+      reply: byHeader.reply,
+    });
+    expect(verified.route).toBe('quarantine');
+  });
+
+  it('keeps the route and reply of a mail that passes, and an urgency stays priority', async () => {
+    const before = await plain(mail(rubrics(), { Subject: 'URGENCE DEFINIE' }));
+    const verified = withVerifiedDmarc(before, 'pass');
+    expect(verified.authentication).toEqual({ dmarc: 'pass', source: 'mailauth' });
+    expect([verified.route, verified.routeReason, verified.reply]).toEqual([
+      before.route,
+      before.routeReason,
+      before.reply,
+    ]);
+    expect(verified.route).toBe('priority');
   });
 });

@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
 import { carriesLoopHeader } from '../analysis/classifyKind.js';
+import { withVerifiedDmarc } from '../analysis/decideRoute.js';
 import type { Analysis } from '../analysis/types.js';
 import { unreadable } from '../analysis/unreadable.js';
 import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
@@ -311,15 +312,9 @@ export function createTriageProcessor(deps: TriageDeps) {
       !analysis.unreadable
     ) {
       const dmarc = await deps.verifySender(raw);
-      analysis = { ...analysis, authentication: { dmarc, source: 'mailauth' } };
-      if (dmarc === 'fail') {
-        // The From domain's owner says this mail is not theirs: a person looks, nobody is answered.
-        analysis = {
-          ...analysis,
-          route: 'quarantine',
-          routeReason: 'authentification DMARC en échec',
-          reply: 'none',
-        };
+      // The From domain's owner may say this mail is not theirs: then a person looks, nobody is answered.
+      analysis = withVerifiedDmarc(analysis, dmarc);
+      if (analysis.route === 'quarantine') {
         deps.log.warn(
           { event: 'triage.dmarc_fail', mailbox: d.mailboxId },
           'sender failed DMARC: quarantined',
