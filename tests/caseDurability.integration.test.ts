@@ -74,6 +74,7 @@ describe('case store against Redis losing its latest writes', () => {
     const created = await cases.createCase(draft(1), filing(1));
     await cases.setReplyState(created.ref, {
       status: 'sent',
+      reasonCode: null,
       reason: null,
       at: new Date().toISOString(),
       messageId: `<${created.ref}.ack@caf35.example.fr>`,
@@ -104,6 +105,7 @@ describe('case store against Redis losing its latest writes', () => {
     const created = await cases.createCase(draft(1), filing(1));
     await cases.setReplyState(created.ref, {
       status: 'sent',
+      reasonCode: null,
       reason: null,
       at: new Date().toISOString(),
       messageId: null,

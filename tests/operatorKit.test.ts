@@ -83,8 +83,8 @@ describe('metrics the alerts need', () => {
   it('counts a reply stopped by a rate limit as a loop stopped, not other suppressed replies', async () => {
     const metrics = new Metrics();
     const record = caseFor(await analyze(fixture('form-standard-clean.eml')));
-    metrics.replied('suppressed', 'rate-limited:per-recipient-hour', record);
-    metrics.replied('suppressed', 'backfill', record);
+    metrics.replied('suppressed', { code: 'rate-limited', detail: 'same-subject-day' }, record);
+    metrics.replied('suppressed', { code: 'backfill' }, record);
     metrics.replied('sent', null, record);
     expect(await value(metrics, 'cdap_loops_suppressed_total', { reason: 'rate-limit' })).toBe(1);
     expect(

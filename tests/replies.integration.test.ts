@@ -141,6 +141,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
       const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
       const record = await service.caseStore.get(ref as string);
       expect(record?.replyState?.status).toBe('failed');
+      expect(record?.replyState?.reasonCode).toBe('refused');
       expect(record?.replyState?.reason).toMatch(/^550/);
     } finally {
       await service.stop();

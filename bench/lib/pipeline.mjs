@@ -178,11 +178,16 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
       if (status === 'sent') replySent++;
       else if (status === 'suppressed') {
         // Decided by the reply stage itself (e.g. recipient not allowed): an outcome, not a loss.
-        const reason = c.replyState.reason ?? 'unknown';
+        const reason = c.replyState.reasonCode ?? c.replyState.reason ?? 'unknown';
         suppressed[reason] = (suppressed[reason] ?? 0) + 1;
       } else {
         if (status === 'failed') replyFailed++;
-        notSent.push({ ref: c.ref, status, reason: c.replyState?.reason ?? null });
+        notSent.push({
+          ref: c.ref,
+          status,
+          reason: c.replyState?.reasonCode ?? null,
+          detail: c.replyState?.reason ?? null,
+        });
       }
     }
     const original = c.messageIdHash ? ours.get(c.messageIdHash) : undefined;

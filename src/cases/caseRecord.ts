@@ -62,12 +62,12 @@ export interface CaseRecord {
   lintErrors: number;
   lintWarnings: number;
   reply: ReplyDecision;
-  /** Why no reply goes out although the analysis asked for one (backfill, too old, follow-up…). */
-  replySuppressed: string | null;
+  /** Why no reply goes out although the analysis asked for one; null when nothing holds it back. */
+  replySuppressed: ReplySuppression | null;
   /** Subject with NIR, numbers and addresses masked. */
   subject: string | null;
   sla: Sla | null;
-  status: 'open' | 'handled' | 'recorded';
+  status: CaseStatus;
   handledAt: string | null;
   followUps: Array<{ receivedAt: string; mail: MailRef }>;
   backfill: boolean;
@@ -75,11 +75,58 @@ export interface CaseRecord {
   replyState: ReplyState | null;
 }
 
+/** `open`: in a technicians' queue; `handled`: answered; `recorded`: kept for the record only (robots, quarantine). */
+export type CaseStatus = 'open' | 'handled' | 'recorded';
+
+/**
+ * Why no reply goes out although the analysis asked for one: `backfill`, mail
+ * older than the service or past `intake.replyMaxAgeHours`; `reprocess`, a
+ * case analysed again by hand; `recovered`, a mail whose first case Redis lost
+ * (whether it was answered is unknown).
+ */
+export type ReplySuppression = 'backfill' | 'reprocess' | 'recovered';
+
 /** How a reply ended, as kept on the case and counted in metrics. */
 export type ReplyOutcome = 'sent' | 'shadow' | 'suppressed' | 'failed';
 
+/** Where a reply stands: ended, or `pending` while it is being sent or waits for a retry. */
+export type ReplyStatus = ReplyOutcome | 'pending';
+
+/**
+ * Why a reply ended as it did, or why it is pending. Suppressed: a case's
+ * ReplySuppression, `no-reply-decided`, `recipient-not-allowed`,
+ * `rate-limited`. Failed: `template` (a template error), `refused` (the SMTP
+ * server refused, or kept failing past `replies.maxRetryHours`), `uncertain`
+ * (connection lost twice after sending). Pending: `sending`, `retry`.
+ */
+export type ReplyReasonCode =
+  | ReplySuppression
+  | 'no-reply-decided'
+  | 'recipient-not-allowed'
+  | 'rate-limited'
+  | 'template'
+  | 'refused'
+  | 'uncertain'
+  | 'sending'
+  | 'retry';
+
+/** A reply's reason: its code, and the detail a person may need (the limit, the server's answer, the template error). */
+export interface ReplyReason {
+  code: ReplyReasonCode;
+  detail?: string | null;
+  /** The SMTP reply code or the transport's error code (`550`, `ECONNECTION`), for `refused`, `uncertain` and `retry`. */
+  serverCode?: string;
+}
+
 export interface ReplyState {
-  status: ReplyOutcome | 'pending';
+  status: ReplyStatus;
+  /** Why; null for a reply sent or stored in shadow mode. */
+  reasonCode: ReplyReasonCode | null;
+  /**
+   * The detail that goes with the code, for a person: a limit's name, the
+   * server's answer (its code first), a template error. Records written before
+   * `reasonCode` existed hold their whole reason here (see readReplyState).
+   */
   reason: string | null;
   at: string | null;
   messageId: string | null;
@@ -87,6 +134,43 @@ export interface ReplyState {
   text: string | null;
   /** Sends whose connection was lost after the message left (it may have arrived). */
   uncertainSends?: number;
+}
+
+const suppressedCodes: ReadonlySet<string> = new Set<ReplyReasonCode>([
+  'backfill',
+  'reprocess',
+  'recovered',
+  'no-reply-decided',
+  'recipient-not-allowed',
+]);
+
+/**
+ * A stored reply state. Records written before `reasonCode` existed kept one
+ * text ("rate-limited:same-subject-day", "template: …", "550: …"): their code
+ * is read from it here, once, so that nothing else parses a reason.
+ */
+export function readReplyState(json: string): ReplyState {
+  const state = JSON.parse(json) as ReplyState;
+  if (state.reasonCode !== undefined) return state;
+  const text = state.reason;
+  const legacy = (code: ReplyReasonCode | null, reason: string | null): ReplyState => ({
+    ...state,
+    reasonCode: code,
+    reason,
+  });
+  if (text === null || text === undefined) return legacy(null, null);
+  if (suppressedCodes.has(text) || text === 'sending') return legacy(text as ReplyReasonCode, null);
+  const prefixed = /^(rate-limited:|template: |uncertain: |retry after )(.*)$/s.exec(text);
+  if (prefixed) {
+    const codes: Record<string, ReplyReasonCode> = {
+      'rate-limited:': 'rate-limited',
+      'template: ': 'template',
+      'uncertain: ': 'uncertain',
+      'retry after ': 'retry',
+    };
+    return legacy(codes[prefixed[1] as string] ?? null, prefixed[2] ?? null);
+  }
+  return legacy(state.status === 'failed' ? 'refused' : null, text);
 }
 
 export function hashMessageId(messageId: string): string {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { type RedisKeys, redisKeys } from '../infra/redisKeys.js';
 import type { Logger } from '../log.js';
 import { CaseJournal, type JournalEntry } from './caseJournal.js';
-import type { CaseRecord, MailRef, ReplyState } from './caseRecord.js';
+import { type CaseRecord, type MailRef, type ReplyState, readReplyState } from './caseRecord.js';
 
 /** A pending move of one mail, written with its case, done by the mailbox's intake. */
 export interface Filing {
@@ -32,6 +32,12 @@ export type CreateOutcome =
   | { outcome: 'existing'; ref: string }
   /** Same bytes as a mail that already has a case (resync, duplicate delivery): linked to it, no new case. */
   | { outcome: 'duplicate'; ref: string };
+
+const createOutcomes: ReadonlySet<string> = new Set<CreateOutcome['outcome']>([
+  'created',
+  'existing',
+  'duplicate',
+]);
 
 const REF_PLACEHOLDER = '__CDAP_REF__';
 
@@ -244,8 +250,10 @@ export class CaseStore {
       open,
       filingJson(REF_PLACEHOLDER),
       String(floor),
-    )) as [CreateOutcome['outcome'], string, number?];
-    const [outcome, ref, regressed] = reply;
+    )) as [string, string, number?];
+    const [answer, ref, regressed] = reply;
+    if (!createOutcomes.has(answer)) throw new Error(`createCase script answered '${answer}'`);
+    const outcome = answer as CreateOutcome['outcome'];
     this.noteSeen(ref);
     if (outcome === 'created') {
       if (regressed) {
@@ -272,7 +280,7 @@ export class CaseStore {
         filing: { folder: filing.folder, flagged: filing.flagged, ownRef: ref },
       });
     }
-    return { outcome, ref } as CreateOutcome;
+    return { outcome, ref };
   }
 
   /** Writes a journal case (and its reply state) back where they vanished; true when anything was written. */
@@ -395,7 +403,7 @@ export class CaseStore {
       }
       if (!json) continue;
       const record = JSON.parse(json) as CaseRecord;
-      out.push(reply ? { ...record, replyState: JSON.parse(reply) as ReplyState } : record);
+      out.push(reply ? { ...record, replyState: readReplyState(reply) } : record);
     }
     return out;
   }
@@ -425,7 +433,7 @@ export class CaseStore {
     const current = await this.redis.get(this.keys.reply(ref));
     const journaled = this.journal.reply(ref)?.json;
     const json = replyBehind(current, journaled) ? journaled : current;
-    return json ? (JSON.parse(json) as ReplyState) : null;
+    return json ? readReplyState(json) : null;
   }
 
   // WATCH belongs to the connection: updates from this process take turns on it.

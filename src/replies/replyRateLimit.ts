@@ -7,22 +7,41 @@ export interface RateLimits {
   sameSubjectPerDay: number;
 }
 
+/** The limits, by the names the admit script returns (and metrics use as labels). */
+export const RATE_LIMIT_NAMES = ['per-recipient-hour', 'per-recipient-day', 'same-subject-day'] as const;
+
 /** Which limit held a reply back. */
-export type RateLimitName = 'per-recipient-hour' | 'per-recipient-day' | 'same-subject-day';
+export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
+
+/** A limit that only delays a reply: a busy address, not a loop. */
+export type DeferringLimit = Exclude<RateLimitName, 'same-subject-day'>;
+
+/** What the admit script returns, and what it keeps as a case's final decision: 'ok' or a limit's name. */
+export type AdmitDecision = 'ok' | RateLimitName;
+
+const decisions: ReadonlySet<string> = new Set<AdmitDecision>(['ok', ...RATE_LIMIT_NAMES]);
+
+function readDecision(value: unknown): AdmitDecision {
+  if (typeof value === 'string' && decisions.has(value)) return value as AdmitDecision;
+  throw new Error(`reply rate limit script answered ${JSON.stringify(value)}`);
+}
 
 export type Admission =
   | { ok: true }
   /** Looks like a loop (the same subject over and over): this reply never goes. */
   | { ok: false; limit: 'same-subject-day'; final: true }
   /** A busy address: this reply goes at `retryAt`, when its window has room again. */
-  | { ok: false; limit: 'per-recipient-hour' | 'per-recipient-day'; final: false; retryAt: Date };
+  | { ok: false; limit: DeferringLimit; final: false; retryAt: Date };
 
 /**
  * Checks every limit and counts the reply only when it is admitted, in one
  * step, and remembers the case's final decision so a retry is not counted twice.
- * KEYS: case decision, hour count, day count, [same-subject count].
- * ARGV: hour limit, day limit, subject limit, case decision TTL (s), then one TTL (ms) per count key.
- * Returns 'ok', or the name of the limit that held the reply back.
+ * KEYS: [1] the case's decision, [2] hour count, [3] day count, [4] same-subject count (absent
+ *   when the subject says nothing).
+ * ARGV: [1] hour limit, [2] day limit, [3] subject limit, [4] case decision TTL (s), then one
+ *   TTL (ms) per count key, in KEYS order.
+ * Returns an AdmitDecision: 'ok', or the name of the limit that held the reply back. KEYS[1]
+ * keeps only a final decision ('ok' or 'same-subject-day'): a deferred reply is asked again.
  */
 const admitScript = `
 local decided = redis.call('GET', KEYS[1])
@@ -75,16 +94,18 @@ export class ReplyRateLimit {
     if (topic !== null) keys.push(this.keys.rateSubject(who, keyFingerprint(subjectShape(topic)), day));
     const ttls = ['3600000', '86400000', '86400000'].slice(0, keys.length - 1);
     const { perRecipientPerHour, perRecipientPerDay, sameSubjectPerDay } = this.limits;
-    const decision = (await this.redis.eval(
-      admitScript,
-      keys.length,
-      ...keys,
-      String(perRecipientPerHour),
-      String(perRecipientPerDay),
-      String(sameSubjectPerDay),
-      String(86_400 * 2),
-      ...ttls,
-    )) as 'ok' | RateLimitName;
+    const decision = readDecision(
+      await this.redis.eval(
+        admitScript,
+        keys.length,
+        ...keys,
+        String(perRecipientPerHour),
+        String(perRecipientPerDay),
+        String(sameSubjectPerDay),
+        String(86_400 * 2),
+        ...ttls,
+      ),
+    );
     if (decision === 'ok') return { ok: true };
     if (decision === 'same-subject-day') return { ok: false, limit: decision, final: true };
     // Spread over the first minutes of the next window, so a deferred burst does not leave at once.

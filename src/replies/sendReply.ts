@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
 import { domainAllowed } from '../analysis/identifySender.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
-import type { CaseRecord, ReplyOutcome, ReplyState } from '../cases/caseRecord.js';
+import type { CaseRecord, ReplyOutcome, ReplyReason, ReplyState } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
 import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
@@ -16,7 +16,7 @@ import { type Logger, maskAddress } from '../log.js';
 import type { ReplyScheduler } from '../triage/triageMail.js';
 import type { ReplyTemplates } from './renderReply.js';
 import { ReplyBusyError, type ReplyLock } from './replyLock.js';
-import type { ReplyRateLimit } from './replyRateLimit.js';
+import type { DeferringLimit, ReplyRateLimit } from './replyRateLimit.js';
 import type { MailTransport } from './smtpTransport.js';
 
 /** One plain `local@domain`: no list, group, comment, display name or space. */
@@ -32,9 +32,9 @@ function envelopeFrom(from: string): string {
 }
 
 export interface ReplyEvents {
-  onOutcome?(outcome: ReplyOutcome, reason: string | null, record: CaseRecord): void;
-  /** A reply put off by a per-recipient rate limit (`reason`: the limit), to be sent later. */
-  onDeferred?(reason: string, record: CaseRecord): void;
+  onOutcome?(outcome: ReplyOutcome, reason: ReplyReason | null, record: CaseRecord): void;
+  /** A reply put off by a per-recipient rate limit, to be sent later. */
+  onDeferred?(limit: DeferringLimit, record: CaseRecord): void;
 }
 
 /** Our Message-ID for a case's reply: fixed, so a retry is the same message and follow-ups find the case. */
@@ -126,19 +126,26 @@ export function createReplySender(deps: SendReplyDeps) {
   async function settle(
     c: CaseRecord,
     outcome: ReplyOutcome,
-    reason: string | null,
+    reason: ReplyReason | null,
     extra: Partial<ReplyState> = {},
   ) {
     await record(c.ref, {
       status: outcome,
-      reason,
+      reasonCode: reason?.code ?? null,
+      reason: reason?.detail ?? null,
       at: now().toISOString(),
       messageId: extra.messageId ?? null,
       text: extra.text ?? null,
     });
     deps.events?.onOutcome?.(outcome, reason, c);
     deps.log.info(
-      { event: `reply.${outcome}`, ref: c.ref, reason, recipient: maskAddress(c.replyTo) },
+      {
+        event: `reply.${outcome}`,
+        ref: c.ref,
+        reason: reason?.code ?? null,
+        detail: reason?.detail ?? undefined,
+        recipient: maskAddress(c.replyTo),
+      },
       `reply ${outcome}`,
     );
   }
@@ -167,6 +174,7 @@ export function createReplySender(deps: SendReplyDeps) {
       if (state?.status !== 'sent') {
         await record(job.data.ref, {
           status: 'sent',
+          reasonCode: null,
           reason: null,
           at: new Date(sentAt).toISOString(),
           messageId: replyMessageId(job.data.ref, deps.config.replies.from),
@@ -187,14 +195,14 @@ export function createReplySender(deps: SendReplyDeps) {
     }
 
     if (c.reply === 'none' || c.replySuppressed) {
-      await settle(c, 'suppressed', c.replySuppressed ?? 'no-reply-decided');
+      await settle(c, 'suppressed', { code: c.replySuppressed ?? 'no-reply-decided' });
       return 'suppressed';
     }
     const to = c.replyTo;
     // Checked again here, whatever the analyzer said: a list or a group in one
     // string would be split into several recipients by the mailer.
     if (!to || !isOneMailbox(to) || !domainAllowed(to, deps.config.allowedDomains)) {
-      await settle(c, 'suppressed', 'recipient-not-allowed');
+      await settle(c, 'suppressed', { code: 'recipient-not-allowed' });
       return 'suppressed';
     }
     let rendered: ReturnType<ReplyTemplates['render']>;
@@ -202,7 +210,7 @@ export function createReplySender(deps: SendReplyDeps) {
       rendered = deps.templates.render(c);
     } catch (err) {
       // A template mistake will not fix itself: fail, visibly, instead of retrying for a day.
-      await settle(c, 'failed', `template: ${(err as Error).message.slice(0, 200)}`);
+      await settle(c, 'failed', { code: 'template', detail: (err as Error).message.slice(0, 200) });
       throw new UnrecoverableError(`reply ${c.ref}: template error: ${(err as Error).message}`);
     }
     // Only mail that does not read as a request can be a loop: a partner's mail
@@ -221,7 +229,7 @@ export function createReplySender(deps: SendReplyDeps) {
         limit: admitted.limit,
         recipient: maskAddress(to),
       });
-      await settle(c, 'suppressed', `rate-limited:${admitted.limit}`);
+      await settle(c, 'suppressed', { code: 'rate-limited', detail: admitted.limit });
       return 'suppressed';
     }
     if (!admitted.ok) {
@@ -276,7 +284,8 @@ export function createReplySender(deps: SendReplyDeps) {
     try {
       await record(c.ref, {
         status: 'pending',
-        reason: 'sending',
+        reasonCode: 'sending',
+        reason: null,
         at: now().toISOString(),
         messageId,
         text: null,
@@ -295,25 +304,25 @@ export function createReplySender(deps: SendReplyDeps) {
     } catch (err) {
       if (err instanceof ReplyBusyError) throw err;
       const e = err as { responseCode?: number; code?: string; message?: string };
+      const serverCode = String(e.responseCode ?? e.code ?? 'error');
       // Server answers often quote the recipient address: masked before it is stored or logged.
-      const reason = maskPersonalData(
-        `${e.responseCode ?? e.code ?? 'error'}: ${(e.message ?? '').slice(0, 200)}`,
-      );
+      const reason = maskPersonalData(`${serverCode}: ${(e.message ?? '').slice(0, 200)}`);
       if (isPermanent(err, 'smtp') || ageHours >= deps.config.replies.maxRetryHours) {
-        await settle(c, 'failed', reason);
+        await settle(c, 'failed', { code: 'refused', detail: reason, serverCode });
         throw new UnrecoverableError(`reply ${c.ref} refused: ${reason}`);
       }
       // A connection lost once the message was on its way may have delivered it:
       // one more try, never more, so a relay that always drops makes two copies, not ten.
       const uncertainSends = (done?.uncertainSends ?? 0) + (mayHaveBeenDelivered(err) ? 1 : 0);
       if (uncertainSends >= 2) {
-        await settle(c, 'failed', `uncertain: ${reason}`);
+        await settle(c, 'failed', { code: 'uncertain', detail: reason, serverCode });
         throw new UnrecoverableError(`reply ${c.ref}: connection lost twice after sending, not tried again`);
       }
       // Nothing was sent (or one uncertain copy): the retry needs no grace period.
       await record(c.ref, {
         status: 'pending',
-        reason: `retry after ${reason}`,
+        reasonCode: 'retry',
+        reason,
         at: null,
         messageId,
         text: null,

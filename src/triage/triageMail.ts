@@ -83,7 +83,24 @@ export function mayFollowUp(followed: FollowedReference, analysis: Analysis, par
   return [analysis.sender.address, analysis.replyTo].some((a) => a?.toLowerCase() === requester);
 }
 
-export type TriageOutcome = CreateOutcome['outcome'] | 'follow-up' | 'escalated' | 'reopened';
+/** What a later mail of a request did to its case: attached only, made urgent, or reopened. */
+export type FollowUpOutcome = 'follow-up' | 'escalated' | 'reopened';
+
+/** What triage did with a mail: a case opened, recognised (same mail, same bytes), or a follow-up. */
+export type TriageOutcome = CreateOutcome['outcome'] | FollowUpOutcome;
+
+/** The triage job's result (BullMQ keeps it as the job's return value). */
+export interface TriageResult {
+  ref: string;
+  outcome: TriageOutcome;
+}
+
+/** The log event of each follow-up outcome. */
+const followUpEvents: Record<FollowUpOutcome, string> = {
+  'follow-up': 'triage.follow_up',
+  escalated: 'triage.escalated',
+  reopened: 'triage.reopened',
+};
 
 /**
  * What a follow-up changes on its case. Escalation: the convention's keyword
@@ -188,7 +205,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     mail: MailRef,
     d: TriageJobData,
     receivedAt: Date,
-  ): Promise<{ ref: string; outcome: TriageOutcome }> {
+  ): Promise<TriageResult> {
     const escalate = analysis.urgent && !(parent.urgent && parent.route === 'priority');
     const reopen = parent.status === 'handled';
     let record = parent;
@@ -231,10 +248,10 @@ export function createTriageProcessor(deps: TriageDeps) {
         );
       }
     }
-    const outcome: TriageOutcome = escalate ? 'escalated' : reopen ? 'reopened' : 'follow-up';
+    const outcome: FollowUpOutcome = escalate ? 'escalated' : reopen ? 'reopened' : 'follow-up';
     deps.log.info(
       {
-        event: `triage.${outcome === 'follow-up' ? 'follow_up' : outcome}`,
+        event: followUpEvents[outcome],
         ref: parent.ref,
         mailbox: d.mailboxId,
       },
@@ -243,9 +260,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     return { ref: parent.ref, outcome };
   }
 
-  return async function triageMail(
-    job: Job<TriageJobData>,
-  ): Promise<{ ref: string; outcome: TriageOutcome }> {
+  return async function triageMail(job: Job<TriageJobData>): Promise<TriageResult> {
     const release = await (deps.budget?.acquire(job.data.size) ?? Promise.resolve(() => {}));
     try {
       const result = await triageOne(job);
@@ -268,7 +283,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     return Buffer.alloc(0);
   }
 
-  async function triageOne(job: Job<TriageJobData>): Promise<{ ref: string; outcome: TriageOutcome }> {
+  async function triageOne(job: Job<TriageJobData>): Promise<TriageResult> {
     const d = job.data;
     const mail: MailRef = { mailboxId: d.mailboxId, uidValidity: d.uidValidity, uid: d.uid };
     const receivedAt = new Date(d.internalDate);

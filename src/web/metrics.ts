@@ -1,6 +1,7 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CaseRecord, ReplyOutcome } from '../cases/caseRecord.js';
+import type { CaseRecord, ReplyOutcome, ReplyReason } from '../cases/caseRecord.js';
+import type { DeferringLimit } from '../replies/replyRateLimit.js';
 
 export interface MetricSources {
   queues: Record<string, Queue>;
@@ -19,9 +20,13 @@ export interface MetricSources {
 /** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */
 export type LoopReason = 'robot' | 'loop-header' | 'rate-limit';
 
-/** Reasons are a closed list but for SMTP errors: keep only their first word as a label. */
-function reasonLabel(reason: string | null): string {
-  return reason ? (reason.split(/[:\s]/, 1)[0] ?? 'other') : 'none';
+/**
+ * A reply's reason as a metric label: its code, but a refused reply is counted
+ * by the server's code (550, ECONNECTION…), a short list too.
+ */
+function reasonLabel(reason: ReplyReason | null): string {
+  if (!reason) return 'none';
+  return reason.code === 'refused' ? (reason.serverCode ?? 'refused') : reason.code;
 }
 
 /**
@@ -219,10 +224,9 @@ export class Metrics {
     );
   }
 
-  replied(outcome: ReplyOutcome, reason: string | null, record: CaseRecord, now = new Date()): void {
-    const label = reasonLabel(reason);
-    this.replies.inc({ outcome, reason: label });
-    if (outcome === 'suppressed' && label === 'rate-limited') this.loopSuppressed('rate-limit');
+  replied(outcome: ReplyOutcome, reason: ReplyReason | null, record: CaseRecord, now = new Date()): void {
+    this.replies.inc({ outcome, reason: reasonLabel(reason) });
+    if (outcome === 'suppressed' && reason?.code === 'rate-limited') this.loopSuppressed('rate-limit');
     if (outcome === 'sent' || outcome === 'shadow') {
       this.repliedSeconds.observe(
         { outcome },
@@ -236,9 +240,9 @@ export class Metrics {
     this.loops.inc({ reason });
   }
 
-  /** A reply put off by a per-recipient rate limit, to go out later: `reason` is the limit's name. */
-  replyDeferred(reason: string): void {
-    this.deferred.inc({ reason: reasonLabel(reason) });
+  /** A reply put off by a per-recipient rate limit, to go out later; the label is the limit's name. */
+  replyDeferred(limit: DeferringLimit): void {
+    this.deferred.inc({ reason: limit });
   }
 
   /** A job of `queue` failed for good: it will not run again by itself. */
