@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mail, testAnalyzer } from '../../tests/support/analyzer.js';
+import { cleanValue, trimSeparators } from './fieldLabels.js';
 import { foldText } from './foldText.js';
-import { cleanValue, trimSeparators } from './labels.js';
 import { normalizePrestations, prestationsInText } from './normalizePrestations.js';
 import { ownText, quoteStart } from './quotedText.js';
 import { readFormFields } from './readFormFields.js';

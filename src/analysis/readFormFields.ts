@@ -1,4 +1,4 @@
-import { findLabels, isEmptyValue, labelPattern, trimSeparators } from './labels.js';
+import { findLabels, isEmptyValue, labelPattern, trimSeparators } from './fieldLabels.js';
 import type { FormFields } from './types.js';
 
 /** The fields of the CDAP "Mon Compte Partenaire" contact form (BP-urgent 3). */

@@ -1,4 +1,4 @@
-import { cleanValue, findLabels, isEmptyValue, labelPattern, valueEnd } from './labels.js';
+import { cleanValue, findLabels, isEmptyValue, labelPattern, valueEnd } from './fieldLabels.js';
 import type { RubricName, Rubrics } from './types.js';
 
 /**
