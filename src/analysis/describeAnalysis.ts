@@ -1,41 +1,24 @@
+import {
+  kindLabels,
+  replyDecisionLabels,
+  routeLabels,
+  severityLabels,
+  urgencyCheckLabel,
+  urgencySourceLabels,
+} from '../labels/words.js';
 import { describeFacts } from './describeFacts.js';
-import type { Analysis, MailKind, ReplyDecision, Route, Severity } from './types.js';
-
-const kinds: Record<MailKind, string> = {
-  'cdap-form': 'formulaire CDAP Mon Compte Partenaire',
-  direct: 'message direct',
-  'auto-reply': 'réponse automatique',
-  bounce: 'avis de non-remise',
-  bulk: 'envoi en nombre (liste, lettre d’information)',
-};
-const routes: Record<Route, string> = {
-  priority: 'prioritaire',
-  standard: 'standard',
-  quarantine: 'quarantaine (expéditeur non reconnu)',
-  ignored: 'ignoré (message automatique)',
-};
-const replies: Record<ReplyDecision, string> = {
-  ack: 'accusé de réception',
-  'ack-with-feedback': 'accusé de réception avec remarques sur la forme',
-  none: 'aucune réponse',
-};
-const severities: Record<Severity, string> = { error: 'à corriger', warning: 'attention', info: 'conseil' };
-const sources = {
-  organisme: 'le champ « Nom de votre organisme »',
-  subject: 'l’objet',
-  body: 'le texte du message',
-};
+import type { Analysis } from './types.js';
 
 /** The analysis in French, as `cdap-triage analyze` prints it for a person. */
 export function describeAnalysis(a: Analysis): string {
   const lines: string[] = [];
   if (a.unreadable) {
     lines.push(`  Illisible : ${a.unreadableReason}`);
-    lines.push(`  File : ${routes[a.route]} — un technicien le verra dans le dossier des erreurs.`);
+    lines.push(`  File : ${routeLabels[a.route]} — un technicien le verra dans le dossier des erreurs.`);
     return lines.join('\n');
   }
   const cdas = a.sender.cdas ? ` — ${a.sender.cdas.name}` : '';
-  lines.push(`  Type : ${kinds[a.kind]}`);
+  lines.push(`  Type : ${kindLabels[a.kind]}`);
   lines.push(
     a.sender.problem
       ? `  Demandeur : adresse refusée — ${a.sender.problem}`
@@ -43,7 +26,7 @@ export function describeAnalysis(a: Analysis): string {
   );
   if (a.urgent) {
     lines.push(
-      `  Urgence : oui, mot-clé trouvé dans ${sources[a.urgency.source ?? 'body']} — ${a.urgency.check === 'substantiated' ? 'justifiée' : 'non justifiée'}`,
+      `  Urgence : oui, mot-clé trouvé dans ${urgencySourceLabels[a.urgency.source ?? 'body']} — ${urgencyCheckLabel(a.urgency.check)}`,
     );
     if (a.urgency.reason) lines.push(`    ${a.urgency.reason}`);
   } else {
@@ -66,10 +49,12 @@ export function describeAnalysis(a: Analysis): string {
       `  Pièces jointes : ${a.attachments.map((p) => `${p.filename ?? 'sans nom'}${p.inline ? ' (image intégrée)' : ''}`).join(', ')}`,
     );
   }
-  lines.push(`  File : ${routes[a.route]} — Réponse : ${replies[a.reply]}`);
+  lines.push(
+    `  File : ${routeLabels[a.route]} (${a.routeReason}) — Réponse : ${replyDecisionLabels[a.reply]}`,
+  );
   if (a.lint.length) {
     lines.push('  Ce que le CDAS lira :');
-    for (const f of a.lint) lines.push(`    [${severities[f.severity]}] ${f.message}`);
+    for (const f of a.lint) lines.push(`    [${severityLabels[f.severity]}] ${f.message}`);
   }
   return lines.join('\n');
 }

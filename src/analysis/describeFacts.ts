@@ -1,3 +1,5 @@
+import { dayOfMonth, formatEuros, formatNumber, monthName, NBSP, NNBSP, plural } from '../labels/formats.js';
+import { capitalise, ofPrestation } from '../labels/words.js';
 import { parseIsoDate } from './readFacts.js';
 import type { Fact, FactKind, PrestationCode } from './types.js';
 
@@ -7,43 +9,6 @@ import type { Fact, FactKind, PrestationCode } from './types.js';
  * "Non-paiement de l’aide au logement depuis le 14 juillet 2026, soit 4 mois et
  * 6 jours ; droits ouverts le 1er mars 2021". Pure: same facts, same lines.
  */
-
-const NBSP = '\u00a0';
-const NNBSP = '\u202f';
-
-/** Full names (no acronyms in what a person reads), with "de" already joined. */
-const ofBenefit: Record<PrestationCode, string> = {
-  RSA: 'du revenu de solidarité active',
-  AAH: 'de l’allocation aux adultes handicapés',
-  APL: 'de l’aide au logement',
-  PPA: 'de la prime d’activité',
-  ASF: 'de l’allocation de soutien familial',
-  AF: 'des allocations familiales',
-  ALF: 'de l’allocation de logement familiale',
-  ALS: 'de l’allocation de logement sociale',
-  CF: 'du complément familial',
-  PAJE: 'de la prestation d’accueil du jeune enfant',
-  AEEH: 'de l’allocation d’éducation de l’enfant handicapé',
-  ARS: 'de l’allocation de rentrée scolaire',
-  AJPP: 'de l’allocation journalière de présence parentale',
-  PreParE: 'de la prestation partagée d’éducation de l’enfant',
-  CMG: 'du complément de libre choix du mode de garde',
-};
-
-const monthNames = [
-  'janvier',
-  'février',
-  'mars',
-  'avril',
-  'mai',
-  'juin',
-  'juillet',
-  'août',
-  'septembre',
-  'octobre',
-  'novembre',
-  'décembre',
-];
 
 const order: FactKind[] = [
   'non-payment',
@@ -55,25 +20,14 @@ const order: FactKind[] = [
   'other',
 ];
 
-function plural(n: number, one: string, many: string): string {
-  return `${n}${NBSP}${n >= 2 ? many : one}`;
-}
-
 /** "le 1er mars 2021", "le 14 juillet 2026"; "juillet 2026" when only the month was written. */
 function dateWords(fact: Fact): { on: string; since: string } {
   const { y, m, d } = parseIsoDate(fact.date ?? '');
   if (fact.precision === 'year') return { on: `en ${y}`, since: `depuis ${y}` };
-  const month = `${monthNames[m - 1] ?? ''} ${y}`;
+  const month = `${monthName(m)} ${y}`;
   if (fact.precision === 'month') return { on: `en ${month}`, since: `depuis ${month}` };
-  const day = d === 1 ? `1er` : String(d);
-  const full = `le ${day}${NBSP}${month}`;
+  const full = `le ${dayOfMonth(d)}${NBSP}${month}`;
   return { on: full, since: `depuis ${full}` };
-}
-
-function money(value: number): string {
-  const [units = '0', cents] = value.toFixed(2).split('.');
-  const grouped = units.replace(/\B(?=(\d{3})+(?!\d))/g, NNBSP);
-  return `${grouped}${cents === '00' ? '' : `,${cents}`}${NBSP}€`;
 }
 
 /** "4 mois et 6 jours", "1 an et 2 mois", "3 semaines". */
@@ -92,20 +46,20 @@ export function elapsed(from: string, to: Date): string | null {
   const years = Math.floor(months / 12);
   const rest = months % 12;
   const parts: string[] = [];
-  if (years > 0) parts.push(plural(years, 'an', 'ans'));
+  if (years > 0) parts.push(plural(years, 'an'));
   if (rest > 0) parts.push(`${rest}${NBSP}mois`);
-  if (years === 0 && days > 0) parts.push(plural(days, 'jour', 'jours'));
+  if (years === 0 && days > 0) parts.push(plural(days, 'jour'));
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} et ${parts.at(-1)}` : (parts[0] ?? null);
 }
 
 function durationWords(months: number): string {
-  if (months >= 12 && Number.isInteger(months / 12)) return plural(months / 12, 'an', 'ans');
+  if (months >= 12 && Number.isInteger(months / 12)) return plural(months / 12, 'an');
   if (months < 1) {
     const weeks = Math.max(1, Math.round(months * 4.35));
-    return plural(weeks, 'semaine', 'semaines');
+    return plural(weeks, 'semaine');
   }
   const whole = Math.round(months * 10) / 10;
-  return `${String(whole).replace('.', ',')}${NBSP}mois`;
+  return `${formatNumber(whole, 1)}${NBSP}mois`;
 }
 
 interface Described extends Fact {
@@ -154,9 +108,9 @@ function phrase(fact: Described, benefit: string, receivedAt: Date | null): stri
     case 'decrease': {
       const amounts =
         fact.before !== undefined && fact.after !== undefined
-          ? ` de ${money(fact.before)} à ${money(fact.after)}`
+          ? ` de ${formatEuros(fact.before)} à ${formatEuros(fact.after)}`
           : fact.after !== undefined
-            ? ` (${money(fact.after)})`
+            ? ` (${formatEuros(fact.after)})`
             : '';
       if (date) return `baisse${benefit}${amounts} ${date.since}`;
       if (fact.months !== undefined) return `baisse${benefit}${amounts} depuis ${durationWords(fact.months)}`;
@@ -180,10 +134,6 @@ function nameOf(benefit: string): string {
   return benefit.trim().replace(/^(?:du|de la|de l’|des) /, '');
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 /**
  * The facts as French lines, one per benefit (facts whose benefit is not known
  * come last), most telling first: non-payment, decrease, last payment, period,
@@ -202,7 +152,7 @@ export function describeFacts(facts: readonly Fact[], receivedAt: Date | null): 
     const list = withPeriods(groups.get(code) ?? []).sort(
       (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind),
     );
-    const benefit = code ? ` ${ofBenefit[code]}` : '';
+    const benefit = code ? ` ${ofPrestation[code]}` : '';
     let first = true;
     const parts: string[] = [];
     for (const fact of list) {

@@ -56,6 +56,9 @@ export function addWorkingDays(from: Date, days: number): Date {
   return d;
 }
 
+/** Where an open case stands against its deadline; `none` when it has none or is not open. */
+export type SlaStatus = 'overdue' | 'due-soon' | 'on-time' | 'none';
+
 export interface Sla {
   dueAt: string;
   warnAt: string;

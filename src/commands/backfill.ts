@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
+import { formatCalendarDay } from '../labels/formats.js';
 import type { Logger } from '../log.js';
 import { createImapClient } from '../mailbox/imapClient.js';
 import { startService } from '../service.js';
@@ -51,7 +52,7 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
     }
   };
   const total = await remaining();
-  const day = options.since.toISOString().slice(0, 10).split('-').reverse().join('/');
+  const day = formatCalendarDay(options.since);
   if (total === 0) {
     await client.logout().catch(() => client.close());
     return `Rien à rattraper : aucun message reçu depuis le ${day} dans ${mailbox.path}. Aucune réponse envoyée.\n`;

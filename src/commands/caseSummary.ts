@@ -1,41 +1,25 @@
+import type { Route } from '../analysis/types.js';
 import type { CaseRecord } from '../cases/caseRecord.js';
-
-export const routeFr: Record<string, string> = {
-  priority: 'prioritaire',
-  standard: 'standard',
-  quarantine: 'quarantaine',
-  ignored: 'ignoré',
-};
-const replyFr: Record<string, string> = {
-  ack: 'accusé',
-  'ack-with-feedback': 'accusé + remarques',
-  none: '—',
-};
-
-/** Why no reply went out, as the table says it; an unknown reason is shown as recorded. */
-const suppressedFr: Record<string, string> = {
-  backfill: 'rattrapage',
-  reprocess: 'réanalyse',
-  'too-old': 'trop ancien',
-  'follow-up': 'relance',
-};
+import { NBSP, plural } from '../labels/formats.js';
+import {
+  replyDecisionShortLabels,
+  replySuppressionLabels,
+  routeLabels,
+  ruleLabels,
+  urgencyCheckLabel,
+} from '../labels/words.js';
 
 function pad(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n);
 }
 
-/** French agreement: 0 and 1 take the singular. */
-export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${n}\u00a0${n > 1 ? pluralForm : singular}`;
-}
-
 /** One line of totals by queue, e.g. "3 messages : 1 prioritaire, 1 standard, …". */
 export function caseTotals(cases: CaseRecord[]): string {
-  const count = (route: string) => cases.filter((c) => c.route === route).length;
+  const count = (route: Route) => cases.filter((c) => c.route === route).length;
   return (
-    `${plural(cases.length, 'message')}\u00a0: ${plural(count('priority'), 'prioritaire')}, ` +
-    `${count('standard')}\u00a0standard, ${count('quarantine')}\u00a0en quarantaine, ` +
-    `${plural(count('ignored'), 'ignoré')} (robots).`
+    `${plural(cases.length, 'message')}${NBSP}: ${plural(count('priority'), routeLabels.priority)}, ` +
+    `${count('standard')}${NBSP}${routeLabels.standard}, ${count('quarantine')}${NBSP}en ${routeLabels.quarantine}, ` +
+    `${plural(count('ignored'), routeLabels.ignored)} (robots).`
   );
 }
 
@@ -43,14 +27,16 @@ export function caseTotals(cases: CaseRecord[]): string {
 export function caseSummary(cases: CaseRecord[]): string {
   const header = `${pad('Référence', 17)} ${pad('File', 12)} ${pad('Urgence', 14)} ${pad('Réponse', 19)} ${pad('CDAS', 30)} Remarques`;
   const lines = cases.map((c) => {
-    const urgency = c.urgent ? (c.urgencyCheck === 'substantiated' ? 'oui' : 'non justifiée') : '—';
+    const urgency = c.urgent ? urgencyCheckLabel(c.urgencyCheck) : '—';
     const reply = c.replySuppressed
-      ? `aucune (${suppressedFr[c.replySuppressed] ?? c.replySuppressed})`
-      : (replyFr[c.reply] ?? c.reply);
+      ? `aucune (${replySuppressionLabels[c.replySuppressed] ?? c.replySuppressed})`
+      : (replyDecisionShortLabels[c.reply] ?? c.reply);
     const rules =
-      [...new Set(c.lint.filter((f) => f.severity !== 'info').map((f) => f.rule))].join(', ') || '—';
-    const route = c.unreadable ? `${routeFr[c.route]} (illisible)` : (routeFr[c.route] ?? c.route);
-    return `${pad(c.ref, 17)} ${pad(route, 12)} ${pad(urgency, 14)} ${pad(reply, 19)} ${pad(c.cdas?.name ?? '—', 30)} ${rules}`;
+      [...new Set(c.lint.filter((f) => f.severity !== 'info').map((f) => ruleLabels[f.rule] ?? f.rule))].join(
+        ', ',
+      ) || '—';
+    const route = routeLabels[c.route] ?? c.route;
+    return `${pad(c.ref, 17)} ${pad(c.unreadable ? `${route} (illisible)` : route, 12)} ${pad(urgency, 14)} ${pad(reply, 19)} ${pad(c.cdas?.name ?? '—', 30)} ${rules}`;
   });
   return [header, '-'.repeat(header.length + 10), ...lines, '', caseTotals(cases)].join('\n');
 }

@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
 import { redisKeys } from '../infra/redisKeys.js';
+import { plural } from '../labels/formats.js';
 import { demoState } from '../local/demoState.js';
 import { stopLocalMailbox } from '../local/localMailbox.js';
-import { plural } from './caseSummary.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
 

@@ -1,4 +1,5 @@
 import type { Command, Help } from 'commander';
+import { agree } from '../labels/formats.js';
 
 /**
  * The command line speaks French: commander's own words (titles, defaults,
@@ -30,7 +31,7 @@ const errors: [RegExp, (...groups: string[]) => string][] = [
   [/^error: required option '(.+?)' not specified/, (o) => `l’option « ${o} » est obligatoire`],
   [
     /^error: too many arguments.*Expected (\d+) arguments? but got (\d+)/,
-    (want, got) => `trop d’arguments : ${want} attendu${Number(want) > 1 ? 's' : ''}, ${got} donnés`,
+    (want, got) => `trop d’arguments : ${want} ${agree(Number(want), 'attendu')}, ${got} donnés`,
   ],
   [
     /^error: option '(.+?)' argument '(.*?)' is invalid\. Allowed choices are (.+?)\.?$/m,

@@ -1,13 +1,14 @@
 import { analyzerSettings } from '../analysis/settings.js';
 import { buildCase, type CaseRecord } from '../cases/caseRecord.js';
 import { CdapError } from '../infra/errors.js';
+import { plural } from '../labels/formats.js';
+import { routeLabels, ruleLabels } from '../labels/words.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
 import { moveFiledMail } from '../mailbox/refileCase.js';
 import type { Service } from '../service.js';
 import { enqueueWork, withdrawWork } from '../triage/enqueueWork.js';
 import { folderFor } from '../triage/triageMail.js';
-import { routeFr } from './caseSummary.js';
 
 export class ReprocessError extends CdapError {
   override name = 'ReprocessError';
@@ -138,16 +139,16 @@ export async function reprocessCommand(ref: string | undefined, opts: { failed?:
         const n = await retryFailed(service);
         process.stdout.write(
           frenchTypography(
-            `Relancées : ${n.triage} tâche${n.triage > 1 ? 's' : ''} de tri, ${n.notify} réponse${n.notify > 1 ? 's' : ''}.\n`,
+            `Relancées : ${plural(n.triage, 'tâche')} de tri, ${plural(n.notify, 'réponse')}.\n`,
           ),
         );
       }
       if (ref) {
         const { before, after } = await reprocessCase(service, ref);
-        const rules = (c: CaseRecord) => c.lint.map((f) => f.rule).join(', ');
+        const rules = (c: CaseRecord) => c.lint.map((f) => ruleLabels[f.rule]).join(', ');
         process.stdout.write(
           frenchTypography(
-            `${ref} : file ${routeFr[before.route]} → ${routeFr[after.route]}, règles [${rules(before)}] → [${rules(after)}]. Aucune réponse envoyée.\n`,
+            `${ref} : file ${routeLabels[before.route]} → ${routeLabels[after.route]}, remarques [${rules(before)}] → [${rules(after)}]. Aucune réponse envoyée.\n`,
           ),
         );
       }

@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
+import { plural } from '../labels/formats.js';
 import { demoState } from '../local/demoState.js';
 import { startLocalMailbox, stopLocalMailbox } from '../local/localMailbox.js';
 import { startLocalSmtpSink } from '../local/localSmtpSink.js';
 import { createLogger } from '../log.js';
 import type { Service } from '../service.js';
-import { caseSummary, caseTotals, plural } from './caseSummary.js';
+import { caseSummary, caseTotals } from './caseSummary.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
 import { createProgress } from './progress.js';

@@ -10,6 +10,7 @@ import { computeSla, type SlaSettings } from '../cases/computeSla.js';
 import type { Config } from '../config/schema.js';
 import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
 import type { Semaphore } from '../infra/semaphore.js';
+import { formatMegabytes } from '../labels/formats.js';
 import type { Logger } from '../log.js';
 import type { RawMailStore } from '../mailbox/rawMailStore.js';
 import type { BackfillWindows } from './backfillWindows.js';
@@ -138,8 +139,6 @@ export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): Fol
   return record.route;
 }
 
-const megabytes = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
-
 /**
  * Too large to download: understood from its headers alone. A partner's
  * request still reaches the technicians — priority when its subject says
@@ -147,7 +146,7 @@ const megabytes = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
  * (sending practice n°6); robots and strangers stay where they belong.
  */
 export function oversizeAnalysis(fromHeaders: Analysis | null, size: number, limit: number): Analysis {
-  const mo = `${megabytes.format(size / 1_048_576)}\u00a0Mo`;
+  const mo = formatMegabytes(size);
   const reason = `message trop volumineux (${mo}) : non téléchargé, à lire dans la boîte aux lettres`;
   if (!fromHeaders || fromHeaders.unreadable) {
     return { ...unreadable(reason, Buffer.alloc(0)), route: 'standard', routeReason: reason };
@@ -170,7 +169,7 @@ export function oversizeAnalysis(fromHeaders: Analysis | null, size: number, lim
       {
         rule: 'attachments-channel',
         severity: 'warning',
-        message: `Votre message (${mo}) dépasse la taille que nous pouvons recevoir (${megabytes.format(limit / 1_048_576)}\u00a0Mo) : il a été transmis tel quel à un technicien, sans être lu automatiquement. Merci d’envoyer les documents à l’adresse transmettreundocument.caf35@info-caf.fr : en objet, uniquement le numéro d’allocataire ou le numéro de sécurité sociale ; aucun texte dans le message ; 4 à 5 documents au maximum par envoi (bonne pratique n°6).`,
+        message: `Votre message (${mo}) dépasse la taille que nous pouvons recevoir (${formatMegabytes(limit)}) : il a été transmis tel quel à un technicien, sans être lu automatiquement. Merci d’envoyer les documents à l’adresse transmettreundocument.caf35@info-caf.fr : en objet, uniquement le numéro d’allocataire ou le numéro de sécurité sociale ; aucun texte dans le message ; 4 à 5 documents au maximum par envoi (bonne pratique n°6).`,
       },
     ],
     reply: 'ack-with-feedback',

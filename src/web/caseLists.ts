@@ -1,6 +1,5 @@
 import type { CaseRecord } from '../cases/caseRecord.js';
-
-export type SlaStatus = 'overdue' | 'due-soon' | 'on-time' | 'none';
+import type { SlaStatus } from '../cases/computeSla.js';
 
 export function slaStatus(c: CaseRecord, now: Date): SlaStatus {
   if (!c.sla || c.status !== 'open') return 'none';

@@ -1,5 +1,22 @@
 import Handlebars from 'handlebars';
-import { formatDateFr } from '../replies/replyView.js';
+import { formatCalendarDay, formatDate, formatDateTime, formatNumber, plural } from '../labels/formats.js';
+import {
+  capitalise,
+  caseStatusLabels,
+  kindLabels,
+  motifLabels,
+  queueLabels,
+  rateLimitLabels,
+  replyReasonLabels,
+  replyStatusLabels,
+  replySuppressionLabels,
+  routeLabels,
+  ruleLabels,
+  severityLabels,
+  slaLabels,
+  urgencyCheckLabel,
+  urgencySourceLabels,
+} from '../labels/words.js';
 
 /**
  * The dashboard's pages, in French. Handlebars escapes every value; the only
@@ -8,60 +25,44 @@ import { formatDateFr } from '../replies/replyView.js';
  */
 const hb = Handlebars.create();
 
-const dateTime = new Intl.DateTimeFormat('fr-FR', {
-  timeZone: 'Europe/Paris',
-  dateStyle: 'short',
-  timeStyle: 'short',
-});
-hb.registerHelper('dateTime', (iso: unknown) =>
-  typeof iso === 'string' ? dateTime.format(new Date(iso)) : '—',
+hb.registerHelper('dateTime', (iso: unknown) => (typeof iso === 'string' ? formatDateTime(iso) : '—'));
+hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDate(iso) : '—'));
+/** A day written YYYY-MM-DD (a chart bucket), as the calendar day it names. */
+hb.registerHelper('day', (day: unknown) =>
+  typeof day === 'string' ? formatCalendarDay(new Date(day)) : '—',
 );
-hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDateFr(iso) : '—'));
+hb.registerHelper('number', (n: unknown) => (typeof n === 'number' ? formatNumber(n, 1) : '—'));
 hb.registerHelper('join', (list: unknown) => (Array.isArray(list) && list.length ? list.join(', ') : '—'));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper('plural', (n: unknown, singular: string, pluralForm: unknown) =>
+  plural(Number(n), singular, typeof pluralForm === 'string' ? pluralForm : undefined),
+);
+hb.registerHelper('capitalise', (text: unknown) => capitalise(String(text ?? '')));
 hb.registerHelper(
   'json',
   (value: unknown) => new hb.SafeString(JSON.stringify(value).replace(/</g, '\\u003c')),
 );
 
+/** The label groups templates may name, all from src/labels. */
 const labels: Record<string, Record<string, string>> = {
-  sla: { overdue: 'en retard', 'due-soon': 'échéance proche', 'on-time': 'dans les délais', none: '—' },
-  severity: { error: 'à corriger', warning: 'attention', info: 'conseil' },
-  route: { priority: 'prioritaire', standard: 'standard', quarantine: 'quarantaine', ignored: 'ignoré' },
-  kind: {
-    'cdap-form': 'formulaire CDAP',
-    direct: 'message direct',
-    'auto-reply': 'réponse automatique',
-    bounce: 'avis de non-remise',
-    bulk: 'envoi en nombre',
-  },
-  check: { substantiated: 'justifiée', unsubstantiated: 'non justifiée' },
-  motif: {
-    'non-paiement': 'non-paiement',
-    baisse: 'baisse du montant',
-    explication: 'demande d’explication',
-    'changement-situation': 'changement de situation',
-    document: 'document ou démarche',
-    autre: 'autre',
-    'non-indique': 'non indiqué',
-  },
-  reply: {
-    sent: 'envoyée',
-    shadow: 'préparée (mode essai, non envoyée)',
-    suppressed: 'non envoyée',
-    failed: 'échec d’envoi',
-    pending: 'en cours d’envoi',
-  },
-  source: {
-    organisme: 'le champ « Nom de votre organisme »',
-    subject: 'l’objet',
-    body: 'le texte du message',
-  },
+  sla: slaLabels,
+  severity: severityLabels,
+  route: routeLabels,
+  queue: queueLabels,
+  kind: kindLabels,
+  motif: motifLabels,
+  rule: ruleLabels,
+  reply: replyStatusLabels,
+  replyReason: replyReasonLabels,
+  rateLimit: rateLimitLabels,
+  suppression: replySuppressionLabels,
+  status: caseStatusLabels,
+  source: urgencySourceLabels,
 };
-hb.registerHelper(
-  'label',
-  (group: string, key: unknown) => labels[group]?.[String(key)] ?? String(key ?? '—'),
-);
+hb.registerHelper('label', (group: string, key: unknown) => {
+  if (group === 'check') return urgencyCheckLabel((key ?? null) as Parameters<typeof urgencyCheckLabel>[0]);
+  return labels[group]?.[String(key)] ?? String(key ?? '—');
+});
 
 hb.registerPartial(
   'layout',
@@ -108,12 +109,12 @@ const caseTable = `<table class="cases">
 <tbody>
 {{#each rows}}
 <tr class="sla-{{sla}}{{#if urgent}} urgent{{/if}}" data-ref="{{ref}}">
-  <td><a href="/cases/{{ref}}">{{ref}}</a>{{#if urgent}} <span class="badge urgent">urgent{{#if (eq urgencyCheck "unsubstantiated")}} non justifié{{/if}}</span>{{/if}}{{#if unreadable}} <span class="badge error">illisible</span>{{/if}}{{#if followUps}} <span class="badge">+{{followUps}} suite(s)</span>{{/if}}</td>
+  <td><a href="/cases/{{ref}}">{{ref}}</a>{{#if urgent}} <span class="badge urgent">urgent{{#if (eq urgencyCheck "unsubstantiated")}} non justifié{{/if}}</span>{{/if}}{{#if unreadable}} <span class="badge error">illisible</span>{{/if}}{{#if followUps}} <span class="badge">+{{plural followUps "suite"}}</span>{{/if}}</td>
   <td>{{dateTime receivedAt}}</td>
   <td>{{#if cdas}}{{cdas}}{{else}}—{{/if}}</td>
   <td>{{join prestations}}</td>
-  <td>{{#if lintErrors}}<span class="badge error">{{lintErrors}} erreur(s)</span>{{else}}{{#if lintWarnings}}<span class="badge warning">{{lintWarnings}} remarque(s)</span>{{else}}<span class="badge ok">conforme</span>{{/if}}{{/if}}</td>
-  <td class="sla">{{#if dueAt}}{{dateTime dueAt}} — {{label "sla" sla}}{{#if (eq sla "overdue")}}{{else}} ({{hoursLeft}} h){{/if}}{{else}}—{{/if}}</td>
+  <td>{{#if lintErrors}}<span class="badge error">{{plural lintErrors "erreur"}}</span>{{else}}{{#if lintWarnings}}<span class="badge warning">{{plural lintWarnings "remarque"}}</span>{{else}}<span class="badge ok">conforme</span>{{/if}}{{/if}}</td>
+  <td class="sla">{{#if dueAt}}{{dateTime dueAt}} — {{label "sla" sla}}{{#if (eq sla "overdue")}}{{else}} ({{number hoursLeft}}\u00a0h){{/if}}{{else}}—{{/if}}</td>
 </tr>
 {{else}}
 <tr><td colspan="6">Aucun dossier ouvert.</td></tr>
@@ -124,13 +125,13 @@ hb.registerPartial('caseTable', caseTable);
 
 export const casesPage = hb.compile(`{{#> layout title="Dossiers ouverts"}}
 <h1>Dossiers ouverts</h1>
-<p class="summary">{{priority.length}} prioritaire(s), {{standard.length}} standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
+<p class="summary">{{plural priority.length "prioritaire"}}, {{standard.length}}\u00a0standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
 <section id="priority">
-<h2>File prioritaire</h2>
+<h2>{{capitalise (label "queue" "priority")}}</h2>
 {{> caseTable rows=priority}}
 </section>
 <section id="standard">
-<h2>File standard</h2>
+<h2>{{capitalise (label "queue" "standard")}}</h2>
 {{> caseTable rows=standard}}
 </section>
 {{/layout}}`);
@@ -149,24 +150,24 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   <dt>Objet</dt><dd>{{#if c.subject}}{{c.subject}}{{else}}—{{/if}}</dd>
   <dt>Motif</dt><dd>{{label "motif" c.motif}}</dd>
   <dt>Prestations</dt><dd>{{join c.prestations}}</dd>
-  <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé dans {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
+  <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé trouvé dans {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
   {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
   <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
-  <dt>Statut</dt><dd>{{#if (eq c.status "handled")}}traité le {{dateTime c.handledAt}}{{else}}{{#if (eq c.status "open")}}ouvert{{else}}enregistré (pas de traitement attendu){{/if}}{{/if}}</dd>
+  <dt>Statut</dt><dd>{{label "status" c.status}}{{#if (eq c.status "handled")}} le {{dateTime c.handledAt}}{{/if}}</dd>
 </dl>
 {{#if (eq c.status "open")}}
 <form method="post" action="/cases/{{c.ref}}/handled">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary">Marquer comme traité</button></form>
 {{/if}}
 <h2>Remarques sur la forme</h2>
 {{#if c.lint.length}}
-<ul class="findings">{{#each c.lint}}<li class="{{severity}}"><strong>{{label "severity" severity}}</strong> ({{rule}}) : {{message}}</li>{{/each}}</ul>
+<ul class="findings">{{#each c.lint}}<li class="{{severity}}" data-rule="{{rule}}"><strong>{{capitalise (label "severity" severity)}}</strong> ({{label "rule" rule}}) : {{message}}</li>{{/each}}</ul>
 {{else}}<p>Aucune : le message suit les bonnes pratiques.</p>{{/if}}
 <h2>Réponse au CDAS</h2>
 {{#if c.replyState}}
-<p>{{label "reply" c.replyState.status}}{{#if c.replyState.at}} le {{dateTime c.replyState.at}}{{/if}}{{#if c.replyState.reason}} — {{c.replyState.reason}}{{/if}}</p>
+<p>{{capitalise (label "reply" c.replyState.status)}}{{#if c.replyState.at}} le {{dateTime c.replyState.at}}{{/if}}{{#if c.replyState.reasonCode}} — {{label "replyReason" c.replyState.reasonCode}}{{/if}}{{#if c.replyState.reason}} ({{#if (eq c.replyState.reasonCode "rate-limited")}}{{label "rateLimit" c.replyState.reason}}{{else}}{{c.replyState.reason}}{{/if}}){{/if}}</p>
 {{#if c.replyState.text}}<pre class="reply">{{c.replyState.text}}</pre>{{/if}}
-{{else}}<p>{{#if c.replySuppressed}}Pas de réponse : {{c.replySuppressed}}.{{else}}{{#if (eq c.reply "none")}}Pas de réponse prévue.{{else}}Réponse en attente.{{/if}}{{/if}}</p>{{/if}}
+{{else}}<p>{{#if c.replySuppressed}}Pas de réponse : {{label "suppression" c.replySuppressed}}.{{else}}{{#if (eq c.reply "none")}}Pas de réponse prévue.{{else}}Réponse en attente.{{/if}}{{/if}}</p>{{/if}}
 {{#if c.followUps.length}}
 <h2>Suites reçues</h2>
 <ul>{{#each c.followUps}}<li>{{dateTime receivedAt}}</li>{{/each}}</ul>
@@ -196,7 +197,7 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
   <li><strong id="fig-mails">{{s.mails}}</strong> messages reçus, dont <strong id="fig-requests">{{s.requests}}</strong> demandes de partenaires</li>
   <li><strong id="fig-urgent">{{s.urgent}}</strong> urgences signalées, dont <strong id="fig-unsubstantiated">{{s.urgentUnsubstantiated}}</strong> non justifiées</li>
   <li><strong id="fig-multiple">{{s.multipleSituations}}</strong> messages à plusieurs situations</li>
-  <li><strong id="fig-handled">{{s.handled}}</strong> dossiers traités ; délai médian : <strong id="fig-median">{{#if s.medianHoursToHandled}}{{s.medianHoursToHandled}} h{{else}}—{{/if}}</strong></li>
+  <li><strong id="fig-handled">{{s.handled}}</strong> dossiers traités ; délai médian : <strong id="fig-median">{{#if s.medianHoursToHandled}}{{number s.medianHoursToHandled}}\u00a0h{{else}}—{{/if}}</strong></li>
   <li><strong id="fig-breaches">{{s.slaBreaches}}</strong> dépassements du délai de réponse</li>
 </ul>
 <div class="charts">
@@ -213,11 +214,11 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
 <h2>Par file</h2>
 {{> countTable id="routes" heading="File" rows=s.byRoute period=s.period labelGroup="route"}}
 <h2>Bonnes pratiques non suivies</h2>
-{{> countTable id="rules" heading="Règle" rows=s.byRule period=s.period}}
+{{> countTable id="rules" heading="Bonne pratique" rows=s.byRule period=s.period labelGroup="rule"}}
 <h2>La forme s’améliore-t-elle ?</h2>
 <table class="counts" id="format">
 <thead><tr><th>Période</th><th>Demandes</th><th>Sans erreur de forme</th><th>Part</th></tr></thead>
-<tbody>{{#each s.formatOverTime}}<tr><td>{{bucket}}</td><td>{{mails}}</td><td>{{withoutFormatError}}</td><td>{{share}} %</td></tr>{{else}}<tr><td colspan="4">Aucune demande sur la période.</td></tr>{{/each}}</tbody>
+<tbody>{{#each s.formatOverTime}}<tr><td>{{day bucket}}</td><td>{{mails}}</td><td>{{withoutFormatError}}</td><td>{{number share}}\u00a0%</td></tr>{{else}}<tr><td colspan="4">Aucune demande sur la période.</td></tr>{{/each}}</tbody>
 </table>
 <p><a href="/stats.csv?table=format&amp;period={{s.period}}">Exporter en CSV</a></p>
 <script type="application/json" id="stats-data">{{json s}}</script>
