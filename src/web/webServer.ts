@@ -76,7 +76,12 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     windowMs: config.http.loginWindowSeconds * 1000,
   });
   // Only a configured proxy may say the request was HTTPS or whose it was.
-  const app = Fastify({ logger: false, trustProxy: config.http.trustProxy, bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    logger: false,
+    trustProxy:
+      typeof config.http.trustProxy === 'boolean' ? config.http.trustProxy : [...config.http.trustProxy],
+    bodyLimit: 64 * 1024,
+  });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
