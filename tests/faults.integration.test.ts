@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashMessageId } from '../src/cases/caseRecord.js';
 import { projectRoot } from '../src/config/loadConfig.js';
 import type { Config, Draft } from '../src/config/schema.js';
-import { outboundLimiter, type Service, startService } from '../src/service.js';
+import { outboundLimiter } from '../src/replies/replyWorker.js';
+import { type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import {

@@ -465,9 +465,8 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         redis: service.redis,
         health: {
           redis: async () => true,
-          imap: async () => true,
           smtp: async () => true,
-          intakeAges: async () => ({}),
+          intake: async () => ({ fresh: true, secondsSinceLastCheck: {} }),
         },
         log: createLogger({ level: 'info', stream: { write: (line: string) => void lines.push(line) } }),
       });

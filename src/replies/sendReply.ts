@@ -134,7 +134,8 @@ export function createReplySender(deps: SendReplyDeps) {
       text: extra.text ?? null,
     });
     deps.events?.onOutcome?.(outcome, reason, c);
-    deps.log.info(
+    // A reply failed for good is the last attempt of its job: someone must look (CdapRepliesFailing).
+    deps.log[outcome === 'failed' ? 'error' : 'info'](
       { event: `reply.${outcome}`, ref: c.ref, reason, recipient: maskAddress(c.replyTo) },
       `reply ${outcome}`,
     );
