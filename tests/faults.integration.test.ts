@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashMessageId } from '../src/cases/caseRecord.js';
 import { projectRoot } from '../src/config/loadConfig.js';
-import type { Config } from '../src/config/schema.js';
-import { outboundLimiter, type Service, startService } from '../src/service.js';
+import type { Config, Draft } from '../src/config/schema.js';
+import { outboundLimiter } from '../src/replies/replyWorker.js';
+import { type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import {
@@ -101,7 +102,7 @@ function repliesByOriginal(sink: SmtpSink): Map<string, number> {
   return counts;
 }
 
-function faultConfig(env: NodeJS.ProcessEnv, change: (c: Config) => void = () => {}): Config {
+function faultConfig(env: NodeJS.ProcessEnv, change: (c: Draft<Config>) => void = () => {}): Config {
   return testConfig(env, (c) => {
     c.replies.retryBaseMs = 300;
     c.replies.perRecipientPerHour = 10_000;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -206,7 +206,7 @@ describe('deploy/systemd', () => {
     const writable = directives('ReadWritePaths').flatMap((v) => v.split(/\s+/));
     const root = directives('WorkingDirectory')[0] as string;
     // replies.outboxDir (.tmp/outbox by default) resolves against the install directory.
-    const outbox = join(root, loadConfig({ env: {} }).replies.outboxDir);
+    const outbox = join(root, relative(projectRoot, loadConfig({ env: {} }).replies.outboxDir));
     expect(writable.some((w) => outbox === w || outbox.startsWith(`${w}/`))).toBe(true);
     expect(directives('EnvironmentFile')).toEqual(['/etc/cdap-triage/cdap-triage.env']);
   });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/schema.js';
+import { amendConfig } from '../src/config/loadConfig.js';
 import { createLogger } from '../src/log.js';
 import { type Service, startService } from '../src/service.js';
 import { createWebServer } from '../src/web/webServer.js';
@@ -450,12 +450,13 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     const LOCK_AFTER = 3;
 
     beforeAll(async () => {
-      const config: Config = structuredClone(service.config);
-      config.redis.prefix = lockPrefix;
-      config.http.trustProxy = ['127.0.0.1'];
-      config.http.loginAttemptsPerMinute = LOCK_AFTER;
-      config.http.loginWindowSeconds = 2;
-      config.http.queueAdminWrites = true;
+      const config = amendConfig(service.config, (c) => {
+        c.redis.prefix = lockPrefix;
+        c.http.trustProxy = ['127.0.0.1'];
+        c.http.loginAttemptsPerMinute = LOCK_AFTER;
+        c.http.loginWindowSeconds = 2;
+        c.http.queueAdminWrites = true;
+      });
       app = await createWebServer({
         config,
         caseStore: service.caseStore,
@@ -464,9 +465,8 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         redis: service.redis,
         health: {
           redis: async () => true,
-          imap: async () => true,
           smtp: async () => true,
-          intakeAges: async () => ({}),
+          intake: async () => ({ fresh: true, secondsSinceLastCheck: {} }),
         },
         log: createLogger({ level: 'info', stream: { write: (line: string) => void lines.push(line) } }),
       });

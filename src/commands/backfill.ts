@@ -1,3 +1,4 @@
+import { amendConfig, quietLogLevel } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
 import { formatCalendarDay } from '../labels/formats.js';
@@ -32,7 +33,6 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
       `aucune boîte « ${options.mailboxId} » dans la configuration (connues : ${config.mailboxes.map((m) => m.id).join(', ')})`,
     );
   }
-  config.mailboxes = [mailbox];
   const until = new Date();
 
   // How much there is to do, counted on our own connection.
@@ -58,7 +58,11 @@ export async function backfill(config: Config, log: Logger, options: BackfillOpt
     return `Rien à rattraper : aucun message reçu depuis le ${day} dans ${mailbox.path}. Aucune réponse envoyée.\n`;
   }
 
-  const service = await startService(config, log, { web: false });
+  // Only this mailbox's intake runs: the others are not this backfill's.
+  const scoped = amendConfig(config, (c) => {
+    c.mailboxes = [{ ...mailbox }];
+  });
+  const service = await startService(scoped, log, { web: false });
   // Cases that existed before are not this run's work: only the new ones are shown.
   const known = new Set(await service.caseStore.refsBetween(options.since, new Date(until.getTime() + 1)));
   const progress = createProgress('rattrapage');
@@ -99,16 +103,21 @@ export async function backfillCommand(opts: { since: string; mailbox?: string })
     );
     return 2;
   }
-  const config = configOrExit();
-  config.replies.mode = config.smtp.host ? config.replies.mode : 'shadow';
+  const loaded = configOrExit();
+  // No relay configured: nothing could be sent anyway, the replies are kept (and none is due).
+  const config = loaded.smtp.host
+    ? loaded
+    : amendConfig(loaded, (c) => {
+        c.replies.mode = 'shadow';
+      });
   const { createLogger } = await import('../log.js');
-  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+  const log = createLogger({ level: quietLogLevel(config) });
   try {
-    if (!config.imap.host) {
-      const { startLocalMailbox } = await import('../local/localMailbox.js');
-      config.imap = (await startLocalMailbox(log)).imap;
-    }
-    process.stdout.write(frenchTypography(await backfill(config, log, { since, mailboxId: opts.mailbox })));
+    const { withLocalMailbox } = await import('../local/localMailbox.js');
+    const { config: mailboxConfig } = await withLocalMailbox(config, log);
+    process.stdout.write(
+      frenchTypography(await backfill(mailboxConfig, log, { since, mailboxId: opts.mailbox })),
+    );
     return 0;
   } catch (err) {
     process.stderr.write(frenchTypography(`cdap-triage : ${(err as Error).message}\n`));

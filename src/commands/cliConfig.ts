@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, maskSecrets } from '../config/loadConfig.js';
+import { amendConfig, ConfigError, loadConfig, maskSecrets } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { frenchTypography } from './french.js';
 
@@ -12,8 +12,10 @@ export const DEMO_RELAY_SENDER = 'cdap-formulaire@caf35.example.fr';
  * own relay, and gets no invented default.
  */
 export function withLocalDefaults(config: Config): Config {
-  if (!config.imap.host && config.relaySenders.length === 0) config.relaySenders = [DEMO_RELAY_SENDER];
-  return config;
+  if (config.imap.host || config.relaySenders.length > 0) return config;
+  return amendConfig(config, (c) => {
+    c.relaySenders = [DEMO_RELAY_SENDER];
+  });
 }
 
 /** The configuration, or exit 78 (EX_CONFIG) with one French line per problem. */
@@ -30,7 +32,7 @@ export function configOrExit(): Config {
 }
 
 export async function printConfig(format: 'yaml' | 'json'): Promise<void> {
-  const { cdas, ...config } = configOrExit();
+  const { cdas, logLevelChosen: _chosen, ...config } = configOrExit();
   const shown = maskSecrets({ ...config, cdas: `${cdas.length} CDAS` });
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);

@@ -124,15 +124,14 @@ export async function reprocessCommand(ref: string | undefined, opts: { failed?:
     say(`cdap-triage : ${ref} n’est pas une référence de dossier : elles s’écrivent CDAP-2026-000123.\n`);
     return 2;
   }
-  const config = configOrExit();
+  const loaded = configOrExit();
   const { createLogger } = await import('../log.js');
+  const { quietLogLevel } = await import('../config/loadConfig.js');
   const { startService } = await import('../service.js');
-  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+  const log = createLogger({ level: quietLogLevel(loaded) });
   try {
-    if (!config.imap.host) {
-      const { startLocalMailbox } = await import('../local/localMailbox.js');
-      config.imap = (await startLocalMailbox(log)).imap;
-    }
+    const { withLocalMailbox } = await import('../local/localMailbox.js');
+    const { config } = await withLocalMailbox(loaded, log);
     const service = await startService(config, log, { intake: false, workers: false });
     try {
       if (opts.failed) {

@@ -1,8 +1,9 @@
+import { amendConfig, quietLogLevel } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
 import { plural } from '../labels/formats.js';
 import { demoState } from '../local/demoState.js';
-import { startLocalMailbox, stopLocalMailbox } from '../local/localMailbox.js';
+import { stopLocalMailbox, withLocalMailbox } from '../local/localMailbox.js';
 import { startLocalSmtpSink } from '../local/localSmtpSink.js';
 import { createLogger } from '../log.js';
 import type { Service } from '../service.js';
@@ -28,15 +29,20 @@ export class DemoAlreadyRunningError extends CdapError {
  * kept in .tmp/demo/ and printed at every start: never open without a
  * password, and a restart logs nobody out.
  */
-function ensureWebCredentials(config: Config): Credentials {
+function withWebCredentials(config: Config): { config: Config; creds: Credentials } {
   if (config.http.user && config.http.password) {
-    return { user: config.http.user, password: config.http.password, generated: false };
+    return { config, creds: { user: config.http.user, password: config.http.password, generated: false } };
   }
   const saved = demoState().login();
-  config.http.user ||= saved.user;
-  config.http.password ||= saved.password;
-  config.http.sessionSecret ||= saved.sessionSecret;
-  return { user: config.http.user, password: config.http.password, generated: true };
+  const withLogin = amendConfig(config, (c) => {
+    c.http.user ||= saved.user;
+    c.http.password ||= saved.password;
+    c.http.sessionSecret ||= saved.sessionSecret;
+  });
+  return {
+    config: withLogin,
+    creds: { user: withLogin.http.user, password: withLogin.http.password, generated: true },
+  };
 }
 
 function announceWeb(url: string | null, creds: Credentials): void {
@@ -107,9 +113,8 @@ async function printDemoSummary(service: Service, creds: Credentials): Promise<v
 }
 
 export async function webCommand(): Promise<void> {
-  const config = configOrExit();
+  const { config, creds } = withWebCredentials(configOrExit());
   const log = createLogger({ level: config.log.level });
-  const creds = ensureWebCredentials(config);
   let service: Service;
   try {
     const { startService } = await import('../service.js');
@@ -128,12 +133,12 @@ export async function webCommand(): Promise<void> {
 }
 
 export async function runCommand(opts: { web: boolean }): Promise<void> {
-  const config = configOrExit();
+  const loaded = withWebCredentials(configOrExit());
+  const { creds } = loaded;
+  let { config } = loaded;
   const localDemo = !config.imap.host;
   // The local demo speaks through its summary table; its logs only say what went wrong.
-  const demoQuiet = localDemo && !process.env.LOG_LEVEL;
-  const log = createLogger({ level: demoQuiet ? 'warn' : config.log.level });
-  const creds = ensureWebCredentials(config);
+  const log = createLogger({ level: localDemo ? quietLogLevel(config) : config.log.level });
   let sink: Awaited<ReturnType<typeof startLocalSmtpSink>> | null = null;
   let service: Service;
   const state = demoState();
@@ -154,23 +159,22 @@ export async function runCommand(opts: { web: boolean }): Promise<void> {
         );
       }
       state.writePid(process.pid);
-      const local = await startLocalMailbox(log);
-      config.imap = local.imap;
-      say(
-        `cdap-triage : IMAP_HOST n’est pas défini — Dovecot local sur 127.0.0.1:${local.imap.port} (utilisateur ${local.imap.user})` +
-          `${local.demoMails ? `, rempli de ${local.demoMails} messages de démonstration` : ''}.\n`,
-      );
+      const started = await withLocalMailbox(config, log);
+      config = started.config;
+      const local = started.local;
+      if (local) {
+        say(
+          `cdap-triage : IMAP_HOST n’est pas défini — Dovecot local sur 127.0.0.1:${local.port} (utilisateur ${local.user})` +
+            `${local.demoMails ? `, rempli de ${local.demoMails} messages de démonstration` : ''}.\n`,
+        );
+      }
     }
     if (!config.smtp.host && config.replies.mode === 'live') {
       sink = await startLocalSmtpSink(log);
-      config.smtp = {
-        ...config.smtp,
-        host: '127.0.0.1',
-        port: sink.port,
-        secure: false,
-        user: '',
-        password: '',
-      };
+      const { port } = sink;
+      config = amendConfig(config, (c) => {
+        c.smtp = { ...c.smtp, host: '127.0.0.1', port, secure: false, user: '', password: '' };
+      });
       say(`cdap-triage : SMTP_HOST n’est pas défini — les réponses sont gardées en .eml dans ${sink.dir}.\n`);
     }
     const { startService } = await pipeline;

@@ -5,7 +5,14 @@ import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import { z } from 'zod';
 import { CdapError } from '../infra/errors.js';
-import { type CdasEntry, type Config, cdasEntrySchema, configSchema } from './schema.js';
+import {
+  type CdasEntry,
+  type Config,
+  cdasEntrySchema,
+  configSchema,
+  type Draft,
+  type SchemaConfig,
+} from './schema.js';
 
 /** The project root: both src/config and dist/config sit two levels below it. */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -168,8 +175,9 @@ export interface LoadConfigOptions {
 
 /**
  * Reads config/default.yaml, then the file named by CONFIG_FILE, then the
- * environment, and validates the result. Throws ConfigError with one line per
- * problem, each naming where the bad value came from.
+ * environment, validates the result, makes its paths absolute and freezes it.
+ * Throws ConfigError with one line per problem, each naming where the bad
+ * value came from.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -241,24 +249,78 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       })}`,
     );
   }
-  const config = result.data;
-  const cdasFile = isAbsolute(config.cdasDirectoryFile)
-    ? config.cdasDirectoryFile
-    : resolve(root, config.cdasDirectoryFile);
-  const cdasParsed = z.array(cdasEntrySchema).safeParse(readYaml(cdasFile, 'L’annuaire des CDAS'));
+  const config = withAbsolutePaths(result.data, root);
+  const cdasParsed = z
+    .array(cdasEntrySchema)
+    .safeParse(readYaml(config.cdasDirectoryFile, 'L’annuaire des CDAS'));
   if (!cdasParsed.success) {
     throw new ConfigError(
-      `Annuaire des CDAS invalide, ${cdasFile} :\n${describeIssues(cdasParsed.error, () => '')}`,
+      `Annuaire des CDAS invalide, ${config.cdasDirectoryFile} :\n${describeIssues(cdasParsed.error, () => '')}`,
     );
   }
   const cdas: CdasEntry[] = cdasParsed.data;
+  checkWebLogin(config);
+  return deepFreeze({ ...config, cdas, logLevelChosen: sources.has('log.level') || sources.has('log') });
+}
+
+/** Every path of the configuration, absolute: relative ones are read against `root`, once, here. */
+function withAbsolutePaths<T extends SchemaConfig>(config: T, root: string): T {
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(root, path));
+  return {
+    ...config,
+    cdasDirectoryFile: absolute(config.cdasDirectoryFile),
+    replies: {
+      ...config.replies,
+      outboxDir: absolute(config.replies.outboxDir),
+      templatesDir: absolute(config.replies.templatesDir),
+    },
+  };
+}
+
+function checkWebLogin(config: SchemaConfig): void {
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.http.host);
   if (!loopback && (!config.http.user || !config.http.password)) {
     throw new ConfigError(
       `Configuration invalide :\n  - http : HTTP_HOST vaut ${config.http.host}, joignable hors de cette machine, mais HTTP_USER et HTTP_PASSWORD ne sont pas tous deux définis : définissez-les, ou gardez HTTP_HOST=127.0.0.1.`,
     );
   }
-  return { ...config, cdas };
+}
+
+/** Freezes `value` and everything it holds: a frozen configuration cannot drift after validation. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The one way to get a configuration that differs from the loaded one (the local
+ * demo's mailbox and SMTP sink, one mailbox for a backfill, a test's short timers):
+ * `change` edits a copy, which is validated again, its paths made absolute, and frozen.
+ * The loaded configuration is never changed.
+ */
+export function amendConfig(config: Config, change: (draft: Draft<Config>) => void): Config {
+  const draft = structuredClone(config) as Draft<Config>;
+  change(draft);
+  const { cdas, logLevelChosen, ...rest } = draft;
+  const result = configSchema.safeParse(rest);
+  if (!result.success) {
+    throw new ConfigError(`Configuration invalide :\n${describeIssues(result.error, () => '')}`);
+  }
+  const amended = withAbsolutePaths(result.data, projectRoot);
+  checkWebLogin(amended);
+  return deepFreeze({ ...amended, cdas, logLevelChosen });
+}
+
+/**
+ * The log level of a command that speaks to a person through its own output
+ * (the local demo, backfill, reprocess): warnings and errors only, unless
+ * LOG_LEVEL or CONFIG_FILE chose a level.
+ */
+export function quietLogLevel(config: Config): string {
+  return config.logLevelChosen ? config.log.level : 'warn';
 }
 
 const secretKey = /password|secret|token|credential/i;

@@ -186,9 +186,33 @@ export const configSchema = z.strictObject({
   shutdownTimeoutMs: z.number().int().min(100),
 });
 
-export type CdasEntry = z.infer<typeof cdasEntrySchema>;
+export type CdasEntry = DeepReadonly<z.infer<typeof cdasEntrySchema>>;
 
-export type Config = z.infer<typeof configSchema> & {
-  /** The CDAS directory read from `cdasDirectoryFile`. */
-  cdas: CdasEntry[];
-};
+/** The validated settings, as the schema gives them. */
+export type SchemaConfig = z.infer<typeof configSchema>;
+
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A mutable copy of a frozen value (see amendConfig). */
+export type Draft<T> = T extends readonly (infer E)[]
+  ? Draft<E>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Draft<T[K]> }
+    : T;
+
+/**
+ * The configuration of a process: loaded, validated, its paths absolute, then
+ * frozen (loadConfig). A different one is made with amendConfig, never by assignment.
+ */
+export type Config = DeepReadonly<
+  SchemaConfig & {
+    /** The CDAS directory read from `cdasDirectoryFile`. */
+    cdas: CdasEntry[];
+    /** LOG_LEVEL or CONFIG_FILE chose the log level (else config/default.yaml's applies). */
+    logLevelChosen: boolean;
+  }
+>;

@@ -1,3 +1,5 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Analysis } from '../analysis/types.js';
 
 /**
@@ -122,4 +124,28 @@ export function notifyJobOptions(ref: string, urgent: boolean) {
  */
 export function workItemJobOptions(id: string, retentionDays: number) {
   return { jobId: id, removeOnComplete: { age: retentionDays * 86_400 }, removeOnFail: false } as const;
+}
+
+/** The pipeline's queues, as the service and its operator commands hold them. */
+export type Queues = {
+  triage: Queue<TriageJobData>;
+  priority: Queue<WorkItem>;
+  standard: Queue<WorkItem>;
+  notify: Queue<NotifyJobData>;
+};
+
+/**
+ * The four queues on one producer connection. Their 'error' events are
+ * dropped: the command that failed reports the outage itself, and an unheard
+ * 'error' event would crash the process.
+ */
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const queues: Queues = {
+    triage: new Queue<TriageJobData>(QUEUE.triage, { connection, prefix }),
+    priority: new Queue<WorkItem>(QUEUE.priority, { connection, prefix }),
+    standard: new Queue<WorkItem>(QUEUE.standard, { connection, prefix }),
+    notify: new Queue<NotifyJobData>(QUEUE.notify, { connection, prefix }),
+  };
+  for (const q of Object.values(queues)) q.on('error', () => {});
+  return queues;
 }

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.js';
 import { CdapError } from './errors.js';
 
 export class RedisPolicyError extends CdapError {
@@ -44,4 +45,34 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
         'Réglez-la sur noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, et maxmemory-policy noeviction dans redis.conf).',
     );
   }
+}
+
+/**
+ * The service's two connections, once Redis answers and keeps queued mail
+ * safely (noeviction): `producer` fails fast, `worker` waits (BullMQ workers).
+ * Both are closed again when Redis is not fit.
+ */
+export async function connectRedis(url: string, log: Logger): Promise<{ producer: Redis; worker: Redis }> {
+  const producer = createRedis(url, 'producer');
+  producer.on('error', (err) =>
+    log.warn({ event: 'redis.error', reason: err.message }, 'Redis connection error'),
+  );
+  const worker = createRedis(url, 'worker');
+  worker.on('error', () => {});
+  try {
+    try {
+      await producer.ping();
+    } catch (cause) {
+      throw new Error(
+        `Redis ne répond pas à ${url.replace(/\/\/[^@]*@/, '//')} : démarrez-le (redis-server) ou définissez REDIS_URL.`,
+        { cause },
+      );
+    }
+    await assertNoEviction(producer);
+  } catch (err) {
+    producer.disconnect();
+    worker.disconnect();
+    throw err;
+  }
+  return { producer, worker };
 }

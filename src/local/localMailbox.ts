@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
-import { projectRoot } from '../config/loadConfig.js';
+import { amendConfig, projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
 import type { Logger } from '../log.js';
@@ -77,6 +77,32 @@ export async function startLocalMailbox(log: Logger): Promise<{ imap: Config['im
   }
   log.info({ event: 'local.mailbox_ready', port: LOCAL_IMAP.port, demoMails }, 'local Dovecot ready');
   return { imap, demoMails };
+}
+
+/** The local Dovecot a command started: where it listens, and how many demo mails it was filled with. */
+export interface LocalMailbox {
+  port: number;
+  user: string;
+  demoMails: number;
+}
+
+/**
+ * The configuration a command runs with: as it is when IMAP_HOST is set;
+ * otherwise pointed at the local demo Dovecot, started here (and filled with
+ * the demo mails the first time). `local` is null when nothing was started.
+ */
+export async function withLocalMailbox(
+  config: Config,
+  log: Logger,
+): Promise<{ config: Config; local: LocalMailbox | null }> {
+  if (config.imap.host) return { config, local: null };
+  const { imap, demoMails } = await startLocalMailbox(log);
+  return {
+    config: amendConfig(config, (c) => {
+      c.imap = { ...imap };
+    }),
+    local: { port: imap.port, user: imap.user, demoMails },
+  };
 }
 
 async function appendDemoMails(imap: Config['imap']): Promise<number> {

@@ -1,10 +1,15 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, mail, rubrics, testAnalyzer } from '../../tests/support/analyzer.js';
 import { caseFor } from '../../tests/support/cases.js';
+import { projectRoot } from '../config/loadConfig.js';
 import { loadReplyTemplates, replySubject } from './renderReply.js';
 
 const analyze = testAnalyzer();
-const templates = loadReplyTemplates('config/templates', 'Le service Relations partenaires de la CAF');
+const templates = loadReplyTemplates(
+  join(projectRoot, 'config', 'templates'),
+  'Le service Relations partenaires de la CAF',
+);
 
 describe('reply templates', () => {
   it('ack: reference, date received, the 7–10 day commitment and what was understood', async () => {

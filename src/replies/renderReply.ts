@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { CaseRecord } from '../cases/caseRecord.js';
-import { projectRoot } from '../config/loadConfig.js';
 import { CdapError } from '../infra/errors.js';
 import { frenchTypography, frenchTypographyHtml } from './frenchTypography.js';
 import { replyView } from './replyView.js';
@@ -38,10 +37,10 @@ export function replySubject(c: Pick<CaseRecord, 'ref' | 'urgent' | 'reply'>): s
 /**
  * Loads the operator-editable templates (config/templates/reply.{text,html}.hbs).
  * HTML is rendered with Handlebars' escaping; nothing from the incoming mail
- * reaches a template anyway, only the case's own words.
+ * reaches a template anyway, only the case's own words. `dir` is the
+ * configuration's replies.templatesDir, made absolute by loadConfig.
  */
-export function loadReplyTemplates(templatesDir: string, signature: string): ReplyTemplates {
-  const dir = isAbsolute(templatesDir) ? templatesDir : resolve(projectRoot, templatesDir);
+export function loadReplyTemplates(dir: string, signature: string): ReplyTemplates {
   const read = (name: string) => {
     try {
       return readFileSync(join(dir, name), 'utf8');

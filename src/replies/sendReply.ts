@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
@@ -7,7 +7,6 @@ import { domainAllowed } from '../analysis/identifySender.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
 import type { CaseRecord, ReplyOutcome, ReplyReason, ReplyState } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
-import { projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { isPermanent, mayHaveBeenDelivered } from '../infra/errors.js';
 import { failpoint } from '../infra/failpoint.js';
@@ -102,9 +101,7 @@ export function createReplySender(deps: SendReplyDeps) {
     sentHere.set(ref, Date.now());
   };
   const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-  const outboxDir = isAbsolute(deps.config.replies.outboxDir)
-    ? deps.config.replies.outboxDir
-    : resolve(projectRoot, deps.config.replies.outboxDir);
+  const { outboxDir } = deps.config.replies;
 
   /**
    * Writes the outcome, retrying while Redis is away: once a reply was sent,
@@ -138,7 +135,8 @@ export function createReplySender(deps: SendReplyDeps) {
       text: extra.text ?? null,
     });
     deps.events?.onOutcome?.(outcome, reason, c);
-    deps.log.info(
+    // A reply failed for good is the last attempt of its job: someone must look (CdapRepliesFailing).
+    deps.log[outcome === 'failed' ? 'error' : 'info'](
       {
         event: `reply.${outcome}`,
         ref: c.ref,

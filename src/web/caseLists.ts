@@ -47,9 +47,3 @@ export function caseRow(c: CaseRecord, now: Date): CaseRow {
     followUps: c.followUps.length,
   };
 }
-
-/** Urgent first, then oldest: the order technicians work in. */
-export function workOrder(a: CaseRecord, b: CaseRecord): number {
-  if (a.route !== b.route) return a.route === 'priority' ? -1 : 1;
-  return new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime();
-}

@@ -1,6 +1,7 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CaseRecord, ReplyOutcome, ReplyReason } from '../cases/caseRecord.js';
+import { MAINTENANCE_TASKS, type MaintenanceTask } from '../cases/maintenance.js';
 import type { DeferringLimit } from '../replies/replyRateLimit.js';
 
 export interface MetricSources {
@@ -45,6 +46,7 @@ export class Metrics {
   private readonly deadLetters: Counter<'queue'>;
   private readonly unreadable: Counter<'route'>;
   private readonly deferred: Counter<'reason'>;
+  private readonly maintenanceFailures: Counter<'task'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cdap_' });
@@ -111,9 +113,16 @@ export class Metrics {
       labelNames: ['reason'],
       registers: [this.registry],
     });
+    this.maintenanceFailures = new Counter({
+      name: 'cdap_maintenance_failures_total',
+      help: 'Failed runs of a maintenance task of this process: prune-indexes and clean-work-queues (retention, hourly), restore-vanished (journal check, every few seconds)',
+      labelNames: ['task'],
+      registers: [this.registry],
+    });
     // Present at zero from the start, so that rate() and increase() see the first one.
     for (const reason of ['robot', 'loop-header', 'rate-limit'] satisfies LoopReason[])
       this.loops.inc({ reason }, 0);
+    for (const task of MAINTENANCE_TASKS) this.maintenanceFailures.inc({ task }, 0);
     this.unreadable.inc({ route: 'standard' }, 0);
   }
 
@@ -243,6 +252,11 @@ export class Metrics {
   /** A reply put off by a per-recipient rate limit, to go out later; the label is the limit's name. */
   replyDeferred(limit: DeferringLimit): void {
     this.deferred.inc({ reason: limit });
+  }
+
+  /** A run of a maintenance task failed (it runs again at its next interval). */
+  maintenanceFailed(task: MaintenanceTask): void {
+    this.maintenanceFailures.inc({ task });
   }
 
   /** A job of `queue` failed for good: it will not run again by itself. */

@@ -52,7 +52,7 @@ export interface GuardDeps {
   sessions: SessionStore;
   throttle: LoginThrottle;
   /** Origins besides the request's own allowed to change state (config http.allowedOrigins). */
-  allowedOrigins: string[];
+  allowedOrigins: readonly string[];
   /** Bull Board may write: its pages get the cookie its client sends back as a token. */
   queueAdminWrites: boolean;
   log: Logger;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/loadConfig.js';
-import type { Config } from '../../src/config/schema.js';
+import { amendConfig, loadConfig } from '../../src/config/loadConfig.js';
+import type { Config, Draft } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { fixturesDir, RELAY } from './analyzer.js';
 import { type DovecotServer, imapClient } from './dovecot.js';
@@ -41,15 +41,15 @@ export function testEnv(
   };
 }
 
-export function testConfig(env: NodeJS.ProcessEnv, change: (c: Config) => void = () => {}): Config {
-  const config = loadConfig({ env });
-  config.intake.reconcileIntervalMs = 2000;
-  config.intake.maxBackoffMs = 1000;
-  config.intake.leaseTtlMs = 3000;
-  config.triage.lockDurationMs = 3000;
-  config.shutdownTimeoutMs = 3000;
-  change(config);
-  return config;
+export function testConfig(env: NodeJS.ProcessEnv, change: (c: Draft<Config>) => void = () => {}): Config {
+  return amendConfig(loadConfig({ env }), (config) => {
+    config.intake.reconcileIntervalMs = 2000;
+    config.intake.maxBackoffMs = 1000;
+    config.intake.leaseTtlMs = 3000;
+    config.triage.lockDurationMs = 3000;
+    config.shutdownTimeoutMs = 3000;
+    change(config);
+  });
 }
 
 export const quietLog = () => createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

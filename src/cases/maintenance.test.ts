@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log.js';
+import { Metrics } from '../web/metrics.js';
+import { type MaintenanceDeps, runRetention } from './maintenance.js';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({
+    level: 'debug',
+    stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  return { log, lines };
+}
+
+async function failures(metrics: Metrics, task: string): Promise<number> {
+  const values = (await metrics.registry.getSingleMetric('cdap_maintenance_failures_total')?.get())?.values;
+  return values?.find((v) => v.labels.task === task)?.value ?? 0;
+}
+
+describe('retention maintenance', () => {
+  it('logs a failing task at error with its error and counts it; the other task still runs', async () => {
+    const { log, lines } = capture();
+    const metrics = new Metrics();
+    const cleaned: number[] = [];
+    const deps: MaintenanceDeps = {
+      caseStore: {
+        pruneIndexes: async () => {
+          throw new Error('READONLY You can’t write against a read only replica.');
+        },
+        restoreVanished: async () => 0,
+      },
+      workQueues: [
+        {
+          clean: async (grace: number) => {
+            cleaned.push(grace);
+            return [];
+          },
+        },
+      ],
+      retentionMs: 86_400_000,
+      log,
+      onFailure: (task) => metrics.maintenanceFailed(task),
+    };
+
+    await runRetention(deps);
+    await runRetention(deps);
+
+    const failed = lines.filter((l) => l.event === 'maintenance.failed');
+    expect(failed).toHaveLength(2);
+    expect(failed[0]).toMatchObject({ level: 50, task: 'prune-indexes' });
+    const err = failed[0]?.err as { message: string; stack: string };
+    expect(err.message).toContain('READONLY');
+    expect(err.stack).toContain('maintenance.test.ts');
+    expect(await failures(metrics, 'prune-indexes')).toBe(2);
+    expect(await failures(metrics, 'clean-work-queues')).toBe(0);
+    expect(cleaned).toEqual([86_400_000, 86_400_000]);
+  });
+
+  it('logs nothing above debug when every task succeeds', async () => {
+    const { log, lines } = capture();
+    await runRetention({
+      caseStore: { pruneIndexes: async () => {}, restoreVanished: async () => 0 },
+      workQueues: [{ clean: async () => [] }],
+      retentionMs: 1000,
+      log,
+    });
+    expect(lines.map((l) => [l.level, l.event])).toEqual([[20, 'maintenance.retention']]);
+  });
+});

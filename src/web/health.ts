@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { type CheckAges, checkAges, intakeFresh, staleAfterSeconds } from '../mailbox/intakeFreshness.js';
+import type { IntakeStateStore } from '../mailbox/intakeState.js';
+import { createSmtpTransport, type MailTransport } from '../replies/smtpTransport.js';
+
+export interface IntakeHealth {
+  /** Every mailbox was checked by some replica within staleAfterSeconds. */
+  fresh: boolean;
+  secondsSinceLastCheck: CheckAges;
+}
+
+/** The checks behind /readyz and the cdap_connection_up gauges. */
+export interface Health {
+  redis(): Promise<boolean>;
+  smtp(): Promise<boolean>;
+  /**
+   * The mailboxes count as reachable when some replica checked them lately:
+   * only the one holding a mailbox's lease connects to it.
+   */
+  intake(): Promise<IntakeHealth>;
+}
+
+const SMTP_VERIFY_EVERY_MS = 30_000;
+const SMTP_VERIFY_TIMEOUT_MS = 5000;
+
+/**
+ * The health of this process's servers. SMTP counts only when replies go out
+ * (live): it is verified on `transport` (the reply worker's) or, in a process
+ * without one, on a transport of its own, closed by close(); at most every 30 s.
+ */
+export function createHealth(deps: {
+  config: Config;
+  redis: Redis;
+  state: IntakeStateStore;
+  transport: MailTransport | null;
+}): Health & { close(): void } {
+  const { config } = deps;
+  const own =
+    !deps.transport && config.replies.mode === 'live' && config.smtp.host
+      ? createSmtpTransport(config.smtp)
+      : null;
+  const verifier = deps.transport ?? own;
+  let smtpVerified = { at: 0, ok: false };
+  const staleAfter = staleAfterSeconds(config.intake);
+  return {
+    redis: async () => (await deps.redis.ping()) === 'PONG',
+    async smtp() {
+      if (!verifier) return true;
+      if (Date.now() - smtpVerified.at > SMTP_VERIFY_EVERY_MS) {
+        const ok = await Promise.race([
+          verifier.verify().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((r) => setTimeout(() => r(false), SMTP_VERIFY_TIMEOUT_MS).unref()),
+        ]);
+        smtpVerified = { at: Date.now(), ok };
+      }
+      return smtpVerified.ok;
+    },
+    async intake() {
+      const ages = await checkAges(deps.state, config.mailboxes);
+      return { fresh: intakeFresh(ages, staleAfter), secondsSinceLastCheck: ages };
+    },
+    close: () => own?.close(),
+  };
+}
