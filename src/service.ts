@@ -26,6 +26,7 @@ import { MailboxIntake } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
 import { ByteBudget, RawMailStore } from './mailbox/rawMailStore.js';
 import { createRefiler } from './mailbox/refileCase.js';
+import { RefileRequests } from './mailbox/refileRequests.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { ReplyLock } from './replies/replyLock.js';
 import { ReplyRateLimit } from './replies/replyRateLimit.js';
@@ -127,6 +128,7 @@ export async function startService(
   // The store's first start, kept: filed mail older than that is not checked for a case.
   await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
+  const refiles = new RefileRequests(producer, prefix);
   const queues = {
     triage: new Queue<TriageJobData>(QUEUE.triage, { connection: producer, prefix }),
     priority: new Queue<WorkItem>(QUEUE.priority, { connection: producer, prefix }),
@@ -202,7 +204,7 @@ export async function startService(
       config,
       log,
       events: { onTriaged: (record, mail) => metrics.triaged(record, mail) },
-      refile: createRefiler(config, caseStore),
+      refile: createRefiler(caseStore, refiles),
       backfill: new BackfillWindows(producer, prefix),
       rawMail,
       // One of the largest mails at a time (small ones still flow beside it).
@@ -250,6 +252,7 @@ export async function startService(
         state,
         lease: new MailboxLease(producer, leaseKey(mailbox.id), owner, config.intake.leaseTtlMs),
         rawMail,
+        refiles,
         log,
       });
       intakes.push(intake);

@@ -40,3 +40,11 @@ export class IntakeStateStore {
     return v ? new Date(Number(v)) : null;
   }
 }
+
+/**
+ * How long a mailbox may go without a successful check before it counts as unwatched:
+ * /readyz answers 503, CdapIntakeStale fires, and a failing intake logs at `error`.
+ */
+export function intakeStaleAfterMs(intake: { reconcileIntervalMs: number }): number {
+  return 3 * intake.reconcileIntervalMs;
+}
