@@ -15,6 +15,7 @@ import { IntakeStateStore } from './mailbox/intakeState.js';
 import { MailboxIntake } from './mailbox/mailboxIntake.js';
 import { MailboxLease } from './mailbox/mailboxLease.js';
 import { RawMailStore } from './mailbox/rawMailStore.js';
+import { RefileRequests } from './mailbox/refileRequests.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import type { ReplyEvents } from './replies/sendReply.js';
 import { createHealth } from './web/health.js';
@@ -71,6 +72,7 @@ export async function startService(
   // The store's first start, kept: filed mail older than that is not checked for a case.
   await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
+  const refiles = new RefileRequests(producer, prefix);
   const queues = createQueues(producer, prefix);
   const metrics = new Metrics();
   // What most parts need: handed to each as it is.
@@ -78,7 +80,7 @@ export async function startService(
   const workers: Workers | null =
     options.workers === false
       ? null
-      : await startWorkers({ ...core, ...options, rawMail, templates, workerRedis });
+      : await startWorkers({ ...core, ...options, rawMail, refiles, templates, workerRedis });
 
   const state = new IntakeStateStore(producer, prefix);
   const leaseKey = redisKeys(prefix).lease;
@@ -96,6 +98,7 @@ export async function startService(
         state,
         lease: new MailboxLease(producer, leaseKey(mailbox.id), owner, config.intake.leaseTtlMs),
         rawMail,
+        refiles,
         log,
       });
       intakes.push(intake);

@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import { QUEUE, type Queues } from './infra/queues.js';
 import type { Logger } from './log.js';
 import type { RawMailStore } from './mailbox/rawMailStore.js';
+import type { RefileRequests } from './mailbox/refileRequests.js';
 import type { ReplyTemplates } from './replies/renderReply.js';
 import { startReplyWorker } from './replies/replyWorker.js';
 import type { ReplyEvents } from './replies/sendReply.js';
@@ -27,6 +28,8 @@ export async function startWorkers(deps: {
   caseStore: CaseStore;
   queues: Queues;
   rawMail: RawMailStore;
+  /** Where triage asks the lease holder to move an escalated case's mail. */
+  refiles: RefileRequests;
   templates: ReplyTemplates;
   /** The fail-fast connection, and the waiting one BullMQ workers need. */
   redis: Redis;

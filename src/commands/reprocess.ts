@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { analyzerSettings } from '../analysis/settings.js';
 import { buildCase, type CaseRecord } from '../cases/caseRecord.js';
+import type { FiledAt } from '../cases/caseStore.js';
 import { CdapError } from '../infra/errors.js';
+import { redisKeys } from '../infra/redisKeys.js';
 import { plural } from '../labels/formats.js';
 import { routeLabels, ruleLabels } from '../labels/words.js';
+import type { Logger } from '../log.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import { createImapClient } from '../mailbox/imapClient.js';
-import { moveFiledMail } from '../mailbox/refileCase.js';
+import { MailboxLease } from '../mailbox/mailboxLease.js';
+import { type LeasedRefile, refileUnderLease } from '../mailbox/refileCase.js';
+import { RefileRequests } from '../mailbox/refileRequests.js';
 import type { Service } from '../service.js';
 import { enqueueWork, withdrawWork } from '../triage/enqueueWork.js';
 import { folderFor } from '../triage/triageMail.js';
@@ -17,14 +24,55 @@ export class ReprocessError extends CdapError {
   }
 }
 
+/** Why the mail could not be moved, in French. */
+function refileFailure(
+  ref: string,
+  at: FiledAt,
+  mailboxId: string,
+  waitMs: number,
+  moved: LeasedRefile,
+): string | null {
+  if (moved.status === 'busy') {
+    return `une autre instance de cdap-triage relève la boîte ${mailboxId} et n’a pas déplacé le message de ${ref} dans les ${Math.round(waitMs / 1000)} secondes : rien n’a été modifié, ni le dossier ni la boîte. Réessayez dans un moment.`;
+  }
+  if (moved.status === 'unconfirmed') {
+    return `l’instance qui relève la boîte ${mailboxId} a pris en charge le déplacement du message de ${ref} sans en confirmer l’issue : le dossier n’a pas été modifié ; regardez où est le message, puis relancez.`;
+  }
+  const { outcome } = moved;
+  if (outcome.ok) return null;
+  switch (outcome.code) {
+    case 'REFILE_NOT_FILED':
+      return `on ne sait pas où est classé le message de ${ref} (pas encore classé, ou classé par un serveur sans UIDPLUS)`;
+    case 'REFILE_FOLDER_RECREATED':
+      return `le dossier ${at.path} a été recréé depuis le classement de ${ref} : son message n’y est plus retrouvable`;
+    case 'REFILE_MAIL_GONE':
+      return `le message de ${ref} n’est plus dans ${at.path} (déplacé ou supprimé à la main)`;
+    default:
+      return `le déplacement du message de ${ref} a échoué (${outcome.message}) : le dossier n’a pas été modifié`;
+  }
+}
+
+export interface ReprocessOptions {
+  /**
+   * How long to wait for the intake that holds the mailbox's lease to move the mail; a
+   * holder that died loses its lease within intake.leaseTtlMs, and the command takes it.
+   */
+  holderWaitMs?: number;
+  log?: Logger;
+}
+
 /**
  * Runs the analysis of one case again on its mail, as filed in the mailbox
  * (after a rule fix, say): the case, its queue and its folder follow the new
  * result. No reply is sent: whatever was answered stays answered.
+ *
+ * The mail moves first, under the mailbox's lease (see refileUnderLease): when
+ * that cannot be done, the case is left as it was too.
  */
 export async function reprocessCase(
   service: Service,
   ref: string,
+  options: ReprocessOptions = {},
 ): Promise<{ before: CaseRecord; after: CaseRecord }> {
   const { caseStore, config } = service;
   const before = await caseStore.get(ref);
@@ -85,11 +133,37 @@ export async function reprocessCase(
       // Never a second answer; and no late first one either.
       replySuppressed: before.replyState ? before.replySuppressed : (before.replySuppressed ?? 'reprocess'),
     };
+    const mailboxId = before.mail.mailboxId;
+    const prefix = config.redis.prefix;
+    const waitMs = options.holderWaitMs ?? 2 * config.intake.leaseTtlMs;
+    const owner = `reprocess:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const moved = await refileUnderLease(
+      {
+        config,
+        caseStore,
+        refiles: new RefileRequests(service.redis, prefix),
+        log: options.log ?? (await import('../log.js')).createLogger({ level: 'silent' }),
+        lease: new MailboxLease(
+          service.redis,
+          redisKeys(prefix).lease(mailboxId),
+          owner,
+          config.intake.leaseTtlMs,
+        ),
+        client,
+        paths,
+      },
+      mailboxId,
+      ref,
+      folderFor(after),
+      randomUUID(),
+      waitMs,
+    );
+    const failure = refileFailure(ref, at, mailboxId, waitMs, moved);
+    if (failure) throw new ReprocessError(failure);
     await caseStore.update(ref, () => ({ ...after, replyState: null }));
     await caseStore.reindex(after);
     await withdrawWork(service.queues, ref);
     await enqueueWork(service.queues, after, config.cases.retentionDays);
-    await moveFiledMail(client, caseStore, paths, ref, folderFor(after), []);
     return { before, after };
   } finally {
     await client.logout().catch(() => client.close());
@@ -143,7 +217,7 @@ export async function reprocessCommand(ref: string | undefined, opts: { failed?:
         );
       }
       if (ref) {
-        const { before, after } = await reprocessCase(service, ref);
+        const { before, after } = await reprocessCase(service, ref, { log });
         const rules = (c: CaseRecord) => c.lint.map((f) => ruleLabels[f.rule]).join(', ');
         process.stdout.write(
           frenchTypography(

@@ -48,6 +48,10 @@ export function redisKeys(prefix: string) {
     intake: (mailboxId: string) => `${prefix}:intake:${mailboxId}`,
     /** A large raw mail handed from intake to triage, deleted once triaged. */
     raw: (jobId: string) => `${prefix}:raw:${jobId}`,
+    /** Moves of a case's filed mail asked for by triage (escalation) or `reprocess`, done by the lease holder. */
+    refilings: (mailboxId: string) => `${prefix}:refiling:${mailboxId}`,
+    /** What became of one such move, for the command waiting for it. */
+    refileOutcome: (requestId: string) => `${prefix}:refiled:${requestId}`,
 
     // Triage (src/triage/)
     backfill: (mailboxId: string) => `${prefix}:backfill:${mailboxId}`,

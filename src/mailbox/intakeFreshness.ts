@@ -5,11 +5,11 @@ import type { IntakeStateStore } from './intakeState.js';
 export type CheckAges = Record<string, number | null>;
 
 /**
- * Past this age a mailbox's intake is stale: /readyz answers 503 and
- * CdapIntakeStale fires (the gauge cdap_intake_stale_after_seconds exports it).
+ * Past this age a mailbox's intake is stale: /readyz answers 503, CdapIntakeStale fires (the
+ * gauge cdap_intake_stale_after_seconds exports it), and a failing intake logs at `error`.
  * Three reconciliations missed: one slow cycle is not an outage.
  */
-export function staleAfterSeconds(intake: Config['intake']): number {
+export function staleAfterSeconds(intake: Pick<Config['intake'], 'reconcileIntervalMs'>): number {
   return (3 * intake.reconcileIntervalMs) / 1000;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../../tests/support/analyzer.js';
-import { looksUrgent } from './mailboxIntake.js';
+import { looksUrgent } from './looksUrgent.js';
 
 describe('looksUrgent: the intake’s hint that puts a mail first in the triage queue', () => {
   it('sees the keyword in a plain subject or body', () => {

@@ -26,4 +26,19 @@ export class MailboxLease {
   async release(): Promise<void> {
     await releaseKey(this.redis, this.key, this.owner);
   }
+
+  /**
+   * Runs fn while holding the lease (for a short job of a command, not an intake): renewed
+   * every third of its TTL, released afterwards. `held: false` when another owner has it.
+   */
+  async holding<T>(fn: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
+    if (!(await this.acquire())) return { held: false };
+    const renewal = setInterval(() => void this.renew().catch(() => false), Math.max(500, this.ttlMs / 3));
+    try {
+      return { held: true, value: await fn() };
+    } finally {
+      clearInterval(renewal);
+      await this.release().catch(() => {});
+    }
+  }
 }

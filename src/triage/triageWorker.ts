@@ -11,6 +11,7 @@ import { logFailedAttempts, workerOptions } from '../infra/workers.js';
 import type { Logger } from '../log.js';
 import type { RawMailStore } from '../mailbox/rawMailStore.js';
 import { createRefiler } from '../mailbox/refileCase.js';
+import type { RefileRequests } from '../mailbox/refileRequests.js';
 import { createReplyScheduler } from '../replies/sendReply.js';
 import { BackfillWindows } from './backfillWindows.js';
 import { createTriageProcessor, type TriageEvents } from './triageMail.js';
@@ -26,6 +27,7 @@ export async function startTriageWorker(deps: {
   caseStore: CaseStore;
   queues: Queues;
   rawMail: RawMailStore;
+  refiles: RefileRequests;
   /** The fail-fast connection, for the backfill windows. */
   redis: Redis;
   /** The waiting connection BullMQ workers need. */
@@ -56,7 +58,7 @@ export async function startTriageWorker(deps: {
     config,
     log,
     events: deps.events,
-    refile: createRefiler(config, deps.caseStore),
+    refile: createRefiler(deps.caseStore, deps.refiles),
     backfill: new BackfillWindows(deps.redis, config.redis.prefix),
     rawMail: deps.rawMail,
     // One of the largest mails at a time (small ones still flow beside it).
