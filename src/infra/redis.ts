@@ -54,9 +54,7 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
  */
 export async function connectRedis(url: string, log: Logger): Promise<{ producer: Redis; worker: Redis }> {
   const producer = createRedis(url, 'producer');
-  producer.on('error', (err) =>
-    log.warn({ event: 'redis.error', reason: err.message }, 'Redis connection error'),
-  );
+  producer.on('error', (err) => log.warn({ event: 'redis.error', err }, 'Redis connection error'));
   const worker = createRedis(url, 'worker');
   worker.on('error', () => {});
   try {

@@ -79,7 +79,7 @@ export async function startLocalSmtpSink(
     );
     server.listen(LOCAL_SMTP_PORT, '127.0.0.1', () => resolve());
   });
-  server.on('error', (err) => log.warn({ event: 'local.smtp_error', reason: err.message }));
+  server.on('error', (err) => log.warn({ event: 'local.smtp_error', err }));
   log.info({ event: 'local.smtp_ready', port: LOCAL_SMTP_PORT }, 'local SMTP sink ready');
   return { port: LOCAL_SMTP_PORT, dir, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -234,17 +234,15 @@ export function createTriageProcessor(deps: TriageDeps) {
       );
       if (escalate && deps.refile) {
         // The case is already in the priority queue; its folder is for people
-        // reading the mailbox, so a failure here is reported, not retried.
-        await deps.refile(record.ref, folderFor(record), true).catch((err: Error) =>
-          deps.log.warn(
-            {
-              event: 'triage.refile_failed',
-              ref: record.ref,
-              err: { message: err.message, name: err.name },
-            },
-            'escalated case left in its folder',
-          ),
-        );
+        // reading the mailbox, so a request that could not be written is reported, not retried.
+        await deps
+          .refile(record.ref, folderFor(record), true)
+          .catch((err: unknown) =>
+            deps.log.warn(
+              { event: 'triage.refile_failed', ref: record.ref, err },
+              'escalated case left in its folder',
+            ),
+          );
       }
     }
     const outcome: FollowUpOutcome = escalate ? 'escalated' : reopen ? 'reopened' : 'follow-up';
