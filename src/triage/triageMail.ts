@@ -6,7 +6,6 @@ import type { Analysis } from '../analysis/types.js';
 import { unreadable } from '../analysis/unreadable.js';
 import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
-import { computeSla, type SlaSettings } from '../cases/computeSla.js';
 import type { Config } from '../config/schema.js';
 import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
 import type { Semaphore } from '../infra/semaphore.js';
@@ -15,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { RawMailStore } from '../mailbox/rawMailStore.js';
 import type { BackfillWindows } from './backfillWindows.js';
 import { enqueueWork, type WorkQueues, workItem } from './enqueueWork.js';
+import { applyFollowUp, type FollowUpOutcome, followedReference, mayFollowUp } from './followUp.js';
 import type { SenderVerifier } from './verifySender.js';
 
 /** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
@@ -52,41 +52,6 @@ export interface TriageDeps {
   now?: () => Date;
 }
 
-const referenceInSubject = /\[?(CDAP-\d{4}-\d{6})\]?/;
-const referenceInMessageId = /<(CDAP-\d{4}-\d{6})\.[^>]*>/;
-
-/** How a mail names the case it follows up on. */
-export interface FollowedReference {
-  ref: string;
-  /** `thread`: it answers one of our own messages (In-Reply-To/References); `subject`: the reference is only written in its subject. */
-  via: 'thread' | 'subject';
-}
-
-/** The case a mail follows up on: one of our replies in its thread, else our reference in its subject. */
-export function followedReference(analysis: Analysis): FollowedReference | null {
-  for (const id of [analysis.inReplyTo, ...analysis.references]) {
-    const ref = id ? referenceInMessageId.exec(id)?.[1] : undefined;
-    if (ref) return { ref, via: 'thread' };
-  }
-  const inSubject = analysis.subject ? referenceInSubject.exec(analysis.subject)?.[1] : undefined;
-  return inSubject ? { ref: inSubject, via: 'subject' } : null;
-}
-
-/**
- * References are sequential, so anyone can guess one: a reference written in
- * a subject joins the case only when the requester writes it. A reply in our
- * own thread proves it followed our message.
- */
-export function mayFollowUp(followed: FollowedReference, analysis: Analysis, parent: CaseRecord): boolean {
-  if (followed.via === 'thread') return true;
-  const requester = parent.replyTo?.toLowerCase();
-  if (!requester) return false;
-  return [analysis.sender.address, analysis.replyTo].some((a) => a?.toLowerCase() === requester);
-}
-
-/** What a later mail of a request did to its case: attached only, made urgent, or reopened. */
-export type FollowUpOutcome = 'follow-up' | 'escalated' | 'reopened';
-
 /** What triage did with a mail: a case opened, recognised (same mail, same bytes), or a follow-up. */
 export type TriageOutcome = CreateOutcome['outcome'] | FollowUpOutcome;
 
@@ -102,37 +67,6 @@ const followUpEvents: Record<FollowUpOutcome, string> = {
   escalated: 'triage.escalated',
   reopened: 'triage.reopened',
 };
-
-/**
- * What a follow-up changes on its case. Escalation: the convention's keyword
- * in the follow-up makes the request urgent, checked against the definition
- * on what the follow-up says. Reopening: a new deadline from the follow-up.
- */
-export function applyFollowUp(
-  c: CaseRecord,
-  analysis: Analysis,
-  receivedAt: Date,
-  change: { escalate: boolean; reopen: boolean },
-  sla: SlaSettings,
-): CaseRecord {
-  const next: CaseRecord = { ...c };
-  if (change.escalate) {
-    next.urgent = true;
-    next.route = 'priority';
-    next.routeReason = 'relance avec le mot-clé URGENCE DEFINIE';
-    next.urgencySource = analysis.urgency.source;
-    next.urgencyCheck = analysis.urgency.check;
-    next.urgencyReason = analysis.urgency.reason;
-    next.prestations = [...new Set([...c.prestations, ...analysis.prestations])];
-  }
-  if (change.reopen) {
-    next.status = 'open';
-    next.handledAt = null;
-  }
-  // A fresh deadline from the follow-up: urgent time when it escalated, the convention's days when reopened.
-  if (next.status === 'open') next.sla = computeSla(receivedAt, next.urgent, sla);
-  return next;
-}
 
 export function folderFor(record: Pick<CaseRecord, 'route' | 'unreadable'>): FolderKey {
   if (record.route === 'standard' && record.unreadable) return 'errors';
