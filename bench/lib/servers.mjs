@@ -1,18 +1,21 @@
 // The servers a bench run needs, all private to the run: Redis, Dovecot, an SMTP
 // sink, and the service under test as child processes. Everything started here
 // is registered with a Cleanup so a failed or interrupted run leaves nothing behind.
+// The servers themselves come from the harness the tests use (tests/support/harness/).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
-import { SMTPServer } from 'smtp-server';
 import { stringify } from 'yaml';
+import { startDovecot as startHarnessDovecot } from '../../tests/support/harness/dovecot.mjs';
+import { startPrivateRedis } from '../../tests/support/harness/redis.mjs';
+import { startSmtpSink as startHarnessSmtpSink } from '../../tests/support/harness/smtpSink.mjs';
 import { root } from './paths.mjs';
+
+export { imapClient } from '../../tests/support/harness/dovecot.mjs';
 
 const run = promisify(execFile);
 const SBIN_PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
@@ -51,17 +54,6 @@ export class Cleanup {
   }
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** An error that waitUntil passes on at once instead of retrying (e.g. the service died). */
 export function fatal(message) {
   return Object.assign(new Error(message), { fatal: true });
@@ -97,97 +89,20 @@ export async function makeWorkDir(cleanup) {
 // ---------------------------------------------------------------- Redis
 
 export async function startRedis(cleanup, workDir) {
-  const dir = join(workDir, 'redis');
-  await mkdir(dir, { recursive: true });
-  const port = await freePort();
-  if (port === 6379) throw new Error('refusing to run the bench Redis on the shared port 6379');
-  const pidFile = join(dir, 'redis.pid');
-  // A daemon that inherits a pipe keeps the reader waiting: its stdio goes to a file.
-  const fd = openSync(join(dir, 'redis.stdout'), 'a');
-  try {
-    const code = await new Promise((resolve, reject) => {
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--maxmemory-policy',
-          'noeviction',
-          '--daemonize',
-          'yes',
-          '--pidfile',
-          pidFile,
-          '--dir',
-          dir,
-          '--logfile',
-          join(dir, 'redis.log'),
-        ],
-        { stdio: ['ignore', fd, fd] },
-      );
-      child.on('error', reject);
-      child.on('exit', resolve);
-    });
-    if (code !== 0) throw new Error(`redis-server exited with ${code}`);
-  } finally {
-    closeSync(fd);
-  }
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: true });
+  const server = await startPrivateRedis({ appendonly: false, dir: join(workDir, 'redis') });
+  const client = new Redis(server.url, { maxRetriesPerRequest: 3, lazyConnect: true });
   client.on('error', () => {});
-  const stop = cleanup.add(`redis :${port}`, async () => {
+  const stop = cleanup.add(`redis :${server.port}`, async () => {
     client.disconnect();
-    killOwnPid(pidFile, `:${port}`);
-    await waitUntil(`Redis :${port} to stop`, 10_000, async () => !(await portAccepts(port)));
+    await server.destroy();
   });
-  await waitUntil(`Redis on :${port}`, 10_000, () => portAccepts(port));
   await client.connect();
-  await waitUntil(`Redis on :${port} to answer`, 10_000, async () => (await client.ping()) === 'PONG');
   const info = await client.info('server');
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-  return { url, port, client, version, pid: pidFromFile(pidFile), stop };
-}
-
-/** The PID in a pid file, signalled only if its command line still names our instance. */
-function killOwnPid(pidFile, marker) {
-  let pid;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) return;
-  } catch {
-    return;
-  }
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
-}
-
-function portAccepts(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return { url: server.url, port: server.port, client, version, pid: server.pid(), stop };
 }
 
 // ---------------------------------------------------------------- Dovecot
-
-const DOVECOT_SCRIPT = join(root, 'scripts', 'dovecot.sh');
-
-function dovecotScript(args, timeout = 300_000) {
-  return run('bash', [DOVECOT_SCRIPT, ...args], { timeout, maxBuffer: 8 * 1024 * 1024 });
-}
 
 export async function dovecotVersion() {
   try {
@@ -200,59 +115,13 @@ export async function dovecotVersion() {
 
 /** A fresh Dovecot per measure: its mailbox starts empty and its UIDs start at 1. */
 export async function startDovecot(cleanup, workDir, name) {
-  const dir = join(workDir, `dovecot-${name}`);
-  await mkdir(dir, { recursive: true });
-  const user = 'bench';
-  const password = 'bench-pw';
-  let port = 0;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    try {
-      await dovecotScript([
-        'start',
-        '--dir',
-        dir,
-        '--port',
-        String(port),
-        '--user',
-        user,
-        '--password',
-        password,
-      ]);
-      break;
-    } catch (err) {
-      await dovecotScript(['stop', '--dir', dir], 60_000).catch(() => {});
-      if (attempt >= 3 || !String(err.stderr ?? '').includes('already in use')) {
-        throw new Error(`scripts/dovecot.sh start failed: ${String(err.stderr ?? err.message).trim()}`);
-      }
-    }
-  }
-  const stop = cleanup.add(`dovecot ${name}`, () => dovecotScript(['stop', '--dir', dir], 60_000));
-  return {
-    host: '127.0.0.1',
-    port,
-    user,
-    password,
-    dir,
-    maildir: join(dir, 'home', user, 'Maildir'),
-    masterPid: () => pidFromFile(join(dir, 'master.pid.last')),
-    stop,
-  };
-}
-
-export function imapClient(server, options = {}) {
-  const client = new ImapFlow({
-    host: server.host,
-    port: server.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: server.user, pass: server.password },
-    logger: false,
-    disableAutoIdle: true,
-    ...options,
+  const server = await startHarnessDovecot({
+    dir: join(workDir, `dovecot-${name}`),
+    user: 'bench',
+    password: 'bench-pw',
   });
-  client.on('error', () => {});
-  return client;
+  const stop = cleanup.add(`dovecot ${name}`, () => server.stop());
+  return { ...server, stop };
 }
 
 /**
@@ -283,67 +152,26 @@ export async function preloadMaildir(server, mails) {
 // ---------------------------------------------------------------- SMTP sink
 
 /**
- * Accepts every message and keeps only what the measures need: when it was
- * accepted and which mail it answers (In-Reply-To), never the message itself.
+ * Accepts every message and keeps only what the measures need: when each reply
+ * to a mail (In-Reply-To) was accepted, never the message itself.
  */
 export async function startSmtpSink(cleanup) {
-  const received = [];
   const byInReplyTo = new Map();
-  const waiters = new Set();
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    disableReverseLookup: true,
-    size: 50 * 1024 * 1024,
-    closeTimeout: 2_000,
-    onData(stream, _session, callback) {
-      let head = '';
-      let size = 0;
-      stream.on('data', (chunk) => {
-        size += chunk.length;
-        if (head.length < 16384) head += chunk.toString('latin1', 0, Math.min(chunk.length, 16384));
-      });
-      stream.on('end', () => {
-        const at = Date.now();
-        const headers = head.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, ' ');
-        const inReplyTo = /^in-reply-to:\s*(<[^>\r\n]*>)/im.exec(headers)?.[1] ?? null;
-        const entry = { at, inReplyTo, size };
-        received.push(entry);
-        if (inReplyTo) byInReplyTo.set(inReplyTo, [...(byInReplyTo.get(inReplyTo) ?? []), at]);
-        for (const wake of waiters) wake();
-        callback(null);
-      });
-      stream.on('error', (err) => callback(err));
+  const sink = await startHarnessSmtpSink({
+    keep: 'headers',
+    sizeLimit: 50 * 1024 * 1024,
+    onMessage(mail) {
+      const headers = mail.raw
+        .toString('latin1')
+        .split(/\r?\n\r?\n/, 1)[0]
+        .replace(/\r?\n[ \t]+/g, ' ');
+      const inReplyTo = /^in-reply-to:\s*(<[^>\r\n]*>)/im.exec(headers)?.[1] ?? null;
+      if (inReplyTo) byInReplyTo.set(inReplyTo, [...(byInReplyTo.get(inReplyTo) ?? []), mail.receivedAt]);
     },
   });
-  server.on('error', () => {});
-  await new Promise((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.server.address();
-  const stop = cleanup.add('smtp sink', () => new Promise((resolve) => server.close(() => resolve())));
-  return {
-    host: '127.0.0.1',
-    port,
-    received,
-    byInReplyTo,
-    /** Resolves on the next accepted message (or after ms). */
-    next(ms) {
-      return new Promise((resolve) => {
-        const wake = () => {
-          waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, ms);
-        waiters.add(wake);
-      });
-    },
-    stop,
-  };
+  // The measures read byInReplyTo only: the sink's own list would grow with every reply.
+  const stop = cleanup.add('smtp sink', () => sink.stop());
+  return { host: sink.host, port: sink.port, byInReplyTo, stop };
 }
 
 // ---------------------------------------------------------------- the service
@@ -470,15 +298,6 @@ export function machineCpuSeconds() {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks.map(Number);
   const hz = ticksPerSecond();
   return { busy: (user + nice + system + irq + softirq + steal) / hz, idle: (idle + iowait) / hz };
-}
-
-export function pidFromFile(file) {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
 }
 
 /** One `cdap-triage run` child; stop() reads its peak RSS first, then SIGTERMs it. */

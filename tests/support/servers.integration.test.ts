@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { createTransport } from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { appendMail, imapClient, startDovecot } from './dovecot.js';
-import { startPrivateRedis, uniquePrefix } from './redis.js';
+import { deleteKeys, startPrivateRedis, testRunId, uniquePrefix } from './redis.js';
 import { startSmtpSink } from './smtpSink.js';
 
 const TIMEOUT = 30_000;
@@ -147,6 +148,55 @@ describe('test servers', () => {
   );
 
   it(
+    'SMTP sink keeping headers only: the header block and the size of the whole mail, for the benchmark',
+    async () => {
+      const seen: string[] = [];
+      const sink = await startSmtpSink({ keep: 'headers', onMessage: (m) => seen.push(m.envelope.from) });
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: sink.port,
+        secure: false,
+        ignoreTLS: true,
+      });
+      try {
+        await transport.sendMail({
+          envelope: { from: 'a@example.test', to: ['b@example.test'] },
+          raw: RAW_MAIL,
+        });
+        const [mail] = await sink.waitForMessages(1);
+        expect(mail?.raw.toString('utf8')).toBe(`${RAW_MAIL.split('\r\n\r\n')[0]}\r\n`);
+        expect(mail?.size).toBe(Buffer.byteLength(RAW_MAIL));
+        expect(seen).toEqual(['a@example.test']);
+      } finally {
+        transport.close();
+        await sink.stop();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'deleteKeys: removes every key of the prefixes given, and only those',
+    async () => {
+      const server = await startPrivateRedis({ appendonly: false });
+      const redis = new Redis(server.url);
+      try {
+        const mine = uniquePrefix('mine');
+        const other = uniquePrefix('other');
+        for (let i = 0; i < 1_200; i++) await redis.set(`${mine}:k${i}`, 'x');
+        await redis.set(`${mine}x:not-mine`, 'y');
+        await redis.set(`${other}:k`, 'z');
+        expect(await deleteKeys(redis, mine)).toBe(1_200);
+        expect((await redis.keys('*')).sort()).toEqual([`${mine}x:not-mine`, `${other}:k`]);
+      } finally {
+        redis.disconnect();
+        await server.destroy();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'private Redis: an acknowledged write survives SIGKILL and restart with appendonly, on its own port',
     async () => {
       const redis = await startPrivateRedis({ appendonly: true });
@@ -170,6 +220,7 @@ describe('test servers', () => {
     const b = uniquePrefix('my queue:x');
     expect(a).not.toBe(b);
     expect(a).not.toContain(':');
-    expect(a.startsWith('cdap-test-my-queue-x-')).toBe(true);
+    // One run id in every prefix: the run's global setup finds what its tests left.
+    expect(a.startsWith(`cdap-test-${testRunId()}-my-queue-x-`)).toBe(true);
   });
 });
