@@ -1,11 +1,48 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Three tiers, run in this order by `npm test` (each one `npm run test:<tier>`):
+ * - unit: pure tests, no server and no socket (tests/support/noSockets.ts refuses them);
+ * - integration: real Redis, Dovecot, SMTP sink and service, one file at a time;
+ * - faults: outages, kills, restarts and poison mail, and the benchmark's smoke run.
+ * `npm run lint:tiers` checks that every test file is in exactly one tier.
+ */
+const faults = [
+  'tests/faults.integration.test.ts',
+  'tests/crash.integration.test.ts',
+  'tests/poison.integration.test.ts',
+  'tests/bench.smoke.test.ts',
+];
+const integration = ['src/**/*.integration.test.ts', 'tests/**/*.integration.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
     // Integration tests start real servers (Dovecot, Redis, SMTP): give them room.
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...integration, ...faults],
+          setupFiles: ['tests/support/noSockets.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: integration,
+          exclude: [...configDefaults.exclude, ...faults],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'faults', include: faults },
+      },
+    ],
   },
 });

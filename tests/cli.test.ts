@@ -1,21 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOOP_HEADER } from '../src/analysis/classifyKind.js';
 import type { CaseRecord } from '../src/cases/caseRecord.js';
 import { caseTotals } from '../src/commands/caseSummary.js';
 import { DEMO_RELAY_SENDER } from '../src/commands/cliConfig.js';
-import { assertDemoResettable, deletePrefixedKeys } from '../src/commands/demo.js';
+import { assertDemoResettable } from '../src/commands/demo.js';
 import { frenchError, frenchTypography } from '../src/commands/french.js';
 import { demoReport } from '../src/commands/serve.js';
 import { ConfigError, loadConfig, projectRoot } from '../src/config/loadConfig.js';
 import { DemoState } from '../src/local/demoState.js';
 import { replyFileName, replyRef } from '../src/local/localSmtpSink.js';
 import { runCli } from './support/cli.js';
-import { uniquePrefix } from './support/redis.js';
 
 /** The CLI as a person runs it: the built bin, a shell's environment without our settings. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -171,10 +169,8 @@ describe('local SMTP sink file names', () => {
 
 describe('demo state and reset', () => {
   const dirs: string[] = [];
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    redis.disconnect();
   });
   const tmp = () => {
     const d = mkdtempSync(join(tmpdir(), 'cdap-demo-'));
@@ -230,23 +226,5 @@ describe('demo state and reset', () => {
         redis: { url: 'redis://:pw@redis.caf.example:6379' },
       } as never),
     ).toThrow(/redis\.caf\.example/);
-  });
-
-  it('deletes the demo prefix’s keys and no other', async () => {
-    await redis.connect();
-    const mine = uniquePrefix('demo-reset');
-    const other = uniquePrefix('demo-other');
-    await redis.set(`${mine}:case:1`, 'x');
-    await redis.zadd(`${mine}:cases:all`, 1, 'a');
-    await redis.set(`${other}:case:1`, 'y');
-    await redis.set(`${mine}x:not-mine`, 'z');
-    try {
-      expect(await deletePrefixedKeys(redis, mine)).toBe(2);
-      expect(await redis.keys(`${mine}:*`)).toEqual([]);
-      expect(await redis.get(`${other}:case:1`)).toBe('y');
-      expect(await redis.get(`${mine}x:not-mine`)).toBe('z');
-    } finally {
-      await redis.del(`${other}:case:1`, `${mine}x:not-mine`);
-    }
   });
 });
