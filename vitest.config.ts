@@ -15,6 +15,9 @@ const faults = [
 ];
 const integration = ['src/**/*.integration.test.ts', 'tests/**/*.integration.test.ts'];
 
+// The tiers that write to the shared Redis check that they leave nothing there.
+const redisLeaks = 'tests/support/redisLeaks.ts';
+
 export default defineConfig({
   test: {
     // Integration tests start real servers (Dovecot, Redis, SMTP): give them room.
@@ -37,11 +40,12 @@ export default defineConfig({
           name: 'integration',
           include: integration,
           exclude: [...configDefaults.exclude, ...faults],
+          globalSetup: [redisLeaks],
         },
       },
       {
         extends: true,
-        test: { name: 'faults', include: faults },
+        test: { name: 'faults', include: faults, globalSetup: [redisLeaks] },
       },
     ],
   },

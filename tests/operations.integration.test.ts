@@ -146,6 +146,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
 
   it('errors name the fix: wrong IMAP password, Redis down, mailbox unreachable', async () => {
     const prefix = uniquePrefix('errors');
+    prefixes.push(prefix);
     const base = testEnv(prefix, server, { REPLY_MODE: 'off' });
     const wrong = await cli(['run', '--no-web'], { ...base, IMAP_PASSWORD: 'not-the-password' });
     expect(wrong.code).toBe(1);

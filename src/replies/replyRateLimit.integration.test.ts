@@ -1,13 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../tests/support/redis.js';
+import { deleteKeys, uniquePrefix } from '../../tests/support/redis.js';
 import { ReplyRateLimit, subjectShape } from './replyRateLimit.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = uniquePrefix('ratelimit');
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(redis, prefix);
   redis.disconnect();
 });
 
