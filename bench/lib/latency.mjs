@@ -4,8 +4,8 @@
 import { uniqueCopy } from './corpus.mjs';
 import {
   allCases,
-  keysFor,
   queuedAt,
+  redisKeys,
   startMeasureService,
   verifyFlow,
   waitIntakeReady,
@@ -19,7 +19,7 @@ export async function measureLatency(ctx, { mails }) {
   const { cleanup, workDir, redis, sink, runId, fixtures, log } = ctx;
   const dovecot = await startDovecot(cleanup, workDir, 'latency');
   const prefix = `${runId}-latency`;
-  const keys = keysFor(prefix);
+  const keys = redisKeys(prefix);
   const { service, settings } = await startMeasureService(ctx, { name: 'latency', prefix, dovecot });
   const closers = [];
   try {

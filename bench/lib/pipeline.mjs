@@ -1,10 +1,11 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
 import { hashMessageId } from '../../dist/cases/caseRecord.js';
-import { CaseStore, keysFor } from '../../dist/cases/caseStore.js';
+import { CaseStore } from '../../dist/cases/caseStore.js';
+import { redisKeys } from '../../dist/infra/redisKeys.js';
 import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
 
-export { keysFor };
+export { redisKeys };
 
 export const FOLDERS = [
   'CDAP.Prioritaire',
