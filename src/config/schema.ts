@@ -139,6 +139,13 @@ export const configSchema = z.strictObject({
     /** First retry delay of a temporary SMTP failure; doubles up to an hour. */
     retryBaseMs: z.number().int().min(10),
     concurrency: z.number().int().min(1).max(50),
+    /**
+     * A reply found 'pending' (a send began, its end was never recorded) is sent again only this
+     * long after the send began: its sender may still be waiting out a Redis outage to record it.
+     */
+    pendingGraceMs: z.number().int().min(100),
+    /** Life of a case's reply lock, renewed every third of it while the send runs: a dead sender's lock frees within it. */
+    lockTtlMs: z.number().int().min(1000),
   }),
   smtp: z.strictObject({
     /** Empty: `run` starts a local SMTP sink that stores replies as .eml files. */

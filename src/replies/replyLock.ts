@@ -20,7 +20,8 @@ export class ReplyLock {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly ttlMs: number,
+    /** The lock frees itself this long after its last renewal. */
+    readonly ttlMs: number,
   ) {}
 
   private key(ref: string): string {

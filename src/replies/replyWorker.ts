@@ -42,7 +42,7 @@ export function startReplyWorker(deps: {
     caseStore: deps.caseStore,
     templates: deps.templates,
     rateLimit: new ReplyRateLimit(deps.redis, prefix, config.replies),
-    lock: new ReplyLock(deps.redis, prefix, 15_000),
+    lock: new ReplyLock(deps.redis, prefix, config.replies.lockTtlMs),
     transport,
     log,
     events: deps.events,

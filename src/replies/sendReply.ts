@@ -42,9 +42,6 @@ export function replyMessageId(ref: string, from: string): string {
   return `<${ref}.ack@${domain}>`;
 }
 
-/** How long a reply left 'pending' by another execution is given to be recorded before it is sent again. */
-export const PENDING_GRACE_MS = 20_000;
-
 /**
  * How long a process remembers the replies it sent: longer than Redis may take
  * to make a write durable (appendfsync everysec) or to be restored, so that a
@@ -153,7 +150,10 @@ export function createReplySender(deps: SendReplyDeps) {
     // Another execution of this job still runs: try again later (a retry, not a failure).
     if (!token) throw new ReplyBusyError(`reply ${job.data.ref} is being sent by another worker`);
     // Kept alive while we work, so that after a crash it frees itself within one TTL.
-    const heartbeat = setInterval(() => void deps.lock.extend(job.data.ref, token).catch(() => {}), 5000);
+    const heartbeat = setInterval(
+      () => void deps.lock.extend(job.data.ref, token).catch(() => {}),
+      Math.floor(deps.lock.ttlMs / 3),
+    );
     try {
       return await sendOnce(job, token, jobToken);
     } finally {
@@ -188,7 +188,7 @@ export function createReplySender(deps: SendReplyDeps) {
     // ambiguous case, answered by sending the same message again — once the
     // sender has had time to record it (it may be waiting out a Redis outage).
     if (done && done.status !== 'pending') return done.status;
-    if (done?.at && now().getTime() - new Date(done.at).getTime() < PENDING_GRACE_MS) {
+    if (done?.at && now().getTime() - new Date(done.at).getTime() < deps.config.replies.pendingGraceMs) {
       throw new ReplyBusyError(`reply ${c.ref} was being sent a moment ago; checking again later`);
     }
 
