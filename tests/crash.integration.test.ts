@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/loadConfig.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
-import { expected, fixtureNames, folderContents, messageIdOf, testEnv, waitFor } from './support/pipeline.js';
+import {
+  expected,
+  fixtureNames,
+  folderContents,
+  messageIdOf,
+  testEnv,
+  waitFor,
+  waitForIdleQueues,
+} from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -32,6 +40,9 @@ function fastConfigFile(): string {
       '  retryBaseMs: 200',
       '  perRecipientPerHour: 1000',
       '  perRecipientPerDay: 1000',
+      // A reply caught by the kill between its send and its record goes again once these have passed.
+      '  lockTtlMs: 3000',
+      '  pendingGraceMs: 2000',
     ].join('\n'),
   );
   return file;
@@ -120,9 +131,10 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
 
       // One reply per mail that calls for one, none for the others, none twice.
       const wanted = names.filter((n) => expected[n]?.reply !== 'none').length;
-      // A reply caught in flight by the kill is resent after its 20 s grace period.
+      // A reply caught in flight by the kill is resent once its lock and grace period have passed.
       await sink.waitForMessages(wanted, 90_000);
-      await new Promise((r) => setTimeout(r, 2000));
+      // Every triage and reply job done: no other reply is coming.
+      await waitForIdleQueues({ url: redisUrl, prefix });
       const inReplyTo = sink.messages.map(
         (m) => /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1],
       );

@@ -12,6 +12,7 @@ import {
   testConfig,
   testEnv,
   waitFor,
+  waitForIdleQueues,
 } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
@@ -62,10 +63,10 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
     try {
       for (const name of fixtureNames) await appendMail(server, 'INBOX', fixture(name));
       const wanted = fixtureNames.filter((n) => expected[n]?.reply !== 'none');
-      await sink.waitForMessages(wanted.length, 30_000);
-      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0);
-      // Nothing more arrives: the others get no answer.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sink.waitForMessages(wanted.length, 120_000);
+      await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000);
+      // Every mail triaged and every reply job done: the others got no answer, and none will come.
+      await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(wanted.length);
 
       const byInReplyTo = new Map<string, Awaited<ReturnType<typeof simpleParser>>>();
@@ -97,13 +98,13 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
       const first = sink.messages[0]?.raw as Buffer;
       await appendMail(server, 'INBOX', first);
       await waitFor('loop mail filed', async () => (await folderContents(server)).INBOX?.length === 0);
-      await new Promise((r) => setTimeout(r, 1000));
+      await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(wanted.length);
     } finally {
       await service.stop();
       await sink.stop();
     }
-  });
+  }, 180_000);
 
   it('retries a 4xx and delivers once', async () => {
     let calls = 0;
@@ -116,9 +117,12 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
     try {
       await appendMail(server, 'INBOX', fixture('form-standard-clean.eml'));
       await sink.waitForMessages(1, 20_000);
-      await new Promise((r) => setTimeout(r, 1000));
+      // The job ended with that delivery: no other attempt is coming.
+      await waitForIdleQueues(service.queues);
       expect(sink.rejected).toHaveLength(1);
       expect(sink.messages).toHaveLength(1);
+      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      expect((await service.caseStore.get(ref as string))?.replyState?.status).toBe('sent');
     } finally {
       await service.stop();
       await sink.stop();
@@ -135,7 +139,8 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
     try {
       await appendMail(server, 'INBOX', fixture('form-standard-clean.eml'));
       await waitFor('job failed', async () => (await service.queues.notify.getFailedCount()) === 1, 20_000);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Failed for good: nothing of it is left to run, so no retry can come.
+      await waitForIdleQueues(service.queues);
       expect(sink.rejected).toHaveLength(1);
       expect(sink.messages).toHaveLength(0);
       const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
@@ -166,7 +171,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
     const service = await startService(testConfig(replyEnv(prefix, server, sink), fast), quietLog());
     try {
       await waitFor('filed', async () => (await folderContents(server))['CDAP.Standard']?.length === 1);
-      await new Promise((r) => setTimeout(r, 1000));
+      await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(0);
       const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
       expect((await service.caseStore.get(ref as string))?.replySuppressed).toBe('backfill');

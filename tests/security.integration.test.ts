@@ -5,7 +5,14 @@ import type { CaseRecord } from '../src/cases/caseRecord.js';
 import { type Service, startService } from '../src/service.js';
 import { mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
-import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import {
+  folderContents,
+  quietLog,
+  testConfig,
+  testEnv,
+  waitFor,
+  waitForIdleQueues,
+} from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 import { startTcpProxy } from './support/tcpProxy.js';
@@ -82,7 +89,8 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     await appendMail(server, 'INBOX', Buffer.from(mail(rubrics(), { Subject: 'Demande APL' })));
     const all = await settled(s, 4);
     await sink.waitForMessages(1, 20_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every reply job done: no other reply is coming.
+    await waitForIdleQueues(s.queues);
     expect(sink.messages).toHaveLength(1);
     expect(sink.messages[0]?.envelope.to).toEqual([REQUESTER]);
     const quarantined = all.filter((c) => c.route === 'quarantine');
@@ -209,27 +217,44 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     const proxy = await startTcpProxy(server.port);
     proxy.delayMs = 6000;
     const env = testEnv(prefix, server, { IMAP_PORT: String(proxy.port) });
+    const leaseKey = `${prefix}:lease:default`;
     const replicas: Service[] = [];
     try {
-      replicas.push(await startService(testConfig(env), quietLog(), { web: false }));
-      // The second replica starts once the first holds the lease and is connecting.
-      await new Promise((r) => setTimeout(r, 500));
-      replicas.push(await startService(testConfig(env), quietLog(), { web: false }));
-      // Only the greeting is slow: what the server says next comes at once.
-      setTimeout(() => {
-        proxy.delayMs = 0;
-      }, 3000);
-      let both = false;
-      let one = false;
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const active = replicas.filter((r) => r.intakes.some((i) => i.active)).length;
-        if (active > 1) both = true;
-        if (active === 1) one = true;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(one).toBe(true);
-      expect(both).toBe(false);
+      const first = await startService(testConfig(env), quietLog(), { web: false });
+      replicas.push(first);
+      // The first replica holds the lease and its connection is open, its greeting on the way.
+      const owner = await waitFor('first replica connecting', async () =>
+        proxy.connections() === 1 ? redis.get(leaseKey) : null,
+      );
+      const second = await startService(testConfig(env), quietLog(), { web: false });
+      replicas.push(second);
+      let secondConnected = false;
+      second.intakes[0]?.on('connected', () => {
+        secondConnected = true;
+      });
+      // Until the first replica watches the mailbox, the lease must stay its own, renewed
+      // (its time to live going up again) rather than left to expire.
+      const owners = new Set<string | null>();
+      let renewals = 0;
+      let lastTtl = Number.POSITIVE_INFINITY;
+      await waitFor(
+        'first replica watching the mailbox',
+        async () => {
+          const [held, ttl] = await Promise.all([redis.get(leaseKey), redis.pttl(leaseKey)]);
+          owners.add(held);
+          if (ttl > lastTtl) renewals++;
+          lastTtl = ttl;
+          // Only the greeting is slow: once it is on its way, what the server says next comes at once.
+          if (renewals > 0) proxy.delayMs = 0;
+          return first.intakes[0]?.active;
+        },
+        30_000,
+        50,
+      );
+      expect(renewals).toBeGreaterThanOrEqual(2);
+      expect([...owners]).toEqual([owner]);
+      expect(secondConnected).toBe(false);
+      expect(second.intakes[0]?.active).toBe(false);
     } finally {
       for (const r of replicas) await r.stop();
       await proxy.stop();

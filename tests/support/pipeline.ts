@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { amendConfig, loadConfig } from '../../src/config/loadConfig.js';
 import type { Config, Draft } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
@@ -116,3 +118,44 @@ export const routeFolder: Record<string, string> = {
   quarantine: 'CDAP.Quarantaine',
   ignored: 'CDAP.Ignore',
 };
+
+/** States of a job that may still run: a queue with none has nothing left to do. */
+const UNFINISHED = ['active', 'wait', 'prioritized', 'delayed', 'waiting-children'] as const;
+
+async function unfinished(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts(...UNFINISHED);
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Waits until triage and replies have nothing left to do: what has not happened by then (a
+ * second reply, a second case) will not happen. Triage adds a mail's reply job before its own
+ * job ends, so the triage queue is looked at first. A service in another process is reached
+ * through its Redis URL and key prefix.
+ */
+export async function waitForIdleQueues(
+  where: { triage: Queue; notify: Queue } | { url: string; prefix: string },
+  timeoutMs = 60_000,
+): Promise<void> {
+  const own = 'url' in where ? new Redis(where.url, { maxRetriesPerRequest: 3 }) : null;
+  const queues =
+    'url' in where
+      ? {
+          triage: new Queue('triage', { connection: own as Redis, prefix: where.prefix }),
+          notify: new Queue('notify', { connection: own as Redis, prefix: where.prefix }),
+        }
+      : where;
+  try {
+    await waitFor(
+      'triage and reply queues idle',
+      async () => (await unfinished(queues.triage)) === 0 && (await unfinished(queues.notify)) === 0,
+      timeoutMs,
+      100,
+    );
+  } finally {
+    if (own) {
+      await Promise.all([queues.triage.close(), queues.notify.close()]);
+      own.disconnect();
+    }
+  }
+}
