@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reprocessCase } from '../src/commands/reprocess.js';
@@ -8,7 +9,16 @@ import { startService } from '../src/service.js';
 import { fixture, mail, RELAY, rubrics } from './support/analyzer.js';
 import { runCli } from './support/cli.js';
 import { appendMail, type DovecotServer, freePort, startDovecot } from './support/dovecot.js';
-import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import {
+  folderContents,
+  messageIdOf,
+  quietLog,
+  routeFolder,
+  testConfig,
+  testEnv,
+  waitFor,
+  waitForIdleQueues,
+} from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -61,8 +71,19 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     expect(out).toContain('aucune (rattrapage)');
     expect(err).toMatch(/rattrapage\u00a0: 3\/3/);
     expect((await folderContents(server)).INBOX).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 1000));
+    // The command has ended, and left no reply to send behind it for a running service.
     expect(sink.messages).toHaveLength(0);
+    const notify = new Queue('notify', { connection: redis, prefix });
+    try {
+      expect(await notify.getJobCounts('wait', 'prioritized', 'delayed', 'active')).toEqual({
+        wait: 0,
+        prioritized: 0,
+        delayed: 0,
+        active: 0,
+      });
+    } finally {
+      await notify.close();
+    }
   });
 
   it('backfill that finds nothing new says so and lists no earlier case', async () => {
@@ -93,22 +114,36 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     });
     const service = await startService(testConfig(env), quietLog());
     const before = sink.messages.length;
+    const raw = fixture('form-rubric-specificites-missing.eml');
+    const filedIn = async (folder: string) =>
+      (await folderContents(server))[folder]?.some((m) => m.messageId === messageIdOf(raw));
     try {
-      await appendMail(server, 'INBOX', fixture('form-rubric-specificites-missing.eml'));
+      await appendMail(server, 'INBOX', raw);
       await waitFor('answered', async () => sink.messages.length === before + 1);
       const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
       await waitFor('filed place known', async () => service.caseStore.filedAt(ref as string));
-      const { before: was, after } = await reprocessCase(service, ref as string);
-      expect(after.route).toBe(was.route);
+      // A rule changed since: the requester's domain is no longer a partner's. Only an analysis
+      // run again can move the case from standard to quarantine.
+      const changed = { ...service.config, allowedDomains: ['autre-partenaire.example.fr'] };
+      const { before: was, after } = await reprocessCase({ ...service, config: changed }, ref as string);
+      expect(was.route).toBe('standard');
+      expect(after.route).toBe('quarantine');
+      expect(after.routeReason).not.toBe(was.routeReason);
       expect(after.ref).toBe(ref);
       expect(after.replyState?.status).toBe('sent');
-      await new Promise((r) => setTimeout(r, 1000));
+      expect((await service.caseStore.get(ref as string))?.route).toBe('quarantine');
+      expect(await filedIn(routeFolder.quarantine as string)).toBe(true);
+      await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(before + 1);
+      // The command, with the rules of the configuration: back to standard, still no reply.
       const result = await cli(['reprocess', ref as string], env);
       expect(result.out).toContain('Aucune réponse envoyée');
+      expect((await service.caseStore.get(ref as string))?.route).toBe('standard');
+      expect(await filedIn(routeFolder.standard as string)).toBe(true);
       const unknown = await cli(['reprocess', 'CDAP-2026-999999'], env);
       expect(unknown.code).toBe(1);
       expect(unknown.err).toContain('aucun dossier CDAP-2026-999999');
+      await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(before + 1);
     } finally {
       await service.stop();
