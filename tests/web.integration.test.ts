@@ -9,7 +9,7 @@ import { createLogger } from '../src/log.js';
 import { type Service, startService } from '../src/service.js';
 import { createWebServer } from '../src/web/webServer.js';
 import { fixture } from './support/analyzer.js';
-import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
+import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
@@ -82,10 +82,14 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     });
     service = await startService(config, quietLog(), { web: true });
     base = service.webUrl as string;
-    for (const name of MAILS) {
-      await appendMail(server, 'INBOX', fixture(name));
-      // Distinct arrival times, one second apart (IMAP INTERNALDATE has one-second resolution).
-      await new Promise((r) => setTimeout(r, 1100));
+    // Received in this order, a minute apart (IMAP INTERNALDATE has one-second resolution).
+    const client = imapClient(server);
+    await client.connect();
+    try {
+      for (const [i, name] of MAILS.entries())
+        await client.append('INBOX', fixture(name), [], new Date(Date.now() - (MAILS.length - i) * 60_000));
+    } finally {
+      await client.logout();
     }
     await waitFor('mail filed', async () => (await folderContents(server)).INBOX?.length === 0);
     await waitFor('cases queued', async () => (await service.queues.standard.getWaitingCount()) === 2);
@@ -143,7 +147,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     expect(cases).toHaveLength(3);
     expect(cases[0]?.urgent).toBe(true);
     expect(cases.slice(1).every((c) => !c.urgent)).toBe(true);
-    expect(new Date(cases[1]?.receivedAt ?? 0).getTime()).toBeLessThanOrEqual(
+    expect(new Date(cases[1]?.receivedAt ?? 0).getTime()).toBeLessThan(
       new Date(cases[2]?.receivedAt ?? 0).getTime(),
     );
     expect(cases.every((c) => c.sla === 'on-time' && c.dueAt)).toBe(true);
