@@ -38,6 +38,7 @@ function fastConfigFile(): string {
       'shutdownTimeoutMs: 3000',
       'replies:',
       '  retryBaseMs: 200',
+      '  concurrency: 4',
       '  perRecipientPerHour: 1000',
       '  perRecipientPerDay: 1000',
       // A reply caught by the kill between its send and its record goes again once these have passed.
@@ -78,7 +79,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
     await sink?.stop();
   });
 
-  it('handles and answers every mail exactly once after SIGKILL mid-batch and a restart', async () => {
+  it('handles every mail exactly once and answers each after SIGKILL mid-batch and a restart; only a reply in flight may go twice, the same message', async () => {
     const env = testEnv(prefix, server, {
       CONFIG_FILE: fastConfigFile(),
       REPLY_MODE: 'live',
@@ -129,17 +130,26 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
       for (const m of mails) expect(filed).toContain(messageIdOf(m));
       expect(await redis.zcard(`${prefix}:cases:all`)).toBe(mails.length);
 
-      // One reply per mail that calls for one, none for the others, none twice.
+      // One reply per mail that calls for one, none for the others.
       const wanted = names.filter((n) => expected[n]?.reply !== 'none').length;
       // A reply caught in flight by the kill is resent once its lock and grace period have passed.
       await sink.waitForMessages(wanted, 90_000);
       // Every triage and reply job done: no other reply is coming.
       await waitForIdleQueues({ url: redisUrl, prefix });
-      const inReplyTo = sink.messages.map(
-        (m) => /^In-Reply-To:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1],
-      );
-      expect(sink.messages).toHaveLength(wanted);
-      expect(new Set(inReplyTo).size).toBe(wanted);
+      const copies = new Map<string, string[]>();
+      for (const m of sink.messages) {
+        const raw = m.raw.toString('latin1');
+        const original = /^In-Reply-To:\s*(\S+)/im.exec(raw)?.[1] ?? '?';
+        const id = /^Message-ID:\s*(\S+)/im.exec(raw)?.[1] ?? '?';
+        copies.set(original, [...(copies.get(original) ?? []), id]);
+      }
+      expect(copies.size).toBe(wanted);
+      // The one ambiguous moment (docs/reliability.md): the server took a reply, the process died
+      // before recording it. That reply goes again, the same message; only a reply being sent at
+      // the kill can be caught so, at most one per reply worker slot.
+      const twice = [...copies.values()].filter((ids) => ids.length > 1);
+      for (const ids of twice) expect(ids).toEqual([ids[0], ids[0]]);
+      expect(twice.length).toBeLessThanOrEqual(4);
     } finally {
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
