@@ -36,6 +36,8 @@ function fastConfigFile(): string {
       '  lockDurationMs: 3000',
       '  concurrency: 2',
       'shutdownTimeoutMs: 3000',
+      'smtp:',
+      '  maxMessagesPerSecond: 200',
       'replies:',
       '  retryBaseMs: 200',
       '  concurrency: 4',
