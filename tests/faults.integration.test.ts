@@ -472,7 +472,11 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
         async () => {
           const [ref] = await s.caseStore.refsBetween(new Date(0), new Date(Date.now() + 86_400_000));
           const state = ref ? (await s.caseStore.get(ref))?.replyState : null;
-          return state?.status === 'pending' && /^retry after ETIMEDOUT/.test(state.reason ?? '');
+          return (
+            state?.status === 'pending' &&
+            state.reasonCode === 'retry' &&
+            /^ETIMEDOUT/.test(state.reason ?? '')
+          );
         },
         30_000,
       );
