@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config/loadConfig.js';
 import { fixture } from './support/analyzer.js';
-import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
+import { type DovecotServer, startDovecot } from './support/dovecot.js';
 import {
+  appendAll,
   expected,
   fixtureNames,
   folderContents,
@@ -100,7 +101,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
             'latin1',
           ),
     );
-    for (const m of mails) await appendMail(server, 'INBOX', m);
+    await appendAll(server, mails);
 
     const first = runService(env);
     await waitFor(

@@ -15,6 +15,7 @@ import { type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import {
+  appendAll,
   expected,
   fixtureNames,
   folderContents,
@@ -206,11 +207,17 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     service = await startService(config, log);
     const first = mailsFrom(replyNames.slice(0, 15), 'r30a');
     const during = mailsFrom([...replyNames.slice(15, 25), ...silentNames.slice(0, 5)], 'r30b');
-    for (const m of first) await appendMail(server, 'INBOX', m.raw);
+    await appendAll(
+      server,
+      first.map((m) => m.raw),
+    );
     await waitFor('some triaged', async () => sink.messages.length >= 3, 20_000, 50);
     await redis.stop();
     const stoppedAt = Date.now();
-    for (const m of during) await appendMail(server, 'INBOX', m.raw);
+    await appendAll(
+      server,
+      during.map((m) => m.raw),
+    );
     // Intake looked at the mailbox twice since the last mail came, and gave up for want of Redis.
     const failedBefore = failedChecks();
     await waitFor('two failed mailbox checks', async () => failedChecks() >= failedBefore + 2, 60_000, 50);
@@ -233,7 +240,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       await sleep(LONG_OUTAGE_S * 1000);
       await redis.restart();
       const mails = mailsFrom(replyNames.slice(0, 10), 'rlong');
-      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await appendAll(
+        server,
+        mails.map((m) => m.raw),
+      );
       await expectAllHandled(mails);
     },
     (LONG_OUTAGE_S + 120) * 1000,
@@ -295,7 +305,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     // The disk before these mails arrived: everything about them is lost with the host.
     const older = await redis.copyAof();
     const mails = mailsFrom(replyNames.slice(0, 6), 'host');
-    for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+    await appendAll(
+      server,
+      mails.map((m) => m.raw),
+    );
     await expectAllHandled(mails);
     await service.stop();
     service = null;
@@ -359,7 +372,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       await waitFor('intake in IDLE', async () => service?.intakes[0]?.active && idling);
       proxy.resetAll();
       const mails = mailsFrom(replyNames.slice(0, 8), 'reset');
-      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await appendAll(
+        server,
+        mails.map((m) => m.raw),
+      );
       await expectAllHandled(mails);
     } finally {
       await proxy.stop();
@@ -379,7 +395,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       await waitFor('connected', async () => service?.intakes[0]?.active);
       proxy.mode = 'blackhole';
       const mails = mailsFrom(replyNames.slice(0, 8), 'hole');
-      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await appendAll(
+        server,
+        mails.map((m) => m.raw),
+      );
       // The silent connection is given up (and new attempts go nowhere either).
       await waitFor('silent connection dropped', async () => service?.intakes[0]?.active === false, 60_000);
       expect((await folderContents(server)).INBOX).toHaveLength(mails.length);
@@ -638,7 +657,10 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       extra: NodeJS.ProcessEnv = {},
       oneReplyAtATime = false,
     ) {
-      for (const m of mails) await appendMail(server, 'INBOX', m.raw);
+      await appendAll(
+        server,
+        mails.map((m) => m.raw),
+      );
       const e = env({ CONFIG_FILE: fastConfigFile(oneReplyAtATime), ...extra });
       const crashing = runService({ ...e, CDAP_FAILPOINT: failpoint, CDAP_FAILPOINT_AFTER: '1' });
       const signal = await new Promise<string | null>((resolve) =>

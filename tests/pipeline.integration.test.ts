@@ -4,6 +4,7 @@ import { type Service, startService } from '../src/service.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import {
+  appendAll,
   expected,
   fixtureNames,
   folderContents,
@@ -48,9 +49,7 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
     const service = await startService(testConfig(testEnv(prefix, server)), quietLog());
     try {
       // A person read one mail already: it must be triaged all the same.
-      for (const [i, name] of fixtureNames.entries()) {
-        await appendMail(server, 'INBOX', fixture(name), i === 0 ? ['\\Seen'] : []);
-      }
+      await appendAll(server, fixtureNames.map(fixture), 'INBOX', (i) => (i === 0 ? ['\\Seen'] : []));
       // Generous: each mail waits the filing delay (its case on Redis's disk) before it moves.
       await waitFor(
         'all mail filed',
@@ -149,7 +148,7 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
     const box = `Recreated${Date.now()}`;
     const env = testEnv(prefix, server, { IMAP_MAILBOX: box });
     const names = fixtureNames.slice(0, 10);
-    for (const n of names) await appendMail(server, box, fixture(n));
+    await appendAll(server, names.map(fixture), box);
     let service: Service = await startService(testConfig(env), quietLog());
     const filedFirst = await waitFor('first pass filed', async () => {
       const folders = await folderContents(server);
@@ -165,7 +164,7 @@ describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot 
     await client.connect();
     await client.mailboxDelete(box);
     await client.logout();
-    for (const n of names) await appendMail(server, box, fixture(n));
+    await appendAll(server, names.map(fixture), box);
 
     service = await startService(testConfig(env), quietLog());
     try {

@@ -5,8 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { fixture, fixturesDir, mail, rubrics } from './support/analyzer.js';
-import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
-import { expected, fixtureNames, folderContents, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { type DovecotServer, startDovecot } from './support/dovecot.js';
+import {
+  appendAll,
+  expected,
+  fixtureNames,
+  folderContents,
+  testConfig,
+  testEnv,
+  waitFor,
+} from './support/pipeline.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -98,8 +106,7 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
     );
     const service = await startService(config, createLogger({ level: 'trace', stream }), { web: false });
     try {
-      for (const name of fixtureNames) await appendMail(server, 'INBOX', fixture(name));
-      for (const raw of hostileMails) await appendMail(server, 'INBOX', raw);
+      await appendAll(server, [...fixtureNames.map(fixture), ...hostileMails]);
       const replies = fixtureNames.filter((n) => expected[n]?.reply !== 'none').length + hostileMails.length;
       await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000);
       await sink.waitForMessages(replies, 60_000);

@@ -5,6 +5,7 @@ import { startService } from '../src/service.js';
 import { fixture, testAnalyzer } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import {
+  appendAll,
   expected,
   fixtureNames,
   folderContents,
@@ -61,7 +62,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
     prefixes.push(prefix);
     const service = await startService(testConfig(replyEnv(prefix, server, sink), fast), quietLog());
     try {
-      for (const name of fixtureNames) await appendMail(server, 'INBOX', fixture(name));
+      await appendAll(server, fixtureNames.map(fixture));
       const wanted = fixtureNames.filter((n) => expected[n]?.reply !== 'none');
       await sink.waitForMessages(wanted.length, 120_000);
       await waitFor('all filed', async () => (await folderContents(server)).INBOX?.length === 0, 60_000);

@@ -109,6 +109,33 @@ export async function folderContents(
   }
 }
 
+/**
+ * Appends mails in this order over one connection (a connection per mail costs more than the
+ * append); `flagsOf` gives the flags of the i-th. Resolves to their UIDs.
+ */
+export async function appendAll(
+  server: DovecotServer,
+  raws: Array<Buffer | string>,
+  mailbox = 'INBOX',
+  flagsOf: (i: number) => string[] = () => [],
+): Promise<number[]> {
+  const client = imapClient(server);
+  await client.connect();
+  try {
+    // An existing mailbox answers ALREADYEXISTS, which imapflow reports as created: false.
+    if (mailbox.toUpperCase() !== 'INBOX') await client.mailboxCreate(mailbox);
+    const uids: number[] = [];
+    for (const [i, raw] of raws.entries()) {
+      const appended = await client.append(mailbox, raw, flagsOf(i));
+      if (!appended) throw new Error(`APPEND to ${mailbox} failed`);
+      uids.push(appended.uid ?? 0);
+    }
+    return uids;
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
 /** Message-ID of a fixture, to find it again in the folders. */
 export function messageIdOf(raw: Buffer): string | null {
   return /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1'))?.[1] ?? null;
