@@ -170,8 +170,16 @@ export async function waitForIdleQueues(
   const queues =
     'url' in where
       ? {
-          triage: new Queue('triage', { connection: own as Redis, prefix: where.prefix }),
-          notify: new Queue('notify', { connection: own as Redis, prefix: where.prefix }),
+          triage: new Queue('triage', {
+            connection: own as Redis,
+            prefix: where.prefix,
+            skipMetasUpdate: true,
+          }),
+          notify: new Queue('notify', {
+            connection: own as Redis,
+            prefix: where.prefix,
+            skipMetasUpdate: true,
+          }),
         }
       : where;
   try {
