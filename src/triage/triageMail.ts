@@ -3,7 +3,7 @@ import type { Analyzer } from '../analysis/analyzeMail.js';
 import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import { withVerifiedDmarc } from '../analysis/decideRoute.js';
 import type { Analysis } from '../analysis/types.js';
-import { unreadable } from '../analysis/unreadable.js';
+import { readHead, unreadable } from '../analysis/unreadable.js';
 import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
@@ -19,7 +19,7 @@ import type { SenderVerifier } from './verifySender.js';
 
 /** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
 export interface ReplyScheduler {
-  /** `inReplyTo`: the mail's Message-ID, to thread the reply (unknown when a rescan finds the case). */
+  /** `inReplyTo`: the mail's Message-ID, to thread the reply (null when the mail's bytes are gone). */
   schedule(record: CaseRecord, inReplyTo?: string | null): Promise<void>;
 }
 
@@ -203,6 +203,15 @@ export function createTriageProcessor(deps: TriageDeps) {
     }
   };
 
+  /** The mail's Message-ID, read from its bytes; null when they are gone. */
+  async function messageIdOf(d: TriageJobData): Promise<string | null> {
+    try {
+      return readHead(await loadRaw(d)).messageId;
+    } catch {
+      return null;
+    }
+  }
+
   async function loadRaw(d: TriageJobData): Promise<Buffer> {
     if (d.source !== null) return Buffer.from(d.source, 'latin1');
     if (d.rawKey && deps.rawMail) {
@@ -234,7 +243,8 @@ export function createTriageProcessor(deps: TriageDeps) {
           flagged: record.urgent && record.route === 'priority',
           ownRef: own ? record.ref : undefined,
         });
-        if (own) await ensureDownstream(record);
+        // Its reply job may have been lost with Redis data: added again, threaded like the first.
+        if (own) await ensureDownstream(record, await messageIdOf(d));
       }
       return { ref: known, outcome: 'existing' };
     }
