@@ -57,6 +57,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config
+COPY migrations ./migrations
 
 # The only places the service writes to: shadow-mode replies (replies.outboxDir,
 # default .tmp/outbox) and the local SMTP sink (.tmp/sent, used only when

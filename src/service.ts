@@ -4,8 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { CaseStore } from './cases/caseStore.js';
 import { startMaintenance } from './cases/maintenance.js';
+import { CaseOutbox, startOutboxSweep } from './cases/outbox.js';
+import { deleteExpiredCases } from './cases/retention.js';
 import { assertServiceConfig } from './config/checkServiceConfig.js';
 import type { Config } from './config/schema.js';
+import { type Database, openDatabase } from './infra/database.js';
 import { createQueues, type Queues } from './infra/queues.js';
 import { connectRedis } from './infra/redis.js';
 import { redisKeys } from './infra/redisKeys.js';
@@ -17,7 +20,8 @@ import { MailboxLease } from './mailbox/mailboxLease.js';
 import { RawMailStore } from './mailbox/rawMailStore.js';
 import { RefileRequests } from './mailbox/refileRequests.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
-import type { ReplyEvents } from './replies/sendReply.js';
+import { createReplyScheduler, type ReplyEvents } from './replies/sendReply.js';
+import { enqueueWork } from './triage/enqueueWork.js';
 import { createHealth } from './web/health.js';
 import { metricSources } from './web/metricSources.js';
 import { Metrics } from './web/metrics.js';
@@ -40,6 +44,8 @@ export interface ServiceOptions {
 export interface Service {
   config: Config;
   caseStore: CaseStore;
+  /** The store of record (PostgreSQL). */
+  db: Database;
   queues: Queues;
   intakes: MailboxIntake[];
   metrics: Metrics;
@@ -64,19 +70,37 @@ export async function startService(
   assertServiceConfig(config, { workers: options.workers !== false, localDemo: options.localDemo ?? false });
   // Fail on a broken template now, not on the first reply.
   const templates = loadReplyTemplates(config.replies.templatesDir, config.replies.signature);
-  const { producer, worker: workerRedis } = await connectRedis(config.redis.url, log);
+  const db = await openDatabase(config.database, log);
+  const { producer, worker: workerRedis } = await connectRedis(config.redis.url, log).catch(
+    async (err: unknown) => {
+      await db.destroy();
+      throw err;
+    },
+  );
 
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
-  const caseStore = new CaseStore(producer, prefix, retentionMs, { log });
+  const caseStore = new CaseStore(db, { log });
   // The store's first start, kept: filed mail older than that is not checked for a case.
   await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
   const refiles = new RefileRequests(producer, prefix);
   const queues = createQueues(producer, prefix);
   const metrics = new Metrics();
+  const outbox = new CaseOutbox(
+    db,
+    caseStore,
+    {
+      enqueueWork: (record) => enqueueWork(queues, record, config.cases.retentionDays),
+      scheduleReply:
+        config.replies.mode === 'off'
+          ? null
+          : createReplyScheduler(queues.notify, config.replies.mode).schedule,
+    },
+    log,
+  );
   // What most parts need: handed to each as it is.
-  const core = { config, log, caseStore, queues, metrics, redis: producer };
+  const core = { config, log, caseStore, db, outbox, queues, metrics, redis: producer };
   const workers: Workers | null =
     options.workers === false
       ? null
@@ -111,7 +135,20 @@ export async function startService(
   metrics.watch(metricSources({ ...core, health, intakes: intakeOf }));
   const workQueues = [queues.priority, queues.standard];
   const onFailure = metrics.maintenanceFailed.bind(metrics);
-  const maintenance = startMaintenance({ ...core, workQueues, retentionMs, onFailure });
+  const maintenance = startMaintenance({
+    ...core,
+    deleteExpired: (before) => deleteExpiredCases(db, before),
+    workQueues,
+    retentionMs,
+    onFailure,
+  });
+  const redisRunId = async () => /^run_id:(\w+)/m.exec(await producer.info('server'))?.[1] ?? 'unknown';
+  const sweep =
+    options.workers === false
+      ? null
+      : startOutboxSweep(outbox, redisRunId, log, config.cases.outboxSweepMs, () =>
+          metrics.maintenanceFailed('outbox-sweep'),
+        );
 
   let web: FastifyInstance | null = null;
   let stopping: Promise<void> | null = null;
@@ -119,6 +156,7 @@ export async function startService(
     stopping ??= (async () => {
       log.info({ event: 'service.stopping' }, 'stopping: draining in-flight jobs');
       maintenance.stop();
+      sweep?.stop();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
         await web?.close();
@@ -130,6 +168,7 @@ export async function startService(
       await workers?.close();
       health.close();
       for (const connection of [producer, workerRedis]) connection.disconnect();
+      await db.destroy().catch(() => {});
       log.info({ event: 'service.stopped' }, 'stopped');
     })();
     return stopping;
@@ -147,5 +186,5 @@ export async function startService(
 
   const mailboxes = config.mailboxes.map((m) => m.id);
   log.info({ event: 'service.started', mailboxes, concurrency: config.triage.concurrency }, 'started');
-  return { config, caseStore, queues, intakes, metrics, redis: producer, webUrl, stop };
+  return { config, caseStore, db, queues, intakes, metrics, redis: producer, webUrl, stop };
 }

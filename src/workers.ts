@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CaseStore } from './cases/caseStore.js';
+import type { CaseOutbox } from './cases/outbox.js';
 import type { Config } from './config/schema.js';
 import { QUEUE, type Queues } from './infra/queues.js';
 import type { Logger } from './log.js';
@@ -26,6 +27,7 @@ export interface Workers {
 export async function startWorkers(deps: {
   config: Config;
   caseStore: CaseStore;
+  outbox: CaseOutbox;
   queues: Queues;
   rawMail: RawMailStore;
   /** Where triage asks the lease holder to move an escalated case's mail. */

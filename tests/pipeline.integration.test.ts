@@ -15,12 +15,13 @@ import {
   testEnv,
   waitFor,
 } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function casesOf(redis: Redis, prefix: string): Promise<string[]> {
-  return redis.zrange(`${prefix}:cases:all`, '0', '-1');
+async function casesOf(_redis: Redis, prefix: string): Promise<string[]> {
+  return caseRefsOf(prefix);
 }
 
 describe('pipeline: IMAP intake → triage → queues → folders (real Dovecot and Redis)', () => {

@@ -23,11 +23,8 @@ describe('retention maintenance', () => {
     const metrics = new Metrics();
     const cleaned: number[] = [];
     const deps: MaintenanceDeps = {
-      caseStore: {
-        pruneIndexes: async () => {
-          throw new Error('READONLY You can’t write against a read only replica.');
-        },
-        restoreVanished: async () => 0,
+      deleteExpired: async () => {
+        throw new Error('Connection terminated unexpectedly');
       },
       workQueues: [
         {
@@ -47,23 +44,23 @@ describe('retention maintenance', () => {
 
     const failed = lines.filter((l) => l.event === 'maintenance.failed');
     expect(failed).toHaveLength(2);
-    expect(failed[0]).toMatchObject({ level: 50, task: 'prune-indexes' });
+    expect(failed[0]).toMatchObject({ level: 50, task: 'delete-expired' });
     const err = failed[0]?.err as { message: string; stack: string };
-    expect(err.message).toContain('READONLY');
+    expect(err.message).toContain('Connection terminated');
     expect(err.stack).toContain('maintenance.test.ts');
-    expect(await failures(metrics, 'prune-indexes')).toBe(2);
+    expect(await failures(metrics, 'delete-expired')).toBe(2);
     expect(await failures(metrics, 'clean-work-queues')).toBe(0);
     expect(cleaned).toEqual([86_400_000, 86_400_000]);
   });
 
-  it('logs nothing above debug when every task succeeds', async () => {
+  it('logs one info line, with the count deleted, when every task succeeds', async () => {
     const { log, lines } = capture();
     await runRetention({
-      caseStore: { pruneIndexes: async () => {}, restoreVanished: async () => 0 },
+      deleteExpired: async () => 0,
       workQueues: [{ clean: async () => [] }],
       retentionMs: 1000,
       log,
     });
-    expect(lines.map((l) => [l.level, l.event])).toEqual([[20, 'maintenance.retention']]);
+    expect(lines.map((l) => [l.level, l.event, l.deleted])).toEqual([[30, 'maintenance.retention', 0]]);
   });
 });

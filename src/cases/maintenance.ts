@@ -1,25 +1,24 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
-import { JOURNAL_CHECK_MS } from './caseJournal.js';
-import type { CaseStore } from './caseStore.js';
 
 /**
- * prune-indexes: index entries of cases past retention (their keys expired by themselves);
- * clean-work-queues: work items of cases nobody marked handled, past retention;
- * restore-vanished: cases this process wrote lately and Redis lost, written back.
+ * delete-expired: cases past cases.retentionDays, in batches, their counts kept as monthly
+ * aggregates; clean-work-queues: work items of cases nobody marked handled, past retention;
+ * outbox-sweep: intents a crash or Redis left undispatched (every few seconds).
  */
-export type MaintenanceTask = 'prune-indexes' | 'clean-work-queues' | 'restore-vanished';
+export type MaintenanceTask = 'delete-expired' | 'clean-work-queues' | 'outbox-sweep';
 
 export const MAINTENANCE_TASKS: readonly MaintenanceTask[] = [
-  'prune-indexes',
+  'delete-expired',
   'clean-work-queues',
-  'restore-vanished',
+  'outbox-sweep',
 ];
 
 export const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
 export interface MaintenanceDeps {
-  caseStore: Pick<CaseStore, 'pruneIndexes' | 'restoreVanished'>;
+  /** Deletes cases received before the date; returns how many. */
+  deleteExpired(before: Date): Promise<number>;
   /** The technicians' queues (priority, standard). */
   workQueues: ReadonlyArray<Pick<Queue, 'clean'>>;
   retentionMs: number;
@@ -31,55 +30,37 @@ export interface MaintenanceDeps {
 
 /**
  * Retention, once: each task runs even when the other fails. A failure is
- * logged at `error` (the next try is an hour away, and a prune that keeps
- * failing lets the indexes grow) and counted; it is never thrown.
+ * logged at `error` (the next try is an hour away) and counted; it is never thrown.
  */
 export async function runRetention(deps: MaintenanceDeps): Promise<void> {
   const now = deps.now?.() ?? new Date();
+  const before = new Date(now.getTime() - deps.retentionMs);
   const attempt = async (task: MaintenanceTask, run: () => Promise<unknown>) => {
     try {
-      await run();
+      return await run();
     } catch (err) {
       deps.onFailure?.(task);
       deps.log.error({ event: 'maintenance.failed', task, err }, `maintenance task ${task} failed`);
+      return null;
     }
   };
-  await attempt('prune-indexes', () => deps.caseStore.pruneIndexes(now));
+  const deleted = await attempt('delete-expired', () => deps.deleteExpired(before));
   await attempt('clean-work-queues', () =>
     Promise.all(deps.workQueues.map((q) => q.clean(deps.retentionMs, 1000, 'wait'))),
   );
-  deps.log.debug({
-    event: 'maintenance.retention',
-    before: new Date(now.getTime() - deps.retentionMs).toISOString(),
-  });
+  deps.log.info({ event: 'maintenance.retention', before: before.toISOString(), deleted });
 }
 
-/**
- * The hourly retention and the journal check (every JOURNAL_CHECK_MS). The
- * journal check retries within seconds: its failures are counted, and only the
- * first of a row is logged, at `warn`, so that a Redis outage does not flood the log.
- */
+/** The retention, at start and then hourly (a day's deletions are spread over 24 small runs). */
 export function startMaintenance(deps: MaintenanceDeps): { stop(): void } {
+  const first = setTimeout(() => void runRetention(deps), 60_000);
+  first.unref();
   const retention = setInterval(() => void runRetention(deps), RETENTION_EVERY_MS);
   retention.unref();
-  let failing = false;
-  const journalCheck = setInterval(() => {
-    deps.caseStore.restoreVanished().then(
-      () => {
-        failing = false;
-      },
-      (err: unknown) => {
-        deps.onFailure?.('restore-vanished');
-        if (!failing) deps.log.warn({ event: 'maintenance.failed', task: 'restore-vanished', err });
-        failing = true;
-      },
-    );
-  }, JOURNAL_CHECK_MS);
-  journalCheck.unref();
   return {
     stop() {
+      clearTimeout(first);
       clearInterval(retention);
-      clearInterval(journalCheck);
     },
   };
 }

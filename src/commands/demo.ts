@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { dropRecords, isLocalDatabase, openDatabase } from '../infra/database.js';
 import { CdapError } from '../infra/errors.js';
 import { redisKeys } from '../infra/redisKeys.js';
 import { plural } from '../labels/formats.js';
 import { demoState } from '../local/demoState.js';
 import { stopLocalMailbox } from '../local/localMailbox.js';
+import { createLogger } from '../log.js';
 import { configOrExit } from './cliConfig.js';
 import { frenchTypography } from './french.js';
 
@@ -21,7 +23,7 @@ export class DemoResetError extends CdapError {
  * The demo may be reset only where it cannot touch real data: no IMAP_HOST
  * (the mailbox is the demo's own Dovecot) and a Redis on this machine.
  */
-export function assertDemoResettable(config: Pick<Config, 'imap' | 'redis'>): void {
+export function assertDemoResettable(config: Pick<Config, 'imap' | 'redis' | 'database'>): void {
   if (config.imap.host) {
     throw new DemoResetError(
       'DEMO_NOT_LOCAL',
@@ -33,6 +35,12 @@ export function assertDemoResettable(config: Pick<Config, 'imap' | 'redis'>): vo
     throw new DemoResetError(
       'DEMO_NOT_LOCAL',
       `REDIS_URL désigne ${host || config.redis.url}, pas cette machine : la démonstration n’y efface rien.`,
+    );
+  }
+  if (!isLocalDatabase(config.database)) {
+    throw new DemoResetError(
+      'DEMO_NOT_LOCAL',
+      'DATABASE_URL désigne une base sur une autre machine : la démonstration n’y efface rien.',
     );
   }
 }
@@ -111,9 +119,20 @@ export async function demoCommand(action: 'reset' | 'stop'): Promise<number> {
     } finally {
       redis.disconnect();
     }
+    const db = await openDatabase(config.database, createLogger({ level: 'silent' }), {
+      migrate: false,
+      poolSize: 2,
+    });
+    let tables: number;
+    try {
+      tables = await dropRecords(db, config.database.schema);
+    } finally {
+      await db.destroy();
+    }
     state.forgetMailAndCases();
     say(
       `cdap-triage : démonstration remise à zéro — ${plural(deleted, 'clé effacée', 'clés effacées')} dans Redis (« ${config.redis.prefix}:* »), ` +
+        `${plural(tables, 'table effacée', 'tables effacées')} dans PostgreSQL (schéma « ${config.database.schema} »), ` +
         'boîte et réponses de .tmp/ effacées (l’identifiant du tableau de bord est gardé). ' +
         'Le prochain cdap-triage run (ou ./scripts/start.sh) recharge les messages de démonstration.\n',
     );

@@ -161,7 +161,6 @@ export async function reprocessCase(
     const failure = refileFailure(ref, at, mailboxId, waitMs, moved);
     if (failure) throw new ReprocessError(failure);
     await caseStore.update(ref, () => ({ ...after, replyState: null }));
-    await caseStore.reindex(after);
     await withdrawWork(service.queues, ref);
     await enqueueWork(service.queues, after, config.cases.retentionDays);
     return { before, after };

@@ -59,6 +59,28 @@ export const configSchema = z.strictObject({
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'ne doit contenir que des lettres, des chiffres, « _ », « . » et « - »'),
   }),
+  database: z.strictObject({
+    /** Empty: the local server, postgres://postgres@127.0.0.1:5432/cdap, the database created if missing. */
+    url: z
+      .string()
+      .refine(
+        (v) => v === '' || /^postgres(ql)?:\/\//.test(v),
+        'doit être vide ou une adresse postgres://, par exemple postgres://cdap@127.0.0.1:5432/cdap',
+      ),
+    /** The schema of the service's tables, so several deployments (or test runs) can share one database. */
+    schema: z
+      .string()
+      .regex(
+        /^[a-z_][a-z0-9_]{0,62}$/,
+        'doit être un nom de schéma PostgreSQL : minuscules, chiffres et « _ », 63 au plus',
+      ),
+    /** Connections per process. */
+    poolSize: z.number().int().min(2).max(200),
+    /** A query that runs longer is cancelled (a slow query must not hold a connection forever). */
+    statementTimeoutMs: z.number().int().min(100),
+    /** How long to wait for a free connection of the pool before the operation fails (and is retried). */
+    connectionTimeoutMs: z.number().int().min(100),
+  }),
   imap: z.strictObject({
     /** Empty: `run` starts a local Dovecot with demo mail instead. */
     host: z.string().default(''),
@@ -123,6 +145,8 @@ export const configSchema = z.strictObject({
     standardDueDays: z.number().int().min(1),
     standardWarningDays: z.number().int().min(1),
     urgentDueWorkingDays: z.number().int().min(1),
+    /** How often the outbox is swept for intents a crash or a Redis restart left undispatched. */
+    outboxSweepMs: z.number().int().min(100),
   }),
   replies: z.strictObject({
     /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */

@@ -6,6 +6,10 @@
 export const ERROR_CODES = {
   // Configuration and start-up: fail fast, a person must act.
   CONFIG_INVALID: 'Configuration invalide (fichier ou variable d’environnement)',
+  DATABASE_UNREACHABLE: 'La base PostgreSQL ne répond pas',
+  DATABASE_MISSING: 'La base PostgreSQL n’existe pas',
+  DATABASE_SCHEMA_NEWER: 'Le schéma de la base est plus récent que le programme',
+  DATABASE_MIGRATION: 'La mise à jour du schéma de la base a échoué',
   REDIS_EVICTION_POLICY: 'Redis peut évincer des clés : la politique doit être noeviction',
   LOCAL_MAILBOX: 'La boîte aux lettres locale de démonstration n’a pas pu démarrer',
   DEMO_ALREADY_RUNNING: 'Une démonstration tourne déjà',

@@ -72,6 +72,7 @@ async function rescanLeftBehind(
     if (m.uid < from) behind.push(m.uid);
   }
   const again: number[] = [];
+  const known = await caseStore.mailStates(mailbox.id, uidValidity, behind);
   for (const uid of behind) {
     const job = await triageQueue.getJob(jobId('mail', mailbox.id, uidValidity, uid));
     if (job) {
@@ -79,8 +80,7 @@ async function rescanLeftBehind(
       // Failed for good (its raw mail lost with Redis data, say): start it afresh.
       await job.remove();
     }
-    const ref = await caseStore.refForMail({ mailboxId: mailbox.id, uidValidity, uid });
-    if (ref && (await caseStore.hasFiling(mailbox.id, uidValidity, uid))) continue; // about to be filed
+    if (known.get(uid)?.filingPending) continue; // about to be filed
     again.push(uid);
   }
   if (again.length === 0) return;

@@ -13,9 +13,6 @@ export interface FilingDeps {
   log: Logger;
 }
 
-/** How long a filing waits for connected replicas to acknowledge the case before trying again later. */
-const REPLICA_WAIT_MS = 1000;
-
 /** The flags of urgent mail in the selected folder: the keyword too where the server keeps keywords. */
 export function urgentFlags(client: ImapFlow, keyword: string): string[] {
   const info = client.mailbox;
@@ -53,17 +50,6 @@ export async function fileTriagedMail(
       stale.map((p) => p.field),
     );
     return;
-  }
-  const replicas = await caseStore.connectedReplicas();
-  if (replicas > 0) {
-    const acknowledged = await caseStore.waitForReplicas(replicas, REPLICA_WAIT_MS);
-    if (acknowledged < replicas) {
-      log.warn(
-        { event: 'intake.filing_waits_for_replicas', mailbox: mailbox.id, replicas, acknowledged },
-        'replicas have not acknowledged the cases yet: filing later',
-      );
-      return;
-    }
   }
   const refs = await caseStore.casesToFile(mailbox.id, due);
   const current = due.filter((_, i) => refs[i] !== null);

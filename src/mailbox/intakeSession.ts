@@ -1,5 +1,5 @@
 import type { ImapFlow } from 'imapflow';
-import { AUTO_DURABILITY_DELAY_MS, type CaseStore } from '../cases/caseStore.js';
+import type { CaseStore } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
 import { describeImapFailure } from '../infra/errors.js';
 import type { Logger } from '../log.js';
@@ -103,11 +103,11 @@ export async function runSession(
     timers.push(
       setInterval(() => {
         const dueBefore = Date.now() - filingDelayMs;
-        Promise.all([deps.caseStore.pendingFilings(mailbox.id), deps.refiles.count(mailbox.id)])
-          .then(
-            ([pending, refiles]) =>
-              (refiles > 0 || pending.some((p) => (p.at ?? 0) <= dueBefore)) && owner.requestCycle(),
-          )
+        Promise.all([
+          deps.caseStore.dueFilingExists(mailbox.id, new Date(dueBefore)),
+          deps.refiles.count(mailbox.id),
+        ])
+          .then(([due, refiles]) => (refiles > 0 || due) && owner.requestCycle())
           .catch(() => {});
       }, FILING_POLL_MS),
     );
@@ -122,12 +122,15 @@ export async function runSession(
   }
 }
 
+/**
+ * A case is on PostgreSQL's disk when its transaction commits: with 'auto' its mail may leave
+ * the inbox at once. A number keeps it there that long (a replica's lag, for instance).
+ */
 async function resolveFilingDelay(deps: SessionDeps): Promise<number> {
-  const { delayMs, appendfsync } = await deps.caseStore
-    .durabilityDelayMs(deps.config.intake.filingDelayMs)
-    .catch(() => ({ delayMs: AUTO_DURABILITY_DELAY_MS, appendfsync: null }));
+  const configured = deps.config.intake.filingDelayMs;
+  const delayMs = configured === 'auto' ? 0 : configured;
   deps.log.info(
-    { event: 'intake.filing_delay', mailbox: deps.mailbox.id, appendfsync, delayMs },
+    { event: 'intake.filing_delay', mailbox: deps.mailbox.id, delayMs },
     'mail leaves the inbox this long after its case is written',
   );
   return delayMs;

@@ -7,6 +7,7 @@ import { readHead, unreadable } from '../analysis/unreadable.js';
 import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
+import { failpoint } from '../infra/failpoint.js';
 import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
 import type { Semaphore } from '../infra/semaphore.js';
 import { formatMegabytes } from '../labels/formats.js';
@@ -31,6 +32,8 @@ export interface TriageEvents {
 export interface TriageDeps {
   analyze: Analyzer;
   caseStore: CaseStore;
+  /** Dispatches a new case's intents (work item, reply job) once its transaction is committed. */
+  outbox: { dispatch(record: CaseRecord): Promise<void> };
   workQueues: WorkQueues;
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
@@ -147,7 +150,6 @@ export function createTriageProcessor(deps: TriageDeps) {
         applyFollowUp(c, analysis, receivedAt, { escalate, reopen }, deps.config.cases),
       );
       if (updated) record = updated;
-      await deps.caseStore.reindex(record);
     }
     const attached = await deps.caseStore.attachFollowUp(parent.ref, mail, d.contentHash, receivedAt, {
       uidValidity: d.uidValidity,
@@ -303,12 +305,18 @@ export function createTriageProcessor(deps: TriageDeps) {
       sla: deps.config.cases,
     });
     const folder = folderFor(draft);
-    const created = await deps.caseStore.createCase(draft, {
-      uidValidity: d.uidValidity,
-      uid: d.uid,
-      folder,
-      flagged: draft.urgent && draft.route === 'priority',
-    });
+    // One transaction: the case, its mail and bytes, its filing, and its intents (work item,
+    // reply) in the outbox. What happens in Redis and in the mailbox comes after the commit.
+    const created = await deps.caseStore.createCase(
+      draft,
+      {
+        uidValidity: d.uidValidity,
+        uid: d.uid,
+        folder,
+        flagged: draft.urgent && draft.route === 'priority',
+      },
+      { replies: deps.replies !== null, inReplyTo: analysis.messageId },
+    );
 
     if (created.outcome === 'duplicate') {
       // The same bytes already made a case (UIDVALIDITY resync, duplicate delivery):
@@ -321,7 +329,10 @@ export function createTriageProcessor(deps: TriageDeps) {
     }
     const record = await deps.caseStore.get(created.ref);
     if (record) {
-      await ensureDownstream(record, analysis.messageId);
+      // A crash here leaves committed intents undispatched: the outbox sweep dispatches them.
+      failpoint('triage.after-commit');
+      if (created.outcome === 'created') await deps.outbox.dispatch(record);
+      else await ensureDownstream(record, analysis.messageId);
       if (created.outcome === 'created') deps.events?.onTriaged?.(record, { loopHeader });
     }
     deps.log.info(

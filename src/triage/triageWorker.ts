@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { createIsolatedAnalyzer } from '../analysis/isolatedAnalyzer.js';
 import { analyzerSettings } from '../analysis/settings.js';
 import type { CaseStore } from '../cases/caseStore.js';
+import type { CaseOutbox } from '../cases/outbox.js';
 import type { Config } from '../config/schema.js';
 import { QUEUE, type Queues, type TriageJobData, triageBackoff } from '../infra/queues.js';
 import { Semaphore } from '../infra/semaphore.js';
@@ -25,6 +26,7 @@ import { createSenderVerifier } from './verifySender.js';
 export async function startTriageWorker(deps: {
   config: Config;
   caseStore: CaseStore;
+  outbox: CaseOutbox;
   queues: Queues;
   rawMail: RawMailStore;
   refiles: RefileRequests;
@@ -54,7 +56,9 @@ export async function startTriageWorker(deps: {
     analyze,
     caseStore: deps.caseStore,
     workQueues: { priority: queues.priority, standard: queues.standard },
-    replies: createReplyScheduler(queues.notify, config.replies.mode),
+    outbox: deps.outbox,
+    // Replies off: no reply intent is written with the case, no reply job is added.
+    replies: config.replies.mode === 'off' ? null : createReplyScheduler(queues.notify, config.replies.mode),
     config,
     log,
     events: deps.events,

@@ -7,6 +7,7 @@ import type { Config, Draft } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { fixturesDir, RELAY } from './analyzer.js';
 import { type DovecotServer, imapClient } from './dovecot.js';
+import { schemaOf } from './records.js';
 
 /** The expected decision of every fixture, from fixtures/expected.json. */
 export const expected = JSON.parse(readFileSync(join(fixturesDir, 'expected.json'), 'utf8')) as Record<
@@ -27,6 +28,9 @@ export function testEnv(
   return {
     CDAP_RELAY_SENDERS: RELAY,
     QUEUE_PREFIX: prefix,
+    // The run's database (tests/support/database.global.ts), a schema of its own per prefix.
+    DATABASE_URL: process.env.CDAP_TEST_DATABASE_URL ?? '',
+    DATABASE_SCHEMA: schemaOf(prefix),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     IMAP_HOST: server.host,
     IMAP_PORT: String(server.port),
