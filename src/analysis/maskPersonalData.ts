@@ -42,3 +42,16 @@ export function maskPersonalData(text: string): string {
     .replace(longNumber, MASKED_NUMBER)
     .replace(civility, `$1${MASKED_NAME}`);
 }
+
+/**
+ * Whether a technical identifier (a Message-ID) carries a NIR, an announced
+ * allocataire number or a name after a civility word. Long digit runs alone
+ * do not count: most Message-IDs carry a timestamp.
+ */
+export function holdsPersonalData(identifier: string): boolean {
+  return (
+    identifier.search(nir) !== -1 ||
+    identifier.search(announcedNumber) !== -1 ||
+    identifier.search(civility) !== -1
+  );
+}
