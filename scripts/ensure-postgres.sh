@@ -62,17 +62,25 @@ if ! command -v pg_isready >/dev/null 2>&1; then
   if ((loopback)); then install_packages postgresql; else install_packages postgresql-client; fi
 fi
 
-status=0
-ready || status=$?
-((status == 0)) && exit 0
-if ((status == 1)); then
-  # Someone else's server is starting (or recovering after a crash): wait for it.
-  for _ in $(seq 1 600); do
-    ready && exit 0
+wait_ready() {
+  for _ in $(seq 1 "$1"); do
+    ready && return 0
     sleep 0.1
   done
-  echo "postgresql : $host:$port refuse encore les connexions après 60 s" >&2
-  exit 1
+  return 1
+}
+
+status=0
+ready || status=$?
+# A server we did not just install is left exactly as it is.
+if ((!installed)); then
+  ((status == 0)) && exit 0
+  if ((status == 1)); then
+    # Someone's server is starting (or recovering after a crash): wait for it.
+    wait_ready 600 && exit 0
+    echo "postgresql : $host:$port refuse encore les connexions après 60 s" >&2
+    exit 1
+  fi
 fi
 if ((!loopback)); then
   echo "postgresql : rien ne répond sur $host:$port ; démarrez-le, ou corrigez DATABASE_URL" >&2
@@ -100,23 +108,29 @@ if [[ -z "$cluster" ]]; then
 fi
 read -r major name <<<"$cluster"
 
+mkdir -p .tmp
 # Debian's clusters ask a password over TCP; the default DATABASE_URL has none.
-# Only a cluster made by this run gets local trust (what this machine kind
+# Only a cluster installed by this run gets local trust (what this machine kind
 # runs): we never change the authentication of a cluster someone else set up.
 hba=/etc/postgresql/$major/$name/pg_hba.conf
-if ((installed)); then
-  if [[ -f "$hba" ]] && ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
-    echo "postgresql : connexion sans mot de passe depuis 127.0.0.1 et ::1 (cluster local de développement)"
-    "${SUDO[@]}" sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+if ((installed)) && [[ -f "$hba" ]] && ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
+  echo "postgresql : connexion sans mot de passe depuis 127.0.0.1 et ::1 (cluster local de développement)"
+  "${SUDO[@]}" sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+  # On a machine with systemd, installing the package already started it.
+  if "${SUDO[@]}" pg_ctlcluster "$major" "$name" status >/dev/null 2>&1; then
+    "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$major" "$name" reload >>.tmp/postgres-start.log 2>&1
   fi
 fi
+if ready; then
+  echo "postgresql : cluster $major/$name installé et en marche sur $host:$port"
+  exit 0
+fi
 
-mkdir -p .tmp
-# Its own complaint (port taken, bad config) goes to the log read below.
+# Its own complaint (port taken, bad config) goes to the log named below.
 "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$major" "$name" start >>.tmp/postgres-start.log 2>&1 || true
-for _ in $(seq 1 300); do
-  ready && { echo "postgresql : cluster $major/$name démarré sur $host:$port (il reste en marche après cdap-triage)"; exit 0; }
-  sleep 0.1
-done
+if wait_ready 300; then
+  echo "postgresql : cluster $major/$name démarré sur $host:$port (il reste en marche après cdap-triage)"
+  exit 0
+fi
 echo "postgresql : le cluster $major/$name ne démarre pas ; voir .tmp/postgres-start.log et /var/log/postgresql/postgresql-$major-$name.log" >&2
 exit 1
