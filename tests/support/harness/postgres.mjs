@@ -122,8 +122,16 @@ export async function startPrivatePostgres(options = {}) {
     }
   };
 
-  const ready = async () =>
-    (await run('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(port), '-t', '1'])) === 0;
+  // What pg_ctl -w checks, without a process per poll: the postmaster writes
+  // "ready" on line 8 of postmaster.pid once it accepts connections.
+  const ready = async (pid) => {
+    try {
+      const lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+      return Number(lines[0]) === pid && lines[7]?.trim() === 'ready' && (await portAccepts(port));
+    } catch {
+      return false;
+    }
+  };
 
   const launchOnce = async () => {
     const fd = openSync(logFile, 'a');
@@ -155,7 +163,7 @@ export async function startPrivatePostgres(options = {}) {
     postmaster = child;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!gone) {
-      if (await ready()) return true;
+      if (await ready(child.pid)) return true;
       if (Date.now() > deadline) {
         killNow();
         throw new Error(
