@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -79,6 +80,10 @@ describe('private PostgreSQL cluster', () => {
         { id: 1, what: 'avant l’arrêt' },
         { id: 2, what: 'avant le kill' },
       ]);
+      // Recovered from the WAL, not from a clean shutdown's checkpoint.
+      expect(readFileSync(join(server.dir, 'postgres.log'), 'utf8')).toContain(
+        'automatic recovery in progress',
+      );
 
       const { dir } = server;
       await server.destroy();

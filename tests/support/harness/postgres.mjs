@@ -225,7 +225,6 @@ export async function startPrivatePostgres(options = {}) {
         `unix_socket_directories = '${dir}'`,
         'shared_buffers = 16MB',
         'max_connections = 100',
-        'log_min_messages = warning',
         '',
       ].join('\n'),
     );
