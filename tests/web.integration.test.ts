@@ -11,6 +11,7 @@ import { createWebServer } from '../src/web/webServer.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -103,7 +104,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
   });
 
   it('refuses every route but /healthz without credentials (401)', async () => {
-    const refs = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+    const refs = await caseRefsOf(prefix);
     const ref = refs[0] as string;
     const routes: Array<[string, string]> = [
       ['GET', '/'],
