@@ -149,7 +149,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     } finally {
       await service.stop();
     }
-  });
+  }, 120_000); // Three service starts and two CLI runs: generous on a loaded machine.
 
   it('lint: prints the feedback a CDAS would get on a draft, exit 1 when something is to fix', async () => {
     const env = { CDAP_RELAY_SENDERS: RELAY, LOG_LEVEL: 'silent' };

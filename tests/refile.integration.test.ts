@@ -236,5 +236,5 @@ describe('moves of filed mail happen under the mailbox lease (real Dovecot and R
     expect({ code: done.code, err: done.code === 0 ? '' : done.err }).toEqual({ code: 0, err: '' });
     expect(await where()).toMatchObject({ standard: 1, priority: 0, inbox: 0 });
     expect(await redis.exists(lease)).toBe(0);
-  });
+  }, 120_000); // Two service starts and a CLI run: generous on a loaded machine.
 });
