@@ -26,8 +26,8 @@ export interface FiledAt {
 export type FolderKey = 'priority' | 'standard' | 'quarantine' | 'ignored' | 'errors';
 
 export type CreateOutcome =
-  /** A new case, with a new reference. */
-  | { outcome: 'created'; ref: string }
+  /** A new case, with a new reference: the case as written, and whether a reply intent was. */
+  | { outcome: 'created'; ref: string; record: CaseRecord; replyIntent: boolean }
   /** This mail (mailbox, UIDVALIDITY, UID) already has a case: nothing was written. */
   | { outcome: 'existing'; ref: string }
   /** Same bytes as a mail that already has a case (resync, duplicate delivery): linked to it, no new case. */
@@ -126,7 +126,7 @@ export class CaseStore {
   ): Promise<CreateOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((tx) => this.createIn(tx, draft, filing, intents));
+        return await this.createIn(this.db, draft, filing, intents);
       } catch (err) {
         // Another replica wrote this mail or these bytes between our look and our write.
         if (!isUniqueViolation(err) || attempt >= CREATE_ATTEMPTS) throw err;
@@ -135,80 +135,43 @@ export class CaseStore {
   }
 
   private async createIn(
-    tx: Transaction<Tables>,
+    tx: Db,
     draft: Omit<CaseRecord, 'ref'>,
     filing: Filing,
     intents: CaseIntents,
   ): Promise<CreateOutcome> {
     const m = draft.mail;
-    const known = await sql<{ ref: string }>`
-      SELECT ref FROM case_mails
-      WHERE mailbox_id = ${m.mailboxId} AND uid_validity = ${m.uidValidity} AND uid = ${m.uid}`.execute(tx);
-    if (known.rows[0]) return { outcome: 'existing', ref: known.rows[0].ref };
-    const same = await sql<{ ref: string }>`
-      SELECT ref FROM case_contents WHERE content_hash = ${draft.contentHash}`.execute(tx);
-    if (same.rows[0]) {
-      // Same bytes, same analysis, same folder: this copy is filed beside the first.
-      const ref = same.rows[0].ref;
-      await sql`INSERT INTO case_mails (mailbox_id, uid_validity, uid, ref, role)
-        VALUES (${m.mailboxId}, ${m.uidValidity}, ${m.uid}, ${ref}, 'duplicate')`.execute(tx);
-      await this.addFilingIn(tx, m.mailboxId, { ...filing, ownRef: undefined });
-      return { outcome: 'duplicate', ref };
-    }
-    let record = draft;
-    if (record.reply !== 'none' && record.replySuppressed === null) {
-      const recovered = await sql`SELECT 1 FROM recovered_contents
-        WHERE content_hash = ${record.contentHash} AND until > now()`.execute(tx);
-      if (recovered.rows.length > 0) {
-        // Its first case was lost: whether it was answered is unknown, and answering twice is
-        // worse than a technician answering.
-        record = { ...record, replySuppressed: 'recovered' };
-        this.log?.warn(
-          { event: 'cases.recovered_without_reply', mailbox: m.mailboxId },
-          'mail whose case was lost triaged again: no automatic reply',
-        );
-      }
-    }
-    const received = new Date(record.receivedAt);
-    const year = received.getUTCFullYear();
-    const seq = await sql<{ last: number }>`
-      INSERT INTO ref_sequences (year, last) VALUES (${year}, 1)
-      ON CONFLICT (year) DO UPDATE SET last = ref_sequences.last + 1
-      RETURNING last`.execute(tx);
-    const n = seq.rows[0]?.last ?? 0;
-    const ref = `CDAP-${year}-${String(n).padStart(6, '0')}`;
-    const full: CaseRecord = { ...record, ref } as CaseRecord;
-    await tx
-      .insertInto('cases')
-      .values({
-        ref,
-        year,
-        seq: n,
-        mailbox_id: m.mailboxId,
-        uid_validity: m.uidValidity,
-        uid: m.uid,
-        content_hash: record.contentHash,
-        received_at: received,
-        triaged_at: new Date(record.triagedAt),
-        ...columnsOf(full),
-      } as never)
-      .execute();
-    await sql`INSERT INTO case_mails (mailbox_id, uid_validity, uid, ref, role)
-      VALUES (${m.mailboxId}, ${m.uidValidity}, ${m.uid}, ${ref}, 'own')`.execute(tx);
-    await sql`INSERT INTO case_contents (content_hash, ref) VALUES (${record.contentHash}, ${ref})`.execute(
-      tx,
-    );
-    await this.addFilingIn(tx, m.mailboxId, { ...filing, ownRef: ref });
-    if (full.status === 'open' && (full.route === 'priority' || full.route === 'standard')) {
-      await sql`INSERT INTO outbox (ref, kind) VALUES (${ref}, 'work')`.execute(tx);
-    }
-    if (intents.replies && full.reply !== 'none' && full.replySuppressed === null) {
-      const payload = JSON.stringify({ inReplyTo: keptMessageId(intents.inReplyTo) });
-      await sql`INSERT INTO outbox (ref, kind, payload) VALUES (${ref}, 'reply', ${payload}::jsonb)`.execute(
-        tx,
+    const { record, ...cols } = columnsOf({ ...draft, ref: '' } as CaseRecord);
+    const replyWanted = draft.reply !== 'none' && draft.replySuppressed === null;
+    const payload = JSON.stringify({ inReplyTo: keptMessageId(intents.inReplyTo) });
+    // One round trip: migrations/0002_create_case.sql.
+    const r = await sql<{
+      outcome: CreateOutcome['outcome'];
+      ref: string;
+      recovered: boolean;
+      reply_intent: boolean;
+    }>`
+      SELECT * FROM create_case(${m.mailboxId}, ${m.uidValidity}, ${m.uid}, ${draft.contentHash},
+        ${new Date(draft.receivedAt)}, ${new Date(draft.triagedAt)}, ${JSON.stringify(cols)}::jsonb,
+        ${record}::jsonb, ${replyWanted}, ${intents.replies}, ${payload}::jsonb, ${filing.folder},
+        ${filing.flagged})`.execute(tx);
+    const row = r.rows[0];
+    if (!row) throw new Error('create_case returned nothing');
+    if (row.outcome !== 'created') return { outcome: row.outcome, ref: row.ref };
+    if (row.recovered) {
+      this.log?.warn(
+        { event: 'cases.recovered_without_reply', mailbox: m.mailboxId },
+        'mail whose case was lost triaged again: no automatic reply',
       );
     }
-    return { outcome: 'created', ref };
+    const created: CaseRecord = {
+      ...draft,
+      ref: row.ref,
+      replySuppressed: row.recovered ? 'recovered' : draft.replySuppressed,
+      followUps: [],
+      replyState: null,
+    };
+    return { outcome: 'created', ref: row.ref, record: created, replyIntent: row.reply_intent };
   }
 
   async refForMail(mail: MailRef): Promise<string | null> {

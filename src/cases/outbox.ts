@@ -47,7 +47,19 @@ export class CaseOutbox {
     private readonly log: Logger,
   ) {}
 
-  /** Dispatches the intents of one case (right after its commit). */
+  /**
+   * Dispatches the intents of a case just created (right after its commit): its work item
+   * and, when one was written, its reply job; then one statement settles both rows.
+   * A failure leaves them to the sweep.
+   */
+  async dispatchCreated(record: CaseRecord, replyIntent: boolean, inReplyTo: string | null): Promise<void> {
+    await this.targets.enqueueWork(record);
+    if (replyIntent) await this.targets.scheduleReply?.(record, inReplyTo);
+    await sql`WITH work AS (DELETE FROM outbox WHERE ref = ${record.ref} AND kind = 'work')
+      UPDATE outbox SET dispatched_at = now() WHERE ref = ${record.ref} AND kind = 'reply'`.execute(this.db);
+  }
+
+  /** Dispatches the intents of one case that are not dispatched yet. */
   async dispatch(record: CaseRecord): Promise<void> {
     const claimed = await sql<OutboxRow>`
       UPDATE outbox SET dispatched_at = now()

@@ -182,7 +182,11 @@ async function probe(pool: pg.Pool, url: string, config: Config['database']): Pr
  */
 export async function migrateDatabase(db: Database, schema: string, log: Logger): Promise<string[]> {
   const provider = new SqlFileMigrations();
-  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  // Two replicas creating the schema at once would collide (IF NOT EXISTS is not atomic): in turn.
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('cdap-triage:create-schema'))`.execute(tx);
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(tx);
+  });
   const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
   const known = new Set(provider.names());
   const applied = (await migrator.getMigrations()).filter((m) => m.executedAt).map((m) => m.name);

@@ -33,7 +33,9 @@ export interface TriageDeps {
   analyze: Analyzer;
   caseStore: CaseStore;
   /** Dispatches a new case's intents (work item, reply job) once its transaction is committed. */
-  outbox: { dispatch(record: CaseRecord): Promise<void> };
+  outbox: {
+    dispatchCreated(record: CaseRecord, replyIntent: boolean, inReplyTo: string | null): Promise<void>;
+  };
   workQueues: WorkQueues;
   replies: ReplyScheduler | null;
   config: Pick<Config, 'cases' | 'intake'>;
@@ -327,13 +329,14 @@ export function createTriageProcessor(deps: TriageDeps) {
       );
       return { ref: created.ref, outcome: 'duplicate' };
     }
-    const record = await deps.caseStore.get(created.ref);
+    const record = created.outcome === 'created' ? created.record : await deps.caseStore.get(created.ref);
     if (record) {
       // A crash here leaves committed intents undispatched: the outbox sweep dispatches them.
       failpoint('triage.after-commit');
-      if (created.outcome === 'created') await deps.outbox.dispatch(record);
-      else await ensureDownstream(record, analysis.messageId);
-      if (created.outcome === 'created') deps.events?.onTriaged?.(record, { loopHeader });
+      if (created.outcome === 'created') {
+        await deps.outbox.dispatchCreated(record, created.replyIntent, analysis.messageId);
+        deps.events?.onTriaged?.(record, { loopHeader });
+      } else await ensureDownstream(record, analysis.messageId);
     }
     deps.log.info(
       {
