@@ -323,6 +323,16 @@ export class CaseStore {
       filed_uid = ${at.uid} WHERE ref = ${ref}`.execute(this.db);
   }
 
+  /** setFiledAt for a batch of cases, in one statement. */
+  async setFiledAtMany(entries: Array<{ ref: string } & FiledAt>): Promise<void> {
+    if (entries.length === 0) return;
+    await sql`UPDATE cases c SET filed_path = w.path, filed_uid_validity = w.uid_validity, filed_uid = w.uid
+      FROM unnest(${entries.map((e) => e.ref)}::text[], ${entries.map((e) => e.path)}::text[],
+        ${entries.map((e) => e.uidValidity)}::text[], ${entries.map((e) => e.uid)}::bigint[])
+        AS w(ref, path, uid_validity, uid)
+      WHERE c.ref = w.ref`.execute(this.db);
+  }
+
   async filedAt(ref: string): Promise<FiledAt | null> {
     const r = await sql<{ path: string | null; uid_validity: string; uid: number }>`
       SELECT filed_path AS path, filed_uid_validity AS uid_validity, filed_uid AS uid
@@ -401,6 +411,8 @@ export class CaseStore {
     entries: Array<{ path: string; uidValidity: string; uid: number; ref: string }>,
   ): Promise<void> {
     if (entries.length === 0) return;
+    // One row per place: ON CONFLICT cannot touch a row twice in one statement.
+    entries = [...new Map(entries.map((e) => [`${e.path}\u0000${e.uidValidity}\u0000${e.uid}`, e])).values()];
     await sql`INSERT INTO located_mails (path, uid_validity, uid, ref)
       SELECT w.path, w.uid_validity, w.uid, w.ref
       FROM unnest(${entries.map((e) => e.path)}::text[], ${entries.map((e) => e.uidValidity)}::text[],

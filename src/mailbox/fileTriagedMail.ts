@@ -1,5 +1,5 @@
 import type { ImapFlow } from 'imapflow';
-import type { CaseStore, FolderKey } from '../cases/caseStore.js';
+import type { CaseStore, FiledAt, FolderKey } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
 import { failpoint } from '../infra/failpoint.js';
 import type { Logger } from '../log.js';
@@ -82,16 +82,14 @@ export async function fileTriagedMail(
         if (ref) located.push({ path, uidValidity: String(moved.uidValidity), uid: to, ref });
       }
       await caseStore.setLocated(located);
+      const own: Array<{ ref: string } & FiledAt> = [];
       for (const p of current) {
         const target = p.folder === folder && p.ownRef ? uidMap.get(p.uid) : undefined;
         if (target !== undefined && p.ownRef) {
-          await caseStore.setFiledAt(p.ownRef, {
-            path,
-            uidValidity: String(moved.uidValidity),
-            uid: target,
-          });
+          own.push({ ref: p.ownRef, path, uidValidity: String(moved.uidValidity), uid: target });
         }
       }
+      await caseStore.setFiledAtMany(own);
     }
   }
   failpoint('intake.after-move');
