@@ -144,8 +144,6 @@ interface Totals {
   median_hours: number | null;
 }
 
-type Dimension = 'route' | 'cdas' | 'prestation' | 'motif' | 'rule' | 'format';
-
 /**
  * The convention's indicators for a range, counted by PostgreSQL: flows and
  * nature of the mails, urgencies and unjustified ones, whether the format
@@ -170,52 +168,52 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
         FILTER (WHERE ${requests} AND handled_at IS NOT NULL) AS median_hours
     FROM cases WHERE ${inRange}`.execute(db);
-  // One scan of the range, every breakdown from it; `n` and `ok` are the format chart's two counts.
+  // One GROUP BY per breakdown, run side by side on the pool: each is a scan of the range by
+  // cases_by_received, and they spread over the cores (one query holding every breakdown
+  // would run on one core, and spill the range to disk to read it several times).
   const bucket = granularity === 'day' ? sql.lit('day') : sql.lit('week');
-  const breakdownQuery = sql<{ dim: Dimension; key: string; n: number; ok: number }>`
-    WITH r AS MATERIALIZED (
-      SELECT route, cdas_name, prestations, motif, rules, unreadable, lint_errors, received_at
-      FROM cases WHERE ${inRange}
-    ), q AS (SELECT * FROM r WHERE ${requests})
-    SELECT 'route' AS dim, route AS key, count(*)::int AS n, 0 AS ok FROM r GROUP BY route
-    UNION ALL
-    SELECT 'cdas', COALESCE(cdas_name, 'non identifié'), count(*)::int, 0 FROM q GROUP BY 2
-    UNION ALL
-    SELECT 'prestation', p, count(*)::int, 0
-      FROM q, unnest(CASE WHEN cardinality(prestations) = 0 THEN ARRAY['non indiquée'] ELSE prestations END) AS p
-      GROUP BY 2
-    UNION ALL
-    SELECT 'motif', motif, count(*)::int, 0 FROM q GROUP BY motif
-    UNION ALL
-    SELECT 'rule', rule, count(*)::int, 0 FROM q, unnest(rules) AS rule GROUP BY 2
-    UNION ALL
-    SELECT 'format', to_char(date_trunc(${bucket}, received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD'),
-      count(*)::int, (count(*) FILTER (WHERE lint_errors = 0))::int
-      FROM q WHERE NOT unreadable GROUP BY 2`.execute(db);
-  const [totals, breakdowns, aggregates] = await Promise.all([
+  type Counted = { key: string; n: number };
+  const breakdown = (query: ReturnType<typeof sql<Counted>>) => query.execute(db).then((r) => r.rows);
+  const [totals, byRoute, byCdas, byPrestation, byMotif, byRule, formatRows, aggregates] = await Promise.all([
     totalsQuery,
-    breakdownQuery,
+    breakdown(
+      sql<Counted>`SELECT route AS key, count(*)::int AS n FROM cases WHERE ${inRange} GROUP BY route`,
+    ),
+    breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
+      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+    breakdown(sql<Counted>`SELECT p AS key, count(*)::int AS n
+      FROM cases, unnest(CASE WHEN cardinality(prestations) = 0 THEN ARRAY['non indiquée'] ELSE prestations END) AS p
+      WHERE ${inRange} AND ${requests} GROUP BY 1`),
+    breakdown(
+      sql<Counted>`SELECT motif AS key, count(*)::int AS n FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`,
+    ),
+    breakdown(sql<Counted>`SELECT rule AS key, count(*)::int AS n
+      FROM cases, unnest(rules) AS rule WHERE ${inRange} AND ${requests} GROUP BY 1`),
+    sql<{ bucket: string; n: number; ok: number }>`
+      SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
+        SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
+          (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
+        FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
+      ) w ORDER BY b`
+      .execute(db)
+      .then((r) => r.rows),
     monthlyAggregates(db, from, until),
   ]);
   const t = totals.rows[0] as Totals;
-  const maps: Record<Exclude<Dimension, 'format'>, Map<string, number>> = {
-    route: new Map(),
-    cdas: new Map(),
-    prestation: new Map(),
-    motif: new Map(),
-    rule: new Map(),
+  const toMap = (rows: Counted[]) => new Map(rows.map((r) => [r.key, r.n]));
+  const maps = {
+    route: toMap(byRoute),
+    cdas: toMap(byCdas),
+    prestation: toMap(byPrestation),
+    motif: toMap(byMotif),
+    rule: toMap(byRule),
   };
-  const format: FormatPoint[] = [];
-  for (const row of breakdowns.rows) {
-    if (row.dim === 'format') {
-      format.push({
-        bucket: row.key,
-        mails: row.n,
-        withoutFormatError: row.ok,
-        share: row.n ? Math.round((row.ok / row.n) * 1000) / 10 : 0,
-      });
-    } else maps[row.dim].set(row.key, row.n);
-  }
+  const format: FormatPoint[] = formatRows.map((row) => ({
+    bucket: row.bucket,
+    mails: row.n,
+    withoutFormatError: row.ok,
+    share: row.n ? Math.round((row.ok / row.n) * 1000) / 10 : 0,
+  }));
   const archived = wholeMonths(aggregates, from, until);
   const sums = { ...t };
   for (const { counts: c } of archived) {
@@ -255,7 +253,7 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
     urgent: sums.urgent,
     urgentUnsubstantiated: sums.urgent_unsubstantiated,
     multipleSituations: sums.multiple_situations,
-    formatOverTime: format.sort((a, b) => a.bucket.localeCompare(b.bucket)),
+    formatOverTime: format,
     handled: sums.handled,
     medianHoursToHandled: t.median_hours === null ? null : Math.round(t.median_hours * 10) / 10,
     slaBreaches: sums.sla_breaches,
