@@ -141,7 +141,6 @@ interface Totals {
   multiple_situations: number;
   handled: number;
   sla_breaches: number;
-  median_hours: number | null;
 }
 
 /**
@@ -164,49 +163,63 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
       count(*) FILTER (WHERE ${requests} AND multiple_situations)::int AS multiple_situations,
       count(*) FILTER (WHERE ${requests} AND handled_at IS NOT NULL)::int AS handled,
       count(*) FILTER (WHERE ${requests} AND due_at IS NOT NULL AND COALESCE(handled_at, ${now}) > due_at)::int
-        AS sla_breaches,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
-        FILTER (WHERE ${requests} AND handled_at IS NOT NULL) AS median_hours
+        AS sla_breaches
     FROM cases WHERE ${inRange}`.execute(db);
+  const medianQuery = sql<{ median_hours: number | null }>`
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
+      AS median_hours
+    FROM cases WHERE ${inRange} AND ${requests} AND handled_at IS NOT NULL`.execute(db);
   // One GROUP BY per breakdown, run side by side on the pool: each is a scan of the range by
   // cases_by_received, and they spread over the cores (one query holding every breakdown
   // would run on one core, and spill the range to disk to read it several times).
   const bucket = granularity === 'day' ? sql.lit('day') : sql.lit('week');
   type Counted = { key: string; n: number };
   const breakdown = (query: ReturnType<typeof sql<Counted>>) => query.execute(db).then((r) => r.rows);
-  const [totals, byRoute, byCdas, byPrestation, byMotif, byRule, formatRows, aggregates] = await Promise.all([
-    totalsQuery,
-    breakdown(
-      sql<Counted>`SELECT route AS key, count(*)::int AS n FROM cases WHERE ${inRange} GROUP BY route`,
-    ),
-    breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
+  // Prestations and rules are counted by whole list (a few dozen distinct lists), then each
+  // list's count goes to each of its items here: the same as unnest, at a third of its cost.
+  type Listed = { key: string[]; n: number };
+  const lists = (query: ReturnType<typeof sql<Listed>>) => query.execute(db).then((r) => r.rows);
+  const [totals, median, byRoute, byCdas, byPrestation, byMotif, byRule, formatRows, aggregates] =
+    await Promise.all([
+      totalsQuery,
+      medianQuery,
+      breakdown(
+        sql<Counted>`SELECT route AS key, count(*)::int AS n FROM cases WHERE ${inRange} GROUP BY route`,
+      ),
+      breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
       FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-    breakdown(sql<Counted>`SELECT p AS key, count(*)::int AS n
-      FROM cases, unnest(CASE WHEN cardinality(prestations) = 0 THEN ARRAY['non indiquée'] ELSE prestations END) AS p
-      WHERE ${inRange} AND ${requests} GROUP BY 1`),
-    breakdown(
-      sql<Counted>`SELECT motif AS key, count(*)::int AS n FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`,
-    ),
-    breakdown(sql<Counted>`SELECT rule AS key, count(*)::int AS n
-      FROM cases, unnest(rules) AS rule WHERE ${inRange} AND ${requests} GROUP BY 1`),
-    sql<{ bucket: string; n: number; ok: number }>`
+      lists(sql<Listed>`SELECT prestations AS key, count(*)::int AS n
+      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+      breakdown(
+        sql<Counted>`SELECT motif AS key, count(*)::int AS n FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`,
+      ),
+      lists(sql<Listed>`SELECT rules AS key, count(*)::int AS n
+      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+      sql<{ bucket: string; n: number; ok: number }>`
       SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
         SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
           (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
         FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
       ) w ORDER BY b`
-      .execute(db)
-      .then((r) => r.rows),
-    monthlyAggregates(db, from, until),
-  ]);
+        .execute(db)
+        .then((r) => r.rows),
+      monthlyAggregates(db, from, until),
+    ]);
   const t = totals.rows[0] as Totals;
+  const medianHours = median.rows[0]?.median_hours ?? null;
   const toMap = (rows: Counted[]) => new Map(rows.map((r) => [r.key, r.n]));
+  const itemsOf = (rows: Listed[], none?: string) => {
+    const counts = new Map<string, number>();
+    for (const { key, n } of rows)
+      for (const item of key.length || !none ? key : [none]) counts.set(item, (counts.get(item) ?? 0) + n);
+    return counts;
+  };
   const maps = {
     route: toMap(byRoute),
     cdas: toMap(byCdas),
-    prestation: toMap(byPrestation),
+    prestation: itemsOf(byPrestation, 'non indiquée'),
     motif: toMap(byMotif),
-    rule: toMap(byRule),
+    rule: itemsOf(byRule),
   };
   const format: FormatPoint[] = formatRows.map((row) => ({
     bucket: row.bucket,
@@ -255,7 +268,7 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
     multipleSituations: sums.multiple_situations,
     formatOverTime: format,
     handled: sums.handled,
-    medianHoursToHandled: t.median_hours === null ? null : Math.round(t.median_hours * 10) / 10,
+    medianHoursToHandled: medianHours === null ? null : Math.round(medianHours * 10) / 10,
     slaBreaches: sums.sla_breaches,
     archivedMonths: archived.map((a) => a.month),
   };
