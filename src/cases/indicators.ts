@@ -105,6 +105,26 @@ export interface Stats {
   archivedMonths: string[];
 }
 
+/** Connections one page of indicators uses at once: its queries spread over the cores, the rest of the pool stays free. */
+const STATS_CONNECTIONS = 4;
+
+/** Runs tasks at most `width` at a time; a finished task hands its turn to the next waiting one. */
+function inTurns(width: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active < width) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 /** Ranges up to this long get a bucket per day in the format chart; longer ones one per ISO week. */
 const DAILY_BUCKETS_UP_TO_DAYS = 92;
 
@@ -155,7 +175,10 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
   const granularity = granularityOf(range);
   const requests = sql`route IN ('priority', 'standard')`;
   const inRange = sql`received_at >= ${from} AND received_at < ${until}`;
-  const totalsQuery = sql<Totals>`
+  // The pool is the pipeline's too: a page of indicators takes a few connections, not all.
+  const turn = inTurns(STATS_CONNECTIONS);
+  const totalsQuery = () =>
+    sql<Totals>`
     SELECT count(*)::int AS mails,
       count(*) FILTER (WHERE ${requests})::int AS requests,
       count(*) FILTER (WHERE ${requests} AND urgent)::int AS urgent,
@@ -165,7 +188,8 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
       count(*) FILTER (WHERE ${requests} AND due_at IS NOT NULL AND COALESCE(handled_at, ${now}) > due_at)::int
         AS sla_breaches
     FROM cases WHERE ${inRange}`.execute(db);
-  const medianQuery = sql<{ median_hours: number | null }>`
+  const medianQuery = () =>
+    sql<{ median_hours: number | null }>`
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
       AS median_hours
     FROM cases WHERE ${inRange} AND ${requests} AND handled_at IS NOT NULL`.execute(db);
@@ -174,36 +198,46 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
   // would run on one core, and spill the range to disk to read it several times).
   const bucket = granularity === 'day' ? sql.lit('day') : sql.lit('week');
   type Counted = { key: string; n: number };
-  const breakdown = (query: ReturnType<typeof sql<Counted>>) => query.execute(db).then((r) => r.rows);
+  const breakdown = (query: ReturnType<typeof sql<Counted>>) => () => query.execute(db).then((r) => r.rows);
   // Prestations and rules are counted by whole list (a few dozen distinct lists), then each
   // list's count goes to each of its items here: the same as unnest, at a third of its cost.
   type Listed = { key: string[]; n: number };
-  const lists = (query: ReturnType<typeof sql<Listed>>) => query.execute(db).then((r) => r.rows);
+  const lists = (query: ReturnType<typeof sql<Listed>>) => () => query.execute(db).then((r) => r.rows);
   const [totals, median, byRoute, byCdas, byPrestation, byMotif, byRule, formatRows, aggregates] =
     await Promise.all([
-      totalsQuery,
-      medianQuery,
-      breakdown(
-        sql<Counted>`SELECT route AS key, count(*)::int AS n FROM cases WHERE ${inRange} GROUP BY route`,
+      turn(totalsQuery),
+      turn(medianQuery),
+      turn(
+        breakdown(sql<Counted>`SELECT route AS key, count(*)::int AS n
+        FROM cases WHERE ${inRange} GROUP BY route`),
       ),
-      breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
-      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      lists(sql<Listed>`SELECT prestations AS key, count(*)::int AS n
-      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      breakdown(
-        sql<Counted>`SELECT motif AS key, count(*)::int AS n FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`,
+      turn(
+        breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
       ),
-      lists(sql<Listed>`SELECT rules AS key, count(*)::int AS n
-      FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      sql<{ bucket: string; n: number; ok: number }>`
-      SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
-        SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
-          (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
-        FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
-      ) w ORDER BY b`
-        .execute(db)
-        .then((r) => r.rows),
-      monthlyAggregates(db, from, until),
+      turn(
+        lists(sql<Listed>`SELECT prestations AS key, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+      ),
+      turn(
+        breakdown(sql<Counted>`SELECT motif AS key, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+      ),
+      turn(
+        lists(sql<Listed>`SELECT rules AS key, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
+      ),
+      turn(() =>
+        sql<{ bucket: string; n: number; ok: number }>`
+          SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
+            SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
+              (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
+            FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
+          ) w ORDER BY b`
+          .execute(db)
+          .then((r) => r.rows),
+      ),
+      turn(() => monthlyAggregates(db, from, until)),
     ]);
   const t = totals.rows[0] as Totals;
   const medianHours = median.rows[0]?.median_hours ?? null;
