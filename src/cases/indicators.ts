@@ -155,7 +155,6 @@ function wholeMonths(
 
 interface Totals {
   mails: number;
-  requests: number;
   urgent: number;
   urgent_unsubstantiated: number;
   multiple_situations: number;
@@ -177,84 +176,76 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
   const inRange = sql`received_at >= ${from} AND received_at < ${until}`;
   // The pool is the pipeline's too: a page of indicators takes a few connections, not all.
   const turn = inTurns(STATS_CONNECTIONS);
+  // By route: the mails of each route, and the requests' counts in the priority and standard rows.
   const totalsQuery = () =>
-    sql<Totals>`
-    SELECT count(*)::int AS mails,
-      count(*) FILTER (WHERE ${requests})::int AS requests,
-      count(*) FILTER (WHERE ${requests} AND urgent)::int AS urgent,
-      count(*) FILTER (WHERE ${requests} AND urgency_check = 'unsubstantiated')::int AS urgent_unsubstantiated,
-      count(*) FILTER (WHERE ${requests} AND multiple_situations)::int AS multiple_situations,
-      count(*) FILTER (WHERE ${requests} AND handled_at IS NOT NULL)::int AS handled,
-      count(*) FILTER (WHERE ${requests} AND due_at IS NOT NULL AND COALESCE(handled_at, ${now}) > due_at)::int
-        AS sla_breaches
-    FROM cases WHERE ${inRange}`.execute(db);
+    sql<Totals & { route: string }>`
+    SELECT route, count(*)::int AS mails,
+      count(*) FILTER (WHERE urgent)::int AS urgent,
+      count(*) FILTER (WHERE urgency_check = 'unsubstantiated')::int AS urgent_unsubstantiated,
+      count(*) FILTER (WHERE multiple_situations)::int AS multiple_situations,
+      count(*) FILTER (WHERE handled_at IS NOT NULL)::int AS handled,
+      count(*) FILTER (WHERE due_at IS NOT NULL AND COALESCE(handled_at, ${now}) > due_at)::int AS sla_breaches
+    FROM cases WHERE ${inRange} GROUP BY route`.execute(db);
   const medianQuery = () =>
     sql<{ median_hours: number | null }>`
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
       AS median_hours
     FROM cases WHERE ${inRange} AND ${requests} AND handled_at IS NOT NULL`.execute(db);
-  // One GROUP BY per breakdown, run side by side on the pool: each is a scan of the range by
+  // A few GROUP BYs run side by side on the pool: each is a scan of the range by
   // cases_by_received, and they spread over the cores (one query holding every breakdown
-  // would run on one core, and spill the range to disk to read it several times).
+  // would run on one core, and spill the range to disk to read it several times). Breakdowns
+  // of few values share a scan, grouped by their pair (CDAS × motif: a few hundred rows).
+  // Prestations and rules are grouped by whole list (a few dozen distinct lists), each list's
+  // count then given to each of its items here: the same as unnest, at a third of its cost.
   const bucket = granularity === 'day' ? sql.lit('day') : sql.lit('week');
-  type Counted = { key: string; n: number };
-  const breakdown = (query: ReturnType<typeof sql<Counted>>) => () => query.execute(db).then((r) => r.rows);
-  // Prestations and rules are counted by whole list (a few dozen distinct lists), then each
-  // list's count goes to each of its items here: the same as unnest, at a third of its cost.
-  type Listed = { key: string[]; n: number };
-  const lists = (query: ReturnType<typeof sql<Listed>>) => () => query.execute(db).then((r) => r.rows);
-  const [totals, median, byRoute, byCdas, byPrestation, byMotif, byRule, formatRows, aggregates] =
-    await Promise.all([
-      turn(totalsQuery),
-      turn(medianQuery),
-      turn(
-        breakdown(sql<Counted>`SELECT route AS key, count(*)::int AS n
-        FROM cases WHERE ${inRange} GROUP BY route`),
-      ),
-      turn(
-        breakdown(sql<Counted>`SELECT COALESCE(cdas_name, 'non identifié') AS key, count(*)::int AS n
-        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      ),
-      turn(
-        lists(sql<Listed>`SELECT prestations AS key, count(*)::int AS n
-        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      ),
-      turn(
-        breakdown(sql<Counted>`SELECT motif AS key, count(*)::int AS n
-        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      ),
-      turn(
-        lists(sql<Listed>`SELECT rules AS key, count(*)::int AS n
-        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1`),
-      ),
-      turn(() =>
-        sql<{ bucket: string; n: number; ok: number }>`
-          SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
-            SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
-              (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
-            FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
-          ) w ORDER BY b`
-          .execute(db)
-          .then((r) => r.rows),
-      ),
-      turn(() => monthlyAggregates(db, from, until)),
-    ]);
-  const t = totals.rows[0] as Totals;
+  const [totals, median, byCdasMotif, byLists, formatRows, aggregates] = await Promise.all([
+    turn(totalsQuery),
+    turn(medianQuery),
+    turn(() =>
+      sql<{ cdas: string; motif: string; n: number }>`
+        SELECT COALESCE(cdas_name, 'non identifié') AS cdas, motif, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1, 2`
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    turn(() =>
+      sql<{ prestations: string[]; rules: string[]; n: number }>`
+        SELECT prestations, rules, count(*)::int AS n
+        FROM cases WHERE ${inRange} AND ${requests} GROUP BY 1, 2`
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    turn(() =>
+      sql<{ bucket: string; n: number; ok: number }>`
+        SELECT to_char(b, 'YYYY-MM-DD') AS bucket, n, ok FROM (
+          SELECT date_trunc(${bucket}, received_at AT TIME ZONE 'UTC') AS b, count(*)::int AS n,
+            (count(*) FILTER (WHERE lint_errors = 0))::int AS ok
+          FROM cases WHERE ${inRange} AND ${requests} AND NOT unreadable GROUP BY 1
+        ) w ORDER BY b`
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    turn(() => monthlyAggregates(db, from, until)),
+  ]);
+  const requestRows = totals.rows.filter((r) => r.route === 'priority' || r.route === 'standard');
+  const sum = (rows: Totals[], field: keyof Totals) => rows.reduce((n, r) => n + r[field], 0);
   const medianHours = median.rows[0]?.median_hours ?? null;
-  const toMap = (rows: Counted[]) => new Map(rows.map((r) => [r.key, r.n]));
-  const itemsOf = (rows: Listed[], none?: string) => {
-    const counts = new Map<string, number>();
-    for (const { key, n } of rows)
-      for (const item of key.length || !none ? key : [none]) counts.set(item, (counts.get(item) ?? 0) + n);
-    return counts;
-  };
+  const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
   const maps = {
-    route: toMap(byRoute),
-    cdas: toMap(byCdas),
-    prestation: itemsOf(byPrestation, 'non indiquée'),
-    motif: toMap(byMotif),
-    rule: itemsOf(byRule),
+    route: new Map(totals.rows.map((r) => [r.route, r.mails])),
+    cdas: new Map<string, number>(),
+    prestation: new Map<string, number>(),
+    motif: new Map<string, number>(),
+    rule: new Map<string, number>(),
   };
+  for (const r of byCdasMotif) {
+    add(maps.cdas, r.cdas, r.n);
+    add(maps.motif, r.motif, r.n);
+  }
+  for (const r of byLists) {
+    for (const p of r.prestations.length ? r.prestations : ['non indiquée']) add(maps.prestation, p, r.n);
+    for (const rule of r.rules) add(maps.rule, rule, r.n);
+  }
   const format: FormatPoint[] = formatRows.map((row) => ({
     bucket: row.bucket,
     mails: row.n,
@@ -262,10 +253,18 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
     share: row.n ? Math.round((row.ok / row.n) * 1000) / 10 : 0,
   }));
   const archived = wholeMonths(aggregates, from, until);
-  const sums = { ...t };
+  const sums = {
+    mails: sum(totals.rows, 'mails'),
+    requests: sum(requestRows, 'mails'),
+    urgent: sum(requestRows, 'urgent'),
+    urgent_unsubstantiated: sum(requestRows, 'urgent_unsubstantiated'),
+    multiple_situations: sum(requestRows, 'multiple_situations'),
+    handled: sum(requestRows, 'handled'),
+    sla_breaches: sum(requestRows, 'sla_breaches'),
+  };
   for (const { counts: c } of archived) {
-    const add = (map: Map<string, number>, counts: Record<string, number> | undefined) => {
-      for (const [key, n] of Object.entries(counts ?? {})) map.set(key, (map.get(key) ?? 0) + n);
+    const addAll = (map: Map<string, number>, counts: Record<string, number> | undefined) => {
+      for (const [key, n] of Object.entries(counts ?? {})) add(map, key, n);
     };
     sums.mails += c.mails ?? 0;
     sums.requests += c.requests ?? 0;
@@ -274,11 +273,11 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
     sums.multiple_situations += c.multipleSituations ?? 0;
     sums.handled += c.handled ?? 0;
     sums.sla_breaches += c.slaBreaches ?? 0;
-    add(maps.route, c.byRoute);
-    add(maps.cdas, c.byCdas);
-    add(maps.prestation, c.byPrestation);
-    add(maps.motif, c.byMotif);
-    add(maps.rule, c.byRule);
+    addAll(maps.route, c.byRoute);
+    addAll(maps.cdas, c.byCdas);
+    addAll(maps.prestation, c.byPrestation);
+    addAll(maps.motif, c.byMotif);
+    addAll(maps.rule, c.byRule);
   }
   const lastInstant = new Date(until.getTime() - 1);
   return {
