@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /**
  * Three tiers, run in this order by `npm test` (each one `npm run test:<tier>`):
  * - unit: pure tests, no server and no socket (tests/support/noSockets.ts refuses them);
- * - integration: real Redis, Dovecot, SMTP sink and service, one file at a time;
+ * - integration: real Redis, PostgreSQL, Dovecot, SMTP sink and service, one file at a time;
  * - faults: outages, kills, restarts and poison mail, and the benchmark's smoke run.
  * `npm run lint:tiers` checks that every test file is in exactly one tier.
  */
@@ -17,6 +17,8 @@ const integration = ['src/**/*.integration.test.ts', 'tests/**/*.integration.tes
 
 // The tiers that write to the shared Redis check that they leave nothing there.
 const redisLeaks = 'tests/support/redisLeaks.ts';
+// One database per run on the shared PostgreSQL; after redisLeaks, which sets the run id.
+const database = 'tests/support/database.global.ts';
 
 export default defineConfig({
   test: {
@@ -40,12 +42,12 @@ export default defineConfig({
           name: 'integration',
           include: integration,
           exclude: [...configDefaults.exclude, ...faults],
-          globalSetup: [redisLeaks],
+          globalSetup: [redisLeaks, database],
         },
       },
       {
         extends: true,
-        test: { name: 'faults', include: faults, globalSetup: [redisLeaks] },
+        test: { name: 'faults', include: faults, globalSetup: [redisLeaks, database] },
       },
     ],
   },

@@ -2,8 +2,9 @@
 # Installs the Debian packages cdap-triage needs, quietly (apt's output goes to
 # .tmp/apt.log; one line says what is installed).
 #
-#   scripts/install-system-deps.sh service   what `cdap-triage run` needs (Dovecot for the demo)
-#   scripts/install-system-deps.sh test      the same, plus Chromium for the browser tests (~360 MB)
+#   scripts/install-system-deps.sh service   what `cdap-triage run` needs (Dovecot for the demo, psql)
+#   scripts/install-system-deps.sh test      the same, plus PostgreSQL's server programs and Chromium
+#                                            for the browser tests (~360 MB)
 #
 # Idempotent: when everything is already present it never touches apt-get, so
 # a machine that kept its packages pays nothing.
@@ -13,9 +14,14 @@ export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The lists: add a package here and every caller (start.sh, test.sh, .ci/run) gets it.
-SERVICE_PACKAGES=(dovecot-imapd)
-# chromium: browser tests; prometheus: promtool, for the alert rule tests (deploy/prometheus).
-TEST_PACKAGES=("${SERVICE_PACKAGES[@]}" chromium prometheus)
+# postgresql-client: pg_isready and psql, for scripts/ensure-postgres.sh and the
+# operator (the server itself, when one is needed, is that script's business).
+SERVICE_PACKAGES=(dovecot-imapd postgresql-client)
+# postgresql: initdb and pg_ctl, for the private clusters of the tests that stop
+# the database (tests/support/harness/postgres.mjs), even when the shared one runs
+# elsewhere; chromium: browser tests; prometheus: promtool, for the alert rule
+# tests (deploy/prometheus).
+TEST_PACKAGES=("${SERVICE_PACKAGES[@]}" postgresql chromium prometheus)
 
 case "${1:-test}" in
   service) PACKAGES=("${SERVICE_PACKAGES[@]}") ;;

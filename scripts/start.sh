@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs cdap-triage on its default local setup on a fresh Debian machine:
 # installs what the service needs (Dovecot, npm packages; not the test tools),
-# makes sure Redis answers on loopback, then starts the service. Without
+# makes sure Redis and PostgreSQL answer on loopback, then starts the service. Without
 # IMAP_HOST it uses a local Dovecot filled with demo mail.
 #
 #   scripts/start.sh [--reset] [options of cdap-triage run]
@@ -21,9 +21,10 @@ for arg in "$@"; do
 done
 mkdir -p .tmp
 
-# apt (Dovecot, perhaps Redis) and npm (packages, build) do not depend on each
+# apt (Dovecot, perhaps Redis and PostgreSQL) and npm (packages, build) do not depend on each
 # other: on a fresh machine they run side by side.
-(bash scripts/install-system-deps.sh service && bash scripts/ensure-redis.sh) &
+# One after the other inside: apt allows one install at a time.
+(bash scripts/install-system-deps.sh service && bash scripts/ensure-redis.sh && bash scripts/ensure-postgres.sh) &
 system_pid=$!
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json || ! -f dist/cli.js ]]; then

@@ -212,19 +212,29 @@ describe('demo state and reset', () => {
   });
 
   it('refuses to reset anything but the local demo', () => {
-    const local = { imap: { host: '' }, redis: { url: 'redis://127.0.0.1:6379' } } as never;
+    const database = { url: '' };
+    const local = { imap: { host: '' }, redis: { url: 'redis://127.0.0.1:6379' }, database } as never;
     expect(() => assertDemoResettable(local)).not.toThrow();
     expect(() =>
       assertDemoResettable({
         imap: { host: 'imap.caf.example' },
         redis: { url: 'redis://127.0.0.1:6379' },
+        database,
       } as never),
     ).toThrow(/IMAP_HOST/);
     expect(() =>
       assertDemoResettable({
         imap: { host: '' },
         redis: { url: 'redis://:pw@redis.caf.example:6379' },
+        database,
       } as never),
     ).toThrow(/redis\.caf\.example/);
+    expect(() =>
+      assertDemoResettable({
+        imap: { host: '' },
+        redis: { url: 'redis://127.0.0.1:6379' },
+        database: { url: 'postgres://cdap:pw@db.caf.example/cdap' },
+      } as never),
+    ).toThrow(/DATABASE_URL/);
   });
 });

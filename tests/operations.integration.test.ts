@@ -19,6 +19,7 @@ import {
   waitFor,
   waitForIdleQueues,
 } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -94,7 +95,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     const first = await cli(['backfill', '--since', since], env);
     expect({ code: first.code, err: first.code === 0 ? '' : first.err }).toEqual({ code: 0, err: '' });
-    const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+    const [ref] = await caseRefsOf(prefix);
     expect(first.out).toContain(ref as string);
     // The INBOX is empty now: a second backfill has nothing to do.
     const again = await cli(['backfill', '--since', since], env);
@@ -120,7 +121,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     try {
       await appendMail(server, 'INBOX', raw);
       await waitFor('answered', async () => sink.messages.length === before + 1);
-      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const [ref] = await caseRefsOf(prefix);
       await waitFor('filed place known', async () => service.caseStore.filedAt(ref as string));
       // A rule changed since: the requester's domain is no longer a partner's. Only an analysis
       // run again can move the case from standard to quarantine.
@@ -148,7 +149,7 @@ describe('operator commands (real Dovecot, Redis, SMTP)', () => {
     } finally {
       await service.stop();
     }
-  });
+  }, 120_000); // Three service starts and two CLI runs: generous on a loaded machine.
 
   it('lint: prints the feedback a CDAS would get on a draft, exit 1 when something is to fix', async () => {
     const env = { CDAP_RELAY_SENDERS: RELAY, LOG_LEVEL: 'silent' };

@@ -11,6 +11,7 @@ import { fixture, mail, rubrics } from './support/analyzer.js';
 import { runCli } from './support/cli.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -54,7 +55,7 @@ describe('moves of filed mail happen under the mailbox lease (real Dovecot and R
   async function misfiledCase(service: Service, prefix: string): Promise<string> {
     await appendMail(server, 'INBOX', fixture('form-standard-clean.eml'));
     const [ref] = await waitFor('case', async () => {
-      const refs = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const refs = await caseRefsOf(prefix);
       return refs.length === 1 ? refs : null;
     });
     const at = await waitFor('filed', async () => service.caseStore.filedAt(ref as string));
@@ -148,7 +149,7 @@ describe('moves of filed mail happen under the mailbox lease (real Dovecot and R
     try {
       await appendMail(server, 'INBOX', Buffer.from(mail(rubrics(), { Subject: 'Demande APL' })));
       [ref] = (await waitFor('case', async () => {
-        const refs = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+        const refs = await caseRefsOf(prefix);
         return refs.length === 1 ? refs : null;
       })) as [string];
       const followUp = mail(
@@ -235,5 +236,5 @@ describe('moves of filed mail happen under the mailbox lease (real Dovecot and R
     expect({ code: done.code, err: done.code === 0 ? '' : done.err }).toEqual({ code: 0, err: '' });
     expect(await where()).toMatchObject({ standard: 1, priority: 0, inbox: 0 });
     expect(await redis.exists(lease)).toBe(0);
-  });
+  }, 120_000); // Two service starts and a CLI run: generous on a loaded machine.
 });

@@ -15,6 +15,7 @@ import {
   waitFor,
   waitForIdleQueues,
 } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -122,7 +123,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
       await waitForIdleQueues(service.queues);
       expect(sink.rejected).toHaveLength(1);
       expect(sink.messages).toHaveLength(1);
-      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const [ref] = await caseRefsOf(prefix);
       expect((await service.caseStore.get(ref as string))?.replyState?.status).toBe('sent');
     } finally {
       await service.stop();
@@ -144,7 +145,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
       await waitForIdleQueues(service.queues);
       expect(sink.rejected).toHaveLength(1);
       expect(sink.messages).toHaveLength(0);
-      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const [ref] = await caseRefsOf(prefix);
       const record = await service.caseStore.get(ref as string);
       expect(record?.replyState?.status).toBe('failed');
       expect(record?.replyState?.reasonCode).toBe('refused');
@@ -174,7 +175,7 @@ describe('replies: one templated answer per request (real Dovecot, Redis and SMT
       await waitFor('filed', async () => (await folderContents(server))['CDAP.Standard']?.length === 1);
       await waitForIdleQueues(service.queues);
       expect(sink.messages).toHaveLength(0);
-      const [ref] = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const [ref] = await caseRefsOf(prefix);
       expect((await service.caseStore.get(ref as string))?.replySuppressed).toBe('backfill');
     } finally {
       await service.stop();

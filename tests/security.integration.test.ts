@@ -13,6 +13,7 @@ import {
   waitFor,
   waitForIdleQueues,
 } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 import { startTcpProxy } from './support/tcpProxy.js';
@@ -21,9 +22,8 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REQUESTER = 'camille.essai@ille-et-vilaine.fr';
 
 /** Every case of a run, oldest first. */
-async function cases(service: Service, prefix: string, redis: Redis): Promise<CaseRecord[]> {
-  const refs = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
-  return service.caseStore.getMany(refs);
+async function cases(service: Service, prefix: string, _redis: Redis): Promise<CaseRecord[]> {
+  return service.caseStore.getMany(await caseRefsOf(prefix));
 }
 
 describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis and SMTP)', () => {
@@ -127,8 +127,8 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
       return c?.route === 'priority' && c.urgent && c.followUps.length === 1 ? c : null;
     });
     expect(escalated.urgencySource).toBe('body');
-    expect(await redis.zscore(`${prefix}:cases:open:priority`, ref)).not.toBeNull();
-    expect(await redis.zscore(`${prefix}:cases:open:standard`, ref)).toBeNull();
+    expect(await s.caseStore.openRefs('priority')).toContain(ref);
+    expect(await s.caseStore.openRefs('standard')).not.toContain(ref);
     const priorityJobs = await s.queues.priority.getJobs(['waiting', 'prioritized', 'delayed', 'completed']);
     expect(priorityJobs.some((j) => j.data.ref === ref)).toBe(true);
     const folders = await waitFor('both mails in the priority folder', async () => {
@@ -164,7 +164,7 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     expect(new Date(reopened.sla?.dueAt ?? 0).getTime()).toBeGreaterThanOrEqual(
       new Date(first?.sla?.dueAt ?? 0).getTime(),
     );
-    expect(await redis.zscore(`${prefix}:cases:open:standard`, ref)).not.toBeNull();
+    expect(await s.caseStore.openRefs('standard')).toContain(ref);
   });
 
   it('a reference written in the subject by someone else than the requester opens a new request', async () => {

@@ -32,7 +32,7 @@ const address = /[\p{L}\p{N}._%+'-]+@([\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*)/gu;
 
 // A civility word, then up to two capitalised words: the person's name.
 const civility =
-  /(?<![\p{L}.])((?:M\.|Mr\.?|Mme\.?|Mmes|Mlle\.?|Melle|[Mm]adame|[Mm]onsieur|MADAME|MONSIEUR)[ \u00a0\u202f]+)\p{Lu}[\p{L}'’-]*(?:[ \u00a0\u202f]+\p{Lu}[\p{L}'’-]*)?/gu;
+  /(?<![\p{L}.])((?:M\.|Mr\.?|MR\.?|Mme\.?|MME\.?|Mmes|MMES|Mlle\.?|MLLE\.?|Melle|MELLE|[Mm]adame|[Mm]onsieur|MADAME|MONSIEUR)[ \u00a0\u202f]+)\p{Lu}[\p{L}'’-]*(?:[ \u00a0\u202f]+\p{Lu}[\p{L}'’-]*)?/gu;
 
 export function maskPersonalData(text: string): string {
   return text
@@ -41,4 +41,17 @@ export function maskPersonalData(text: string): string {
     .replace(announcedNumber, `$1${MASKED_NUMBER}`)
     .replace(longNumber, MASKED_NUMBER)
     .replace(civility, `$1${MASKED_NAME}`);
+}
+
+/**
+ * Whether a technical identifier (a Message-ID) carries a NIR, an announced
+ * allocataire number or a name after a civility word. Long digit runs alone
+ * do not count: most Message-IDs carry a timestamp.
+ */
+export function holdsPersonalData(identifier: string): boolean {
+  return (
+    identifier.search(nir) !== -1 ||
+    identifier.search(announcedNumber) !== -1 ||
+    identifier.search(civility) !== -1
+  );
 }

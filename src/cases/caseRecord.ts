@@ -209,7 +209,8 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     urgencyReason: a.urgency.reason,
     cdas: a.sender.cdas ? { id: a.sender.cdas.id, name: a.sender.cdas.name } : null,
     senderDomain: address ? address.slice(address.lastIndexOf('@') + 1) : null,
-    replyTo: a.replyTo,
+    // Kept to answer a partner; a stranger's or a robot's address is not kept (no one answers them).
+    replyTo: open ? a.replyTo : null,
     prestations: a.prestations,
     motif: categorizeMotif(a.rubrics.motif.value),
     multipleSituations: a.multipleSituations,

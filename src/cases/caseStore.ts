@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { maskPersonalData } from '../analysis/maskPersonalData.js';
+import { holdsPersonalData } from '../analysis/maskPersonalData.js';
 import type { Database, Tables } from '../infra/database.js';
 import type { Logger } from '../log.js';
 import { type CaseRecord, type MailRef, type ReplyState, readReplyState } from './caseRecord.js';
@@ -95,7 +95,7 @@ function toRecord(row: CaseRow): CaseRecord {
 /** A Message-ID is kept for threading only when it carries nothing that looks personal. */
 function keptMessageId(messageId: string | null): string | null {
   if (!messageId) return null;
-  return maskPersonalData(messageId) === messageId ? messageId : null;
+  return holdsPersonalData(messageId) ? null : messageId;
 }
 
 function isUniqueViolation(err: unknown): boolean {

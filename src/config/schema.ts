@@ -127,9 +127,8 @@ export const configSchema = z.strictObject({
     /** Mail received longer ago than this is triaged and filed but never answered (backfill). */
     replyMaxAgeHours: z.number().positive(),
     /**
-     * A mail leaves the inbox only this long after its case was written, so that
-     * Redis has put the case on disk first. auto: 0 when Redis fsyncs every write
-     * (appendfsync always), 2000 ms otherwise (beyond appendfsync everysec's window).
+     * A mail leaves the inbox only this long after its case was committed.
+     * auto: 0, a PostgreSQL commit being durable; a number, for instance a replica's lag.
      */
     filingDelayMs: z.union([z.literal('auto'), z.number().int().min(0)]),
     /** Filed mail received within this many days is checked for a lost case (reconciliation). */

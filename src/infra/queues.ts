@@ -38,8 +38,17 @@ export interface TriageJobData {
   oversize: boolean;
 }
 
+/**
+ * The version of the work items' schema: a contract with the other tools of
+ * the CAF that read the `priority` and `standard` queues (docs/queues.md).
+ * Fields are only ever added within a version.
+ */
+export const WORK_ITEM_SCHEMA = 1;
+
 /** What the technicians' queues carry: enough to sort and show, no personal data. */
 export interface WorkItem {
+  /** WORK_ITEM_SCHEMA when written; absent on items written before the contract was versioned. */
+  schema?: number;
   ref: string;
   receivedAt: string;
   urgent: boolean;
@@ -118,12 +127,22 @@ export function notifyJobOptions(ref: string, urgent: boolean) {
   } as const;
 }
 
+/** How long (days) and how many completed work items stay in Redis: the history is in the database. */
+export const WORK_ITEM_KEPT_DAYS = 30;
+export const WORK_ITEM_KEPT_COUNT = 50_000;
+
 /**
- * Work items stay as long as their case (cases.retentionDays) once handled, so other tools can
- * read the history; a failed one is never dropped.
+ * A work item waits until a tool completes it (or the case's retention removes it, see
+ * maintenance); once completed it stays WORK_ITEM_KEPT_DAYS, at most WORK_ITEM_KEPT_COUNT
+ * of them, so Redis stays bounded; a failed one is kept for a person to look at.
  */
 export function workItemJobOptions(id: string, retentionDays: number) {
-  return { jobId: id, removeOnComplete: { age: retentionDays * 86_400 }, removeOnFail: false } as const;
+  const days = Math.min(WORK_ITEM_KEPT_DAYS, retentionDays);
+  return {
+    jobId: id,
+    removeOnComplete: { age: days * 86_400, count: WORK_ITEM_KEPT_COUNT },
+    removeOnFail: { age: retentionDays * 86_400 },
+  } as const;
 }
 
 /** The pipeline's queues, as the service and its operator commands hold them. */

@@ -24,11 +24,11 @@ export function urgentFlags(client: ImapFlow, keyword: string): string[] {
  * Moves triaged mail from the inbox (selected and locked by the caller) to its folder, batched
  * by UID set; urgent mail is flagged first.
  *
- * A mail leaves the inbox only once its case is durable: the filing waits
- * `filingDelayMs` after the case was written (Redis has fsynced it by then),
- * WAITs for connected replicas, and checks right before the MOVE that the
- * case is still there. A mail whose case Redis lost stays in the inbox, where
- * the rescan hands it to triage again — it is never filed out of sight.
+ * A mail leaves the inbox only once its case is committed (the filing intent
+ * is written in the case's transaction), `filingDelayMs` after it, and a check
+ * right before the MOVE finds its case. A mail with no case (its filing
+ * outlived the case: retention, a restore) stays in the inbox, where the rescan
+ * hands it to triage again — it is never filed out of sight.
  */
 export async function fileTriagedMail(
   deps: FilingDeps,
@@ -57,7 +57,7 @@ export async function fileTriagedMail(
   if (withheld > 0) {
     log.error(
       { event: 'intake.filing_withheld', mailbox: mailbox.id, count: withheld },
-      'case lost by Redis before its mail was filed: the mail stays in the inbox to be triaged again',
+      'no case for a mail about to be filed: the mail stays in the inbox to be triaged again',
     );
   }
   const refOf = new Map(due.map((p, i) => [p.uid, refs[i] ?? null]));

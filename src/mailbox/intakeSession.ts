@@ -22,7 +22,7 @@ export interface SessionDeps {
 export interface OpenMailbox {
   client: ImapFlow;
   folderPaths: FolderPaths;
-  /** Resolved at each connection (the Redis behind may have changed): see config intake.filingDelayMs. */
+  /** Resolved at each connection: see config intake.filingDelayMs. */
   filingDelayMs: number;
 }
 

@@ -30,8 +30,8 @@ const SLICE = 200;
 
 /**
  * Finds mail filed in the triage folders whose case is gone — filed, then
- * Redis lost the case (a host crash that took this process's journal with
- * it, or a loss wider than the filing delay) — and puts it back in the inbox,
+ * the case was lost (a database restored from a dump older than the
+ * filing) — and puts it back in the inbox,
  * where intake triages it again. Without this, such a request would sit in a
  * folder, out of every queue, with nobody ever seeing it.
  *

@@ -43,8 +43,8 @@ export function replyMessageId(ref: string, from: string): string {
 }
 
 /**
- * How long a process remembers the replies it sent: longer than Redis may take
- * to make a write durable (appendfsync everysec) or to be restored, so that a
+ * How long a process remembers the replies it sent: longer than a database
+ * outage the sender waits out to record the outcome, so that a
  * reply whose record was lost is not sent a second time by this process.
  */
 const SENT_MEMORY_MS = 10 * 60_000;
@@ -101,7 +101,7 @@ export function createReplySender(deps: SendReplyDeps) {
   const { outboxDir } = deps.config.replies;
 
   /**
-   * Writes the outcome, retrying while Redis is away: once a reply was sent,
+   * Writes the outcome, retrying while the database is away: once a reply was sent,
    * failing here would make the job run again and send it twice.
    */
   async function record(ref: string, state: ReplyState): Promise<void> {
@@ -163,8 +163,8 @@ export function createReplySender(deps: SendReplyDeps) {
   };
 
   async function sendOnce(job: Job<NotifyJobData>, token: string, jobToken?: string): Promise<ReplyOutcome> {
-    // Sent by this process a moment ago: either its record still waits for Redis
-    // (BullMQ handed the job out again while Redis was away), or Redis lost the
+    // Sent by this process a moment ago: either its record still waits for the database
+    // (BullMQ handed the job out again meanwhile), or the store lost the
     // record (restored from an older copy). It went; do not send it twice.
     const sentAt = sentHere.get(job.data.ref);
     if (sentAt !== undefined) {
@@ -186,7 +186,7 @@ export function createReplySender(deps: SendReplyDeps) {
     const done = c.replyState;
     // 'pending' means a send started and its end was never recorded: the one
     // ambiguous case, answered by sending the same message again — once the
-    // sender has had time to record it (it may be waiting out a Redis outage).
+    // sender has had time to record it (it may be waiting out a database outage).
     if (done && done.status !== 'pending') return done.status;
     if (done?.at && now().getTime() - new Date(done.at).getTime() < deps.config.replies.pendingGraceMs) {
       throw new ReplyBusyError(`reply ${c.ref} was being sent a moment ago; checking again later`);

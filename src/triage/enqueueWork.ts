@@ -1,12 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { CaseRecord } from '../cases/caseRecord.js';
-import { type WorkItem, workItemJobOptions } from '../infra/queues.js';
+import { WORK_ITEM_SCHEMA, type WorkItem, workItemJobOptions } from '../infra/queues.js';
 
 export type WorkQueues = { priority: Queue<WorkItem>; standard: Queue<WorkItem> };
 
 /** What a case shows in the technicians' queue. */
 export function workItem(c: CaseRecord): WorkItem {
   return {
+    schema: WORK_ITEM_SCHEMA,
     ref: c.ref,
     receivedAt: c.receivedAt,
     urgent: c.urgent,

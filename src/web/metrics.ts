@@ -115,7 +115,7 @@ export class Metrics {
     });
     this.maintenanceFailures = new Counter({
       name: 'cdap_maintenance_failures_total',
-      help: 'Failed runs of a maintenance task of this process: prune-indexes and clean-work-queues (retention, hourly), restore-vanished (journal check, every few seconds)',
+      help: 'Failed runs of a maintenance task of this process: delete-expired and clean-work-queues (retention, hourly), outbox-sweep (every cases.outboxSweepMs)',
       labelNames: ['task'],
       registers: [this.registry],
     });
