@@ -2,22 +2,31 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaseStore } from '../src/cases/caseStore.js';
+import type { Stats } from '../src/cases/indicators.js';
+import { countOpenCases } from '../src/cases/openCases.js';
+import { addCounts, emptyCounts, type MonthCounts } from '../src/cases/retention.js';
 import { amendConfig } from '../src/config/loadConfig.js';
+import { type Database, openDatabase } from '../src/infra/database.js';
 import { createLogger } from '../src/log.js';
 import { type Service, startService } from '../src/service.js';
 import { createWebServer } from '../src/web/webServer.js';
 import { fixture } from './support/analyzer.js';
 import { appendMail, type DovecotServer, imapClient, startDovecot } from './support/dovecot.js';
 import { folderContents, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
-import { caseRefsOf } from './support/records.js';
+import { schemaOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USER = 'technicien';
 const PASSWORD = 'mot-de-passe-de-test';
 const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+
+/** Handlebars writes `=` in attributes as `&#x3D;`: the links as a browser reads them. */
+const unescapeHtml = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = 'application/x-www-form-urlencoded';
@@ -104,8 +113,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
   });
 
   it('refuses every route but /healthz without credentials (401)', async () => {
-    const refs = await caseRefsOf(prefix);
-    const ref = refs[0] as string;
+    const [ref] = (await service.caseStore.openRefs('standard', 0, 1)) as [string];
     const routes: Array<[string, string]> = [
       ['GET', '/'],
       ['GET', '/cases'],
@@ -142,9 +150,14 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
   it('lists open cases urgent first, then oldest, with their SLA', async () => {
     const res = await fetch(`${base}/api/cases`, { headers: { authorization: auth } });
     expect(res.status).toBe(200);
-    const { cases } = (await res.json()) as {
+    const { cases, total, limit, offset, next } = (await res.json()) as {
       cases: Array<{ ref: string; urgent: boolean; receivedAt: string; sla: string; dueAt: string }>;
+      total: number;
+      limit: number;
+      offset: number;
+      next: string | null;
     };
+    expect({ total, limit, offset, next }).toEqual({ total: 3, limit: 100, offset: 0, next: null });
     expect(cases).toHaveLength(3);
     expect(cases[0]?.urgent).toBe(true);
     expect(cases.slice(1).every((c) => !c.urgent)).toBe(true);
@@ -465,6 +478,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       app = await createWebServer({
         config,
         caseStore: service.caseStore,
+        db: service.db,
         queues: service.queues,
         metrics: service.metrics,
         redis: service.redis,
@@ -552,6 +566,436 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
           .map((l) => JSON.parse(l) as { event?: string; via?: string })
           .filter((e) => e.event === 'web.login_failed' && e.via === 'form'),
       ).toHaveLength(LOCK_AFTER);
+    });
+  });
+
+  describe('indicators and lists in SQL, over seeded records (a schema of their own)', () => {
+    let db: Database;
+    let app: FastifyInstance;
+    let url: string;
+    const seedPrefix = `${prefix}-seed`;
+    const seqs = new Map<number, number>();
+    const refsBy: Record<string, string[]> = { priority: [], standard: [] };
+
+    /** One case row as the store writes it; only what lists and indicators read is given. */
+    async function insertCase(c: {
+      receivedAt: string;
+      route: 'priority' | 'standard' | 'quarantine' | 'ignored';
+      status?: 'open' | 'handled' | 'recorded';
+      urgent?: boolean;
+      urgencyCheck?: string | null;
+      cdas?: string | null;
+      prestations?: string[];
+      motif?: string;
+      rules?: string[];
+      lintErrors?: number;
+      unreadable?: boolean;
+      multipleSituations?: boolean;
+      dueAt?: string | null;
+      handledAt?: string | null;
+    }): Promise<string> {
+      const received = new Date(c.receivedAt);
+      const year = received.getUTCFullYear();
+      const seq = (seqs.get(year) ?? 0) + 1;
+      seqs.set(year, seq);
+      const ref = `CDAP-${year}-${String(seq).padStart(6, '0')}`;
+      const dueAt = c.dueAt ?? null;
+      await db
+        .insertInto('cases')
+        .values({
+          ref,
+          year,
+          seq,
+          mailbox_id: 'default',
+          uid_validity: '1',
+          uid: year * 10_000 + seq,
+          content_hash: ref,
+          received_at: received,
+          triaged_at: received,
+          route: c.route,
+          status: c.status ?? (c.handledAt ? 'handled' : 'open'),
+          kind: 'cdap-form',
+          urgent: c.urgent ?? false,
+          urgency_check: c.urgencyCheck ?? null,
+          cdas_id: null,
+          cdas_name: c.cdas ?? null,
+          motif: c.motif ?? 'autre',
+          prestations: c.prestations ?? [],
+          rules: c.rules ?? [],
+          unreadable: c.unreadable ?? false,
+          multiple_situations: c.multipleSituations ?? false,
+          lint_errors: c.lintErrors ?? 0,
+          lint_warnings: 0,
+          backfill: false,
+          due_at: dueAt ? new Date(dueAt) : null,
+          handled_at: c.handledAt ? new Date(c.handledAt) : null,
+          record: JSON.stringify({ sla: dueAt ? { dueAt, warnAt: dueAt } : null }),
+        } as never)
+        .execute();
+      return ref;
+    }
+
+    const aggregate = (month: string, counts: Partial<MonthCounts>) =>
+      sql`INSERT INTO monthly_indicators (month, counts) VALUES (${month}::date,
+        ${JSON.stringify(addCounts(emptyCounts(), counts))}::jsonb)`.execute(db);
+
+    const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
+      const res = await fetch(url + path, { headers: { authorization: auth } });
+      return { status: res.status, body: (await res.json()) as T };
+    };
+
+    beforeAll(async () => {
+      const config = amendConfig(service.config, (c) => {
+        c.redis.prefix = seedPrefix;
+        c.database.schema = schemaOf(seedPrefix);
+      });
+      db = await openDatabase(config.database, quietLog());
+      // The year 2024, hand-counted in the tests below.
+      await insertCase({
+        receivedAt: '2023-12-31T23:50:00Z',
+        route: 'standard',
+        handledAt: '2024-01-02T00:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2024-01-10T08:00:00Z',
+        route: 'priority',
+        urgent: true,
+        urgencyCheck: 'substantiated',
+        cdas: 'CDAS Rennes',
+        prestations: ['RSA'],
+        motif: 'non-paiement',
+        dueAt: '2024-01-12T08:00:00Z',
+        handledAt: '2024-01-11T08:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2024-01-10T15:00:00Z',
+        route: 'standard',
+        cdas: 'CDAS Rennes',
+        prestations: ['RSA', 'APL'],
+        motif: 'baisse',
+        rules: ['subject', 'signature'],
+        lintErrors: 2,
+        dueAt: '2024-01-20T10:00:00Z',
+        handledAt: '2024-01-20T15:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2024-06-03T09:00:00Z',
+        route: 'standard',
+        urgent: true,
+        urgencyCheck: 'unsubstantiated',
+        motif: 'explication',
+        multipleSituations: true,
+        rules: ['subject'],
+        lintErrors: 1,
+        dueAt: '2024-06-05T09:00:00Z',
+        handledAt: '2024-06-04T21:00:00Z',
+      });
+      // Never handled: past its deadline, and still in the standard queue (its oldest case).
+      const forgotten = await insertCase({
+        receivedAt: '2024-06-05T09:00:00Z',
+        route: 'standard',
+        cdas: 'CDAS Vitré',
+        prestations: ['AAH'],
+        motif: 'non-paiement',
+        unreadable: true,
+        dueAt: '2024-06-15T09:00:00Z',
+      });
+      await insertCase({ receivedAt: '2024-09-01T12:00:00Z', route: 'ignored', status: 'recorded' });
+      await insertCase({ receivedAt: '2024-12-31T23:30:00Z', route: 'quarantine', status: 'recorded' });
+      await insertCase({
+        receivedAt: '2025-01-01T00:10:00Z',
+        route: 'standard',
+        handledAt: '2025-01-02T00:00:00Z',
+      });
+      // February 2024's cases went with retention: their anonymous counts stay.
+      await aggregate('2024-02-01', {
+        mails: 10,
+        requests: 8,
+        byRoute: { standard: 6, priority: 2, ignored: 2 },
+        byCdas: { 'CDAS Rennes': 5, 'CDAS Fougères': 3 },
+        byPrestation: { RSA: 4, 'non indiquée': 4 },
+        byMotif: { 'non-paiement': 5, autre: 3 },
+        byRule: { subject: 3 },
+        urgent: 2,
+        urgentUnsubstantiated: 1,
+        multipleSituations: 1,
+        handled: 8,
+        slaBreaches: 1,
+        formatMails: 8,
+        formatOk: 5,
+      });
+      await aggregate('2023-11-01', { mails: 100, requests: 100, byRoute: { standard: 100 } });
+      // The open queues: 3 urgent cases (one overdue), 250 standard ones (the first 40 overdue).
+      for (let i = 0; i < 3; i++)
+        refsBy.priority?.push(
+          await insertCase({
+            receivedAt: `2026-11-0${i + 1}T10:00:00Z`,
+            route: 'priority',
+            urgent: true,
+            dueAt: i === 0 ? '2026-11-03T10:00:00Z' : '2099-01-01T00:00:00Z',
+          }),
+        );
+      refsBy.standard?.push(forgotten);
+      for (let i = 0; i < 250; i++)
+        refsBy.standard?.push(
+          await insertCase({
+            receivedAt: new Date(Date.UTC(2026, 9, 1) + i * 60_000).toISOString(),
+            route: 'standard',
+            dueAt: i < 40 ? '2026-10-11T00:00:00Z' : '2099-01-01T00:00:00Z',
+          }),
+        );
+      // Neither is in a technician's queue: not listed, not counted.
+      await insertCase({
+        receivedAt: '2026-10-02T00:00:00Z',
+        route: 'quarantine',
+        dueAt: '2026-10-03T00:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2026-10-02T00:00:00Z',
+        route: 'standard',
+        dueAt: '2026-10-03T00:00:00Z',
+        handledAt: '2026-10-04T00:00:00Z',
+      });
+      app = await createWebServer({
+        config,
+        caseStore: new CaseStore(db),
+        db,
+        queues: service.queues,
+        metrics: service.metrics,
+        redis: service.redis,
+        health: {
+          redis: async () => true,
+          smtp: async () => true,
+          intake: async () => ({ fresh: true, secondsSinceLastCheck: {} }),
+        },
+        log: quietLog(),
+      });
+      url = await app.listen({ host: '127.0.0.1', port: 0 });
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schemaOf(seedPrefix))} CASCADE`.execute(db).catch(() => {});
+      await db?.destroy();
+      await deleteKeys(redis, seedPrefix);
+    });
+
+    it('pages the open cases in work order: total, limit, offset, next, and a cap on limit', async () => {
+      type Page = {
+        cases: Array<{ ref: string; queue: string; sla: string }>;
+        total: number;
+        limit: number;
+        offset: number;
+        next: string | null;
+      };
+      const seen: string[] = [];
+      let path: string | null = '/api/cases?queue=standard';
+      const pages: Array<Omit<Page, 'cases'> & { n: number }> = [];
+      while (path) {
+        const { status, body }: { status: number; body: Page } = await api<Page>(path);
+        expect(status).toBe(200);
+        pages.push({
+          total: body.total,
+          limit: body.limit,
+          offset: body.offset,
+          next: body.next,
+          n: body.cases.length,
+        });
+        seen.push(...body.cases.map((c) => c.ref));
+        path = body.next;
+      }
+      expect(pages).toEqual([
+        { total: 251, limit: 100, offset: 0, next: '/api/cases?queue=standard&limit=100&offset=100', n: 100 },
+        {
+          total: 251,
+          limit: 100,
+          offset: 100,
+          next: '/api/cases?queue=standard&limit=100&offset=200',
+          n: 100,
+        },
+        { total: 251, limit: 100, offset: 200, next: null, n: 51 },
+      ]);
+      // Oldest first: the forgotten 2024 case, then the 250 in order of reception.
+      expect(seen).toEqual(refsBy.standard);
+
+      const both = await api<Page>('/api/cases?limit=5');
+      expect(both.body.total).toBe(254);
+      expect(both.body.cases.map((c) => c.ref)).toEqual([
+        ...(refsBy.priority ?? []),
+        ...(refsBy.standard ?? []).slice(0, 2),
+      ]);
+      expect(both.body.cases.map((c) => c.sla)).toEqual([
+        'overdue',
+        'on-time',
+        'on-time',
+        'overdue',
+        'overdue',
+      ]);
+      expect(both.body.next).toBe('/api/cases?limit=5&offset=5');
+
+      const all = await api<Page>('/api/cases?queue=standard&limit=500');
+      expect([all.body.cases.length, all.body.next]).toEqual([251, null]);
+      const refused = [];
+      for (const q of ['limit=501', 'limit=0', 'limit=abc', 'offset=-1', 'queue=quarantine'])
+        refused.push([q, (await api<{ error: string }>(`/api/cases?${q}`)).status]);
+      expect(refused).toEqual([
+        ['limit=501', 400],
+        ['limit=0', 400],
+        ['limit=abc', 400],
+        ['offset=-1', 400],
+        ['queue=quarantine', 400],
+      ]);
+    });
+
+    it('shows one page per queue on /cases, with counts and links to the next and previous pages', async () => {
+      const page = async (path: string) => {
+        const res = await fetch(url + path, { headers: { authorization: auth } });
+        expect(res.status).toBe(200);
+        const html = unescapeHtml(await res.text());
+        const section = (id: string) =>
+          html.slice(html.indexOf(`<section id="${id}">`)).split('</section>')[0] ?? '';
+        const rows = (h: string) => [...h.matchAll(/<tr [^>]*data-ref="([^"]+)"/g)].map((m) => m[1]);
+        return { html, priority: rows(section('priority')), standard: rows(section('standard')), section };
+      };
+      const first = await page('/cases');
+      expect(first.priority).toEqual(refsBy.priority);
+      expect(first.standard).toEqual(refsBy.standard?.slice(0, 100));
+      expect(first.section('standard')).toContain('Dossiers 1 à 100 sur 251');
+      expect(first.section('standard')).toContain('href="/cases?standardOffset=100"');
+      expect(first.section('standard')).not.toContain('rel="prev"');
+      expect(first.section('priority')).not.toContain('rel="next"');
+      const last = await page('/cases?standardOffset=200');
+      expect(last.standard).toEqual(refsBy.standard?.slice(200));
+      expect(last.section('standard')).toContain('Dossiers 201 à 251 sur 251');
+      expect(last.section('standard')).toContain('href="/cases?standardOffset=100"');
+      expect(last.section('standard')).not.toContain('rel="next"');
+      expect(
+        (await fetch(`${url}/cases?standardOffset=x`, { headers: { authorization: auth } })).status,
+      ).toBe(400);
+    });
+
+    it('counts open and overdue cases for the metrics in SQL, as the lists call them', async () => {
+      expect(await countOpenCases(db)).toEqual({ open: 254, overdue: 42 });
+    });
+
+    it('computes a past calendar year from its cases and its months emptied by retention', async () => {
+      const { status, body } = await api<Stats>('/api/stats?year=2024');
+      expect(status).toBe(200);
+      expect(body).toEqual({
+        period: 'calendar-year',
+        year: 2024,
+        query: 'year=2024',
+        from: '2024-01-01T00:00:00.000Z',
+        to: '2024-12-31T23:59:59.999Z',
+        firstDay: '2024-01-01',
+        lastDay: '2024-12-31',
+        granularity: 'week',
+        mails: 6 + 10,
+        requests: 4 + 8,
+        byRoute: [
+          { key: 'standard', count: 3 + 6 },
+          { key: 'ignored', count: 1 + 2 },
+          { key: 'priority', count: 1 + 2 },
+          { key: 'quarantine', count: 1 },
+        ],
+        byCdas: [
+          { key: 'CDAS Rennes', count: 2 + 5 },
+          { key: 'CDAS Fougères', count: 3 },
+          { key: 'CDAS Vitré', count: 1 },
+          { key: 'non identifié', count: 1 },
+        ],
+        byPrestation: [
+          { key: 'RSA', count: 2 + 4 },
+          { key: 'non indiquée', count: 1 + 4 },
+          { key: 'AAH', count: 1 },
+          { key: 'APL', count: 1 },
+        ],
+        byMotif: [
+          { key: 'non-paiement', count: 2 + 5 },
+          { key: 'autre', count: 3 },
+          { key: 'baisse', count: 1 },
+          { key: 'explication', count: 1 },
+        ],
+        byRule: [
+          { key: 'subject', count: 2 + 3 },
+          { key: 'signature', count: 1 },
+        ],
+        urgent: 2 + 2,
+        urgentUnsubstantiated: 1 + 1,
+        multipleSituations: 1 + 1,
+        // Live cases only: the unreadable one is not a format sample; ISO weeks start on Monday.
+        formatOverTime: [
+          { bucket: '2024-01-08', mails: 2, withoutFormatError: 1, share: 50 },
+          { bucket: '2024-06-03', mails: 1, withoutFormatError: 0, share: 0 },
+        ],
+        handled: 3 + 8,
+        // Of 24 h, 240 h and 36 h (the live cases).
+        medianHoursToHandled: 36,
+        // Handled after its deadline, and the forgotten one.
+        slaBreaches: 2 + 1,
+        archivedMonths: ['2024-02-01'],
+      });
+    });
+
+    it('takes any two dates; a month counts its aggregate only when wholly inside them', async () => {
+      const june = await api<Stats>('/api/stats?from=2024-06-01&to=2024-06-04');
+      expect(june.body).toMatchObject({
+        period: 'dates',
+        granularity: 'day',
+        mails: 1,
+        lastDay: '2024-06-04',
+        formatOverTime: [{ bucket: '2024-06-03', mails: 1, withoutFormatError: 0, share: 0 }],
+        archivedMonths: [],
+      });
+      expect((await api<Stats>('/api/stats?from=2024-02-01&to=2024-02-29')).body).toMatchObject({
+        mails: 10,
+        archivedMonths: ['2024-02-01'],
+      });
+      expect((await api<Stats>('/api/stats?from=2024-02-02&to=2024-02-29')).body).toMatchObject({
+        mails: 0,
+        archivedMonths: [],
+      });
+      const refused = [];
+      for (const q of [
+        'year=24',
+        'year=abcd',
+        'from=2024-02-30&to=2024-03-01',
+        'from=2024-03-01',
+        'from=2024-05-01&to=2024-04-01',
+        'period=decade',
+      ]) {
+        const { status, body } = await api<{ error?: string }>(`/api/stats?${q}`);
+        refused.push([q, status, typeof body.error]);
+      }
+      expect(refused.every(([, status, error]) => status === 400 && error === 'string')).toBe(true);
+    });
+
+    it('offers past years on /stats and says invalid ranges in French; the CSV follows the range', async () => {
+      const res = await fetch(`${url}/stats?year=2024`, { headers: { authorization: auth } });
+      expect(res.status).toBe(200);
+      const html = unescapeHtml(await res.text());
+      const years = [...html.matchAll(/<option value="(\d{4})"( selected)?>/g)].map(
+        (m) => `${m[1]}${m[2] ?? ''}`,
+      );
+      expect(years).toEqual(['2026', '2025', '2024 selected', '2023']);
+      expect(html).toContain('<strong id="fig-mails">16</strong>');
+      expect(html).toContain('href="/stats.csv?table=routes&year=2024"');
+      expect(html).toContain('id="archived"');
+      const bad = await fetch(`${url}/stats?from=2024-05-01&to=2024-04-01`, {
+        headers: { authorization: auth },
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toBe('La date de début (from) est postérieure à la date de fin (to).');
+      const badCsv = await fetch(`${url}/stats.csv?table=routes&year=20x4`, {
+        headers: { authorization: auth },
+      });
+      expect(badCsv.status).toBe(400);
+      expect(await badCsv.text()).toContain('L’année');
+      const csv = await fetch(`${url}/stats.csv?table=routes&year=2024`, {
+        headers: { authorization: auth },
+      });
+      expect(csv.headers.get('content-disposition')).toContain('cdap-routes-2024.csv');
+      expect(await csv.text()).toContain('standard,9\r\n');
     });
   });
 

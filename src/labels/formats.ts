@@ -41,6 +41,13 @@ export function formatCalendarDay(day: Date): string {
   return calendarDay.format(day);
 }
 
+const longCalendarDay = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', dateStyle: 'full' });
+
+/** "mercredi 1 janvier 2025" for the day 2025-01-01: a day someone chose, not an instant. */
+export function formatLongCalendarDay(day: Date): string {
+  return longCalendarDay.format(day);
+}
+
 /** "mars" for 3. */
 export function monthName(month: number): string {
   return monthNames[month - 1] ?? '';

@@ -1,11 +1,17 @@
 import type { CaseRecord } from '../cases/caseRecord.js';
 import type { SlaStatus } from '../cases/computeSla.js';
+import type { OpenCaseRow } from '../cases/openCases.js';
 
+function slaOf(dueAt: string, warnAt: string | null, now: Date): SlaStatus {
+  if (now.getTime() > new Date(dueAt).getTime()) return 'overdue';
+  if (warnAt && now.getTime() > new Date(warnAt).getTime()) return 'due-soon';
+  return 'on-time';
+}
+
+/** Overdue here is what the cdap_cases_overdue gauge counts in SQL (countOpenCases): open, due time passed. */
 export function slaStatus(c: CaseRecord, now: Date): SlaStatus {
   if (!c.sla || c.status !== 'open') return 'none';
-  if (now.getTime() > new Date(c.sla.dueAt).getTime()) return 'overdue';
-  if (now.getTime() > new Date(c.sla.warnAt).getTime()) return 'due-soon';
-  return 'on-time';
+  return slaOf(c.sla.dueAt, c.sla.warnAt, now);
 }
 
 /** What a technician's list shows of a case: no personal data. */
@@ -28,22 +34,23 @@ export interface CaseRow {
   followUps: number;
 }
 
-export function caseRow(c: CaseRecord, now: Date): CaseRow {
+/** A row of an open-case list (the lists only read open cases). */
+export function caseRow(c: OpenCaseRow, now: Date): CaseRow {
   return {
     ref: c.ref,
-    queue: c.route === 'priority' ? 'priority' : 'standard',
+    queue: c.route,
     receivedAt: c.receivedAt,
     urgent: c.urgent,
     urgencyCheck: c.urgencyCheck,
-    cdas: c.cdas?.name ?? null,
+    cdas: c.cdasName,
     prestations: c.prestations,
     motif: c.motif,
     lintErrors: c.lintErrors,
     lintWarnings: c.lintWarnings,
     unreadable: c.unreadable,
-    dueAt: c.sla?.dueAt ?? null,
-    sla: slaStatus(c, now),
-    hoursLeft: c.sla ? Math.round((new Date(c.sla.dueAt).getTime() - now.getTime()) / 3_600_000) : null,
-    followUps: c.followUps.length,
+    dueAt: c.dueAt,
+    sla: c.dueAt ? slaOf(c.dueAt, c.warnAt, now) : 'none',
+    hoursLeft: c.dueAt ? Math.round((new Date(c.dueAt).getTime() - now.getTime()) / 3_600_000) : null,
+    followUps: c.followUps,
   };
 }

@@ -1,25 +1,21 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CaseStore } from '../cases/caseStore.js';
-import { readOpenCases } from '../cases/openCases.js';
+import { countOpenCases } from '../cases/openCases.js';
 import type { Config } from '../config/schema.js';
+import type { Database } from '../infra/database.js';
 import { redisKeys } from '../infra/redisKeys.js';
 import { staleAfterSeconds } from '../mailbox/intakeFreshness.js';
-import { slaStatus } from './caseLists.js';
 import type { Health } from './health.js';
 import type { MetricSources } from './metrics.js';
 
-/** Enough for any real backlog; the gauges would rather be slow than wrong. */
-const OPEN_CASES_COUNTED = 100_000;
-
 /**
- * What the gauges read at scrape time: shared state from Redis (the same on
- * every replica), this process's intakes, and the health checks.
+ * What the gauges read at scrape time: shared state from PostgreSQL and Redis
+ * (the same on every replica), this process's intakes, and the health checks.
  */
 export function metricSources(deps: {
   config: Config;
   queues: Record<string, Queue>;
-  caseStore: CaseStore;
+  db: Database;
   redis: Redis;
   health: Health;
   /** This process's intakes by mailbox id; empty without intake. */
@@ -29,11 +25,8 @@ export function metricSources(deps: {
   const leaseKey = redisKeys(config.redis.prefix).lease;
   return {
     queues: deps.queues,
-    async openCases() {
-      const open = await readOpenCases(deps.caseStore, OPEN_CASES_COUNTED);
-      const now = new Date();
-      return { open: open.length, overdue: open.filter((c) => slaStatus(c, now) === 'overdue').length };
-    },
+    // Two counts in the database, whatever the backlog: no case is read.
+    openCases: () => countOpenCases(deps.db),
     secondsSinceLastCheck: async () => (await health.intake()).secondsSinceLastCheck,
     staleAfterSeconds: staleAfterSeconds(config.intake),
     async leaseHeld() {

@@ -1,5 +1,12 @@
 import Handlebars from 'handlebars';
-import { formatCalendarDay, formatDate, formatDateTime, formatNumber, plural } from '../labels/formats.js';
+import {
+  formatCalendarDay,
+  formatDate,
+  formatDateTime,
+  formatLongCalendarDay,
+  formatNumber,
+  plural,
+} from '../labels/formats.js';
 import {
   capitalise,
   caseStatusLabels,
@@ -30,6 +37,10 @@ hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDat
 /** A day written YYYY-MM-DD (a chart bucket), as the calendar day it names. */
 hb.registerHelper('day', (day: unknown) =>
   typeof day === 'string' ? formatCalendarDay(new Date(day)) : '—',
+);
+/** A day written YYYY-MM-DD, in full ("mercredi 1 janvier 2025"): a calendar day, not an instant. */
+hb.registerHelper('longDay', (day: unknown) =>
+  typeof day === 'string' ? formatLongCalendarDay(new Date(day)) : '—',
 );
 hb.registerHelper('number', (n: unknown) => (typeof n === 'number' ? formatNumber(n, 1) : '—'));
 hb.registerHelper('join', (list: unknown) => (Array.isArray(list) && list.length ? list.join(', ') : '—'));
@@ -123,16 +134,26 @@ const caseTable = `<table class="cases">
 </table>`;
 hb.registerPartial('caseTable', caseTable);
 
+/** One page of a queue: where it stands among the queue's open cases, and the links to the pages around it. */
+hb.registerPartial(
+  'pager',
+  `<nav class="pager" aria-label="Pages de la file">{{#if total}}<span class="count">Dossiers {{number first}} à {{number last}} sur {{number total}}</span>{{/if}}
+{{#if previous}}<a rel="prev" href="{{previous}}">← précédents</a>{{/if}}
+{{#if next}}<a rel="next" href="{{next}}">suivants →</a>{{/if}}</nav>`,
+);
+
 export const casesPage = hb.compile(`{{#> layout title="Dossiers ouverts"}}
 <h1>Dossiers ouverts</h1>
-<p class="summary">{{plural priority.length "prioritaire"}}, {{standard.length}}\u00a0standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
+<p class="summary">{{plural priority.total "prioritaire"}}, {{number standard.total}}\u00a0standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
 <section id="priority">
 <h2>{{capitalise (label "queue" "priority")}}</h2>
-{{> caseTable rows=priority}}
+{{> pager priority}}
+{{> caseTable rows=priority.rows}}
 </section>
 <section id="standard">
 <h2>{{capitalise (label "queue" "standard")}}</h2>
-{{> caseTable rows=standard}}
+{{> pager standard}}
+{{> caseTable rows=standard.rows}}
 </section>
 {{/layout}}`);
 
@@ -178,7 +199,7 @@ const countTable = `<table class="counts" id="{{id}}">
 <thead><tr><th>{{heading}}</th><th>Messages</th></tr></thead>
 <tbody>{{#each rows}}<tr><td>{{#if ../labelGroup}}{{label ../labelGroup key}}{{else}}{{key}}{{/if}}</td><td>{{count}}</td></tr>{{else}}<tr><td colspan="2">Aucun message sur la période.</td></tr>{{/each}}</tbody>
 </table>
-<p><a href="/stats.csv?table={{id}}&amp;period={{period}}">Exporter en CSV</a></p>`;
+<p><a href="/stats.csv?table={{id}}&amp;{{query}}">Exporter en CSV</a></p>`;
 hb.registerPartial('countTable', countTable);
 
 export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
@@ -192,7 +213,24 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
   </select></label>
   <button type="submit">Afficher</button>
 </form>
-<p>Du {{date s.from}} au {{date s.to}}.</p>
+{{#if years.length}}
+<form method="get" action="/stats" class="period" id="choose-year">
+  <label>Année civile
+  <select name="year">
+    {{#each years}}<option value="{{year}}"{{#if selected}} selected{{/if}}>{{year}}</option>{{/each}}
+  </select></label>
+  <button type="submit">Afficher</button>
+</form>
+{{/if}}
+<form method="get" action="/stats" class="period" id="choose-dates">
+  <label>Du <input type="date" name="from" required{{#if (eq s.period "dates")}} value="{{s.firstDay}}"{{/if}}></label>
+  <label>au <input type="date" name="to" required{{#if (eq s.period "dates")}} value="{{s.lastDay}}"{{/if}}></label>
+  <button type="submit">Afficher</button>
+</form>
+{{#if (eq s.period "calendar-year")}}<p id="range">Année {{s.year}} : du {{longDay s.firstDay}} au {{longDay s.lastDay}}.</p>
+{{else}}{{#if (eq s.period "dates")}}<p id="range">Du {{longDay s.firstDay}} au {{longDay s.lastDay}} inclus.</p>
+{{else}}<p id="range">Du {{date s.from}} au {{date s.to}}.</p>{{/if}}{{/if}}
+{{#if s.archivedMonths.length}}<p class="note" id="archived">Pour {{plural s.archivedMonths.length "mois" "mois"}} de la période, les dossiers ont été supprimés au terme de leur durée de conservation : leurs comptes anonymes sont inclus, mais pas dans le délai médian ni dans l’évolution de la forme.</p>{{/if}}
 <ul class="figures">
   <li><strong id="fig-mails">{{s.mails}}</strong> messages reçus, dont <strong id="fig-requests">{{s.requests}}</strong> demandes de partenaires</li>
   <li><strong id="fig-urgent">{{s.urgent}}</strong> urgences signalées, dont <strong id="fig-unsubstantiated">{{s.urgentUnsubstantiated}}</strong> non justifiées</li>
@@ -206,21 +244,21 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
   <figure><canvas id="chart-format" aria-label="Part des messages sans erreur de forme" role="img"></canvas><figcaption>Part des messages sans erreur de forme (%)</figcaption></figure>
 </div>
 <h2>Par CDAS</h2>
-{{> countTable id="cdas" heading="CDAS" rows=s.byCdas period=s.period}}
+{{> countTable id="cdas" heading="CDAS" rows=s.byCdas query=s.query}}
 <h2>Par prestation</h2>
-{{> countTable id="prestations" heading="Prestation" rows=s.byPrestation period=s.period}}
+{{> countTable id="prestations" heading="Prestation" rows=s.byPrestation query=s.query}}
 <h2>Par motif</h2>
-{{> countTable id="motifs" heading="Motif" rows=s.byMotif period=s.period labelGroup="motif"}}
+{{> countTable id="motifs" heading="Motif" rows=s.byMotif query=s.query labelGroup="motif"}}
 <h2>Par file</h2>
-{{> countTable id="routes" heading="File" rows=s.byRoute period=s.period labelGroup="route"}}
+{{> countTable id="routes" heading="File" rows=s.byRoute query=s.query labelGroup="route"}}
 <h2>Bonnes pratiques non suivies</h2>
-{{> countTable id="rules" heading="Bonne pratique" rows=s.byRule period=s.period labelGroup="rule"}}
+{{> countTable id="rules" heading="Bonne pratique" rows=s.byRule query=s.query labelGroup="rule"}}
 <h2>La forme s’améliore-t-elle ?</h2>
 <table class="counts" id="format">
 <thead><tr><th>Période</th><th>Demandes</th><th>Sans erreur de forme</th><th>Part</th></tr></thead>
 <tbody>{{#each s.formatOverTime}}<tr><td>{{day bucket}}</td><td>{{mails}}</td><td>{{withoutFormatError}}</td><td>{{number share}}\u00a0%</td></tr>{{else}}<tr><td colspan="4">Aucune demande sur la période.</td></tr>{{/each}}</tbody>
 </table>
-<p><a href="/stats.csv?table=format&amp;period={{s.period}}">Exporter en CSV</a></p>
+<p><a href="/stats.csv?table=format&amp;{{s.query}}">Exporter en CSV</a></p>
 <script type="application/json" id="stats-data">{{json s}}</script>
 <script src="/assets/chart.umd.min.js"></script>
 <script src="/assets/stats.js"></script>
@@ -242,7 +280,7 @@ tr.sla-overdue .sla{color:#b00020;font-weight:bold}tr.sla-due-soon .sla{color:#a
 dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem}dt{font-weight:bold}
 pre.reply{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8rem;max-width:60rem}
 button.primary{background:#12355b;color:#fff;border:0;padding:.5rem 1rem;border-radius:.3rem;cursor:pointer}
-form.inline{display:inline}form.login{display:grid;gap:.8rem;max-width:22rem}.error{color:#b00020}
+form.inline{display:inline}form.period{display:inline-block;margin:0 1.5rem .5rem 0}nav.pager a{margin-left:1rem}.note{color:#555}form.login{display:grid;gap:.8rem;max-width:22rem}.error{color:#b00020}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
 figure{background:#fff;margin:0;padding:.5rem;border:1px solid #ddd}figcaption{text-align:center;font-size:.9rem}
 `;

@@ -13,15 +13,18 @@ import type { Redis } from 'ioredis';
 import { describeFacts } from '../analysis/describeFacts.js';
 import type { CaseRecord } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
-import { readOpenCases } from '../cases/openCases.js';
+import { readStats, type Stats, yearsWithIndicators } from '../cases/indicators.js';
+import { type OpenCasesPage, readOpenCases, type Queue as WorkQueue } from '../cases/openCases.js';
 import type { Config } from '../config/schema.js';
+import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
 import { SessionSigner } from './auth.js';
 import { caseRow, slaStatus } from './caseLists.js';
-import { computeStats, type Period, periodRange, toCsv } from './computeStats.js';
+import { toCsv } from './csv.js';
 import type { Health, IntakeHealth } from './health.js';
 import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
+import { offsetOf, PAGE_DEFAULT, type ParamError, pageOf, statsRangeOf } from './queryParams.js';
 import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
 import { SessionStore } from './sessionStore.js';
 import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './views.js';
@@ -29,6 +32,8 @@ import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './vi
 export interface WebDeps {
   config: Config;
   caseStore: CaseStore;
+  /** Lists, indicators and counts are read with SQL here; one case through caseStore. */
+  db: Database;
   queues: Record<string, Queue>;
   metrics: Metrics;
   health: Health;
@@ -50,8 +55,13 @@ function jobDataForBoard(data: unknown): unknown {
   return source === undefined ? rest : { ...rest, source: `[${String(source).length} octets, masqués]` };
 }
 
-function isPeriod(p: unknown): p is Period {
-  return p === 'week' || p === 'month' || p === 'year';
+/** A parameter the HTML pages and CSV refuse: 400, said in French. */
+function refusePage(reply: FastifyReply, error: ParamError): FastifyReply {
+  return reply.code(400).type('text/plain; charset=utf-8').send(error.fr);
+}
+
+function isQueue(q: unknown): q is WorkQueue {
+  return q === 'priority' || q === 'standard';
 }
 
 /**
@@ -60,7 +70,7 @@ function isPeriod(p: unknown): p is Period {
  * with the login form, API and metrics with 401 and a Basic challenge.
  */
 export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
-  const { config, caseStore } = deps;
+  const { config, caseStore, db } = deps;
   const now = deps.now ?? (() => new Date());
   const expected = { user: config.http.user, password: config.http.password };
   const signer = new SessionSigner(config.http.sessionSecret);
@@ -197,18 +207,14 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   const csrfOf = (req: FastifyRequest): string | null =>
     req.auth?.via === 'session' ? req.auth.session.csrfToken : null;
 
-  // A page no one could read past: the oldest 10,000 of each queue.
-  const openCases = () => readOpenCases(caseStore, 10_000);
-
-  async function casesInPeriod(
-    period: Period,
-  ): Promise<{ range: ReturnType<typeof periodRange>; cases: CaseRecord[] }> {
-    const range = periodRange(period, now());
-    const refs = await caseStore.refsBetween(range.from, new Date(range.to.getTime() + 1));
-    const cases: CaseRecord[] = [];
-    for (let i = 0; i < refs.length; i += 500)
-      cases.push(...(await caseStore.getMany(refs.slice(i, i + 500))));
-    return { range, cases };
+  /** The indicators the query asks for, or the parameter error. */
+  async function statsFor(
+    query: unknown,
+  ): Promise<{ ok: true; stats: Stats } | { ok: false; error: ParamError }> {
+    const at = now();
+    const range = statsRangeOf((query ?? {}) as Record<string, unknown>, at);
+    if (!range.ok) return range;
+    return { ok: true, stats: await readStats(db, range.value, at) };
   }
 
   async function markHandled(ref: string): Promise<CaseRecord | null> {
@@ -221,13 +227,25 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return record;
   }
 
-  app.get('/api/cases', async (req) => {
-    const q = req.query as { queue?: string };
+  app.get('/api/cases', async (req, reply) => {
+    const q = req.query as { queue?: string; limit?: string; offset?: string };
+    if (q.queue !== undefined && !isQueue(q.queue))
+      return reply.code(400).send({ error: 'queue must be priority or standard' });
+    const page = pageOf(q);
+    if (!page.ok) return reply.code(400).send({ error: page.error.en });
+    const { limit, offset } = page.value;
+    const queue = q.queue ?? null;
     const at = now();
-    const rows = (await openCases()).map((c) => caseRow(c, at));
-    const filtered =
-      q.queue === 'priority' || q.queue === 'standard' ? rows.filter((r) => r.queue === q.queue) : rows;
-    return { cases: filtered };
+    const { rows, total } = await readOpenCases(db, { queue, limit, offset });
+    const params = (o: number) =>
+      new URLSearchParams({ ...(queue ? { queue } : {}), limit: String(limit), offset: String(o) });
+    return {
+      cases: rows.map((c) => caseRow(c, at)),
+      total,
+      limit,
+      offset,
+      next: offset + limit < total ? `/api/cases?${params(offset + limit)}` : null,
+    };
   });
 
   app.get('/api/cases/:ref', async (req, reply) => {
@@ -243,21 +261,48 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/stats', async (req, reply) => {
-    const period = (req.query as { period?: string }).period ?? 'month';
-    if (!isPeriod(period)) return reply.code(400).send({ error: 'period must be week, month or year' });
-    const { range, cases } = await casesInPeriod(period);
-    return computeStats(cases, range, now());
+    const asked = await statsFor(req.query);
+    if (!asked.ok) return reply.code(400).send({ error: asked.error.en });
+    return asked.stats;
   });
 
   app.get('/cases', async (req, reply) => {
+    const q = req.query as { priorityOffset?: string; standardOffset?: string };
+    const offsets = { priority: offsetOf(q.priorityOffset), standard: offsetOf(q.standardOffset) };
+    if (!offsets.priority.ok) return refusePage(reply, offsets.priority.error);
+    if (!offsets.standard.ok) return refusePage(reply, offsets.standard.error);
     const at = now();
-    const rows = (await openCases()).map((c) => caseRow(c, at));
+    const offset = { priority: offsets.priority.value, standard: offsets.standard.value };
+    const [priority, standard] = await Promise.all([
+      readOpenCases(db, { queue: 'priority', limit: PAGE_DEFAULT, offset: offset.priority }),
+      readOpenCases(db, { queue: 'standard', limit: PAGE_DEFAULT, offset: offset.standard }),
+    ]);
+    // Each queue's links keep the other queue's page.
+    const link = (queue: WorkQueue, o: number) => {
+      const params = new URLSearchParams();
+      const wanted = { ...offset, [queue]: o };
+      if (wanted.priority) params.set('priorityOffset', String(wanted.priority));
+      if (wanted.standard) params.set('standardOffset', String(wanted.standard));
+      const text = params.toString();
+      return text ? `/cases?${text}` : '/cases';
+    };
+    const section = (queue: WorkQueue, page: OpenCasesPage) => {
+      const o = offset[queue];
+      return {
+        rows: page.rows.map((c) => caseRow(c, at)),
+        total: page.total,
+        first: page.rows.length ? o + 1 : 0,
+        last: o + page.rows.length,
+        previous: o > 0 ? link(queue, Math.max(0, o - PAGE_DEFAULT)) : null,
+        next: o + PAGE_DEFAULT < page.total ? link(queue, o + PAGE_DEFAULT) : null,
+      };
+    };
     return reply.type('text/html; charset=utf-8').send(
       casesPage({
         user: req.auth?.user,
         csrf: csrfOf(req),
-        priority: rows.filter((r) => r.queue === 'priority'),
-        standard: rows.filter((r) => r.queue === 'standard'),
+        priority: section('priority', priority),
+        standard: section('standard', standard),
       }),
     );
   });
@@ -284,20 +329,24 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   app.get('/stats', async (req, reply) => {
-    const asked = (req.query as { period?: string }).period ?? 'month';
-    const period: Period = isPeriod(asked) ? asked : 'month';
-    const { range, cases } = await casesInPeriod(period);
-    const s = computeStats(cases, range, now());
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(statsPage({ user: req.auth?.user, csrf: csrfOf(req), s }));
+    const [asked, years] = await Promise.all([statsFor(req.query), yearsWithIndicators(db)]);
+    if (!asked.ok) return refusePage(reply, asked.error);
+    const s = asked.stats;
+    return reply.type('text/html; charset=utf-8').send(
+      statsPage({
+        user: req.auth?.user,
+        csrf: csrfOf(req),
+        s,
+        years: years.map((year) => ({ year, selected: year === s.year })),
+      }),
+    );
   });
 
   app.get('/stats.csv', async (req, reply) => {
-    const q = req.query as { period?: string; table?: string };
-    const period: Period = isPeriod(q.period) ? q.period : 'month';
-    const { range, cases } = await casesInPeriod(period);
-    const s = computeStats(cases, range, now());
+    const q = req.query as { table?: string };
+    const asked = await statsFor(req.query);
+    if (!asked.ok) return refusePage(reply, asked.error);
+    const s = asked.stats;
     const tables: Record<string, () => string> = {
       cdas: () =>
         toCsv(
@@ -332,10 +381,19 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     };
     const table = q.table && tables[q.table] ? q.table : null;
     if (!table)
-      return reply.code(400).send({ error: `table must be one of ${Object.keys(tables).join(', ')}` });
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send(`Le tableau (table) est l’un de : ${Object.keys(tables).join(', ')}.`);
+    const name =
+      s.period === 'calendar-year'
+        ? String(s.year)
+        : s.period === 'dates'
+          ? `${s.firstDay}_${s.lastDay}`
+          : s.period;
     return reply
       .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="cdap-${table}-${period}.csv"`)
+      .header('Content-Disposition', `attachment; filename="cdap-${table}-${name}.csv"`)
       .send(`\ufeff${(tables[table] as () => string)()}`);
   });
 
