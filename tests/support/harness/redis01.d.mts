@@ -19,7 +19,7 @@ export interface Cdas01 {
 
 export function loadCdas(): Cdas01[];
 
-export function synthetic01Cases(options: {
+export interface Synthetic01Options {
   count: number;
   from: Date;
   to: Date;
@@ -28,7 +28,11 @@ export function synthetic01Cases(options: {
   uidValidity?: string;
   cdas?: Cdas01[];
   openShare?: number;
-}): Seeded01Case[];
+}
+
+export function synthetic01Cases(options: Synthetic01Options): Seeded01Case[];
+
+export function synthetic01Stream(options: Synthetic01Options): Generator<Seeded01Case>;
 
 export function keys01(prefix: string): {
   case(ref: string): string;
@@ -47,6 +51,6 @@ export function keys01(prefix: string): {
 export function seed01(
   redis: Redis,
   prefix: string,
-  entries: Seeded01Case[],
+  entries: Iterable<Seeded01Case>,
   options?: { epoch?: Date | null; sequenceSlack?: number; pendingFilings?: number; batch?: number },
-): Promise<{ highest: Map<number, number> }>;
+): Promise<{ highest: Map<number, number>; count: number }>;

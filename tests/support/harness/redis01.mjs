@@ -102,7 +102,12 @@ export function loadCdas() {
  * Each entry: { record (CaseRecord without replyState, with followUps),
  * reply (ReplyState or null), filed (FiledAt or null), duplicates (extra mail places) }.
  */
-export function synthetic01Cases({
+export function synthetic01Cases(options) {
+  return [...synthetic01Stream(options)];
+}
+
+/** synthetic01Cases one at a time, for sizes that should not sit in memory at once (the benchmark). */
+export function* synthetic01Stream({
   count,
   from,
   to,
@@ -122,7 +127,6 @@ export function synthetic01Cases({
   const recentCount = times.filter((t) => t >= recent).length;
   const openChance = recentCount ? Math.min(1, (openShare * count) / recentCount) : 0;
   const perYear = new Map();
-  const out = [];
   let uid = 0;
   for (let i = 0; i < count; i++) {
     const received = new Date(times[i]);
@@ -237,9 +241,8 @@ export function synthetic01Cases({
       { priority: 'CDAP.Prioritaire', standard: 'CDAP.Standard', quarantine: 'CDAP.Quarantaine' }[route] ??
       'CDAP.Ignores';
     const filed = { path: folder, uidValidity: '7', uid: i + 1 };
-    out.push({ record, reply: replyState, filed, duplicates });
+    yield { record, reply: replyState, filed, duplicates };
   }
-  return out;
 }
 
 /** The 0.1 keys (src/infra/redisKeys.ts at b0828e3). */
@@ -276,40 +279,51 @@ export async function seed01(
 ) {
   const k = keys01(prefix);
   const highest = new Map();
-  for (let i = 0; i < entries.length; i += batch) {
-    const p = redis.pipeline();
-    for (const { record, reply, filed, duplicates } of entries.slice(i, i + batch)) {
-      const [, y, n] = /^CDAP-(\d{4})-(\d+)$/.exec(record.ref);
-      highest.set(Number(y), Math.max(highest.get(Number(y)) ?? 0, Number(n)));
-      const score = new Date(record.receivedAt).getTime();
-      const pairs = [
-        k.case(record.ref),
-        JSON.stringify(record),
-        k.mail(record.mail),
-        record.ref,
-        k.hash(record.contentHash),
-        record.ref,
-      ];
-      if (reply) pairs.push(k.reply(record.ref), JSON.stringify(reply));
-      if (filed) {
-        pairs.push(k.filed(record.ref), JSON.stringify(filed));
-        pairs.push(k.located(filed.path, filed.uidValidity, filed.uid), record.ref);
-      }
-      for (const f of record.followUps) {
-        pairs.push(k.mail(f.mail), record.ref);
-        pairs.push(k.hash(sha(`follow-up-${record.ref}-${f.mail.uid}`)), record.ref);
-      }
-      for (const d of duplicates ?? []) pairs.push(k.mail(d), record.ref);
-      p.mset(...pairs);
-      p.zadd(k.all(), score, record.ref);
-      if (record.status === 'open') p.zadd(k.open(record.route), score, record.ref);
+  const latest = [];
+  let count = 0;
+  let p = redis.pipeline();
+  let inPipeline = 0;
+  for (const { record, reply, filed, duplicates } of entries) {
+    count++;
+    if (pendingFilings > 0) {
+      latest.push(record);
+      if (latest.length > pendingFilings) latest.shift();
     }
-    await p.exec();
+    const [, y, n] = /^CDAP-(\d{4})-(\d+)$/.exec(record.ref);
+    highest.set(Number(y), Math.max(highest.get(Number(y)) ?? 0, Number(n)));
+    const score = new Date(record.receivedAt).getTime();
+    const pairs = [
+      k.case(record.ref),
+      JSON.stringify(record),
+      k.mail(record.mail),
+      record.ref,
+      k.hash(record.contentHash),
+      record.ref,
+    ];
+    if (reply) pairs.push(k.reply(record.ref), JSON.stringify(reply));
+    if (filed) {
+      pairs.push(k.filed(record.ref), JSON.stringify(filed));
+      pairs.push(k.located(filed.path, filed.uidValidity, filed.uid), record.ref);
+    }
+    for (const f of record.followUps) {
+      pairs.push(k.mail(f.mail), record.ref);
+      pairs.push(k.hash(sha(`follow-up-${record.ref}-${f.mail.uid}`)), record.ref);
+    }
+    for (const d of duplicates ?? []) pairs.push(k.mail(d), record.ref);
+    p.mset(...pairs);
+    p.zadd(k.all(), score, record.ref);
+    if (record.status === 'open') p.zadd(k.open(record.route), score, record.ref);
+    if (++inPipeline >= batch) {
+      await p.exec();
+      p = redis.pipeline();
+      inPipeline = 0;
+    }
   }
-  const p = redis.pipeline();
+  if (inPipeline) await p.exec();
+  p = redis.pipeline();
   for (const [year, n] of highest) p.set(k.sequence(year), String(n + sequenceSlack));
   if (epoch) p.set(k.epoch(), String(epoch.getTime()));
-  for (const { record } of entries.slice(Math.max(0, entries.length - pendingFilings))) {
+  for (const record of latest) {
     const folder =
       record.route === 'priority' ? 'priority' : record.route === 'standard' ? 'standard' : record.route;
     p.hset(
@@ -319,5 +333,5 @@ export async function seed01(
     );
   }
   await p.exec();
-  return { highest };
+  return { highest, count };
 }
