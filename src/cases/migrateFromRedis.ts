@@ -151,6 +151,12 @@ export async function migrateFromRedis(
     seconds: 0,
   };
 
+  let phaseStart = Date.now();
+  const phase = (name: string, rows: number) => {
+    log?.info({ event: 'migrate.phase', phase: name, rows, ms: Date.now() - phaseStart }, 'phase done');
+    phaseStart = Date.now();
+  };
+
   // The counters first: a service already running on PostgreSQL must not hand
   // out a reference that a case still to be copied holds.
   const counters = new Map<number, number>();
@@ -203,6 +209,7 @@ export async function migrateFromRedis(
     }
     options.onProgress?.(report.casesRead, Math.max(total, report.casesRead));
   }
+  phase('cases', report.casesCopied);
   if (dryRun) {
     report.sequences = [...counters].map(([year, last]) => ({ year, last })).sort((a, b) => a.year - b.year);
     report.seconds = (Date.now() - started) / 1000;
@@ -238,6 +245,7 @@ export async function migrateFromRedis(
       SELECT count(*)::int AS n FROM ins`.execute(db);
     report.mailPlaces += r.rows[0]?.n ?? 0;
   }
+  phase('mails', report.mailPlaces);
 
   // The bytes of every mail seen (follow-ups included): the same mail under another UID is recognised.
   for await (const keys of scanKeys(redis, `${p}:hash:*`, size * 4)) {
@@ -256,6 +264,7 @@ export async function migrateFromRedis(
       SELECT count(*)::int AS n FROM ins`.execute(db);
     report.contents += r.rows[0]?.n ?? 0;
   }
+  phase('contents', report.contents);
 
   // Where filed mail lies, for the filed-mail reconciliation.
   for await (const keys of scanKeys(redis, `${p}:located:*`, size * 4)) {
@@ -278,6 +287,7 @@ export async function migrateFromRedis(
       SELECT count(*)::int AS n FROM ins`.execute(db);
     report.located += r.rows[0]?.n ?? 0;
   }
+  phase('located', report.located);
 
   // Moves still to do: the new intake does them.
   for await (const keys of scanKeys(redis, `${p}:filing:*`, size)) {
@@ -334,6 +344,7 @@ export async function migrateFromRedis(
     }
   }
 
+  phase('filings', report.filings);
   // Past every number copied, whatever the counters said.
   await sql`INSERT INTO ref_sequences (year, last)
     SELECT year, max(seq) FROM cases GROUP BY year
@@ -408,31 +419,89 @@ async function countBatch(db: Database, parsed: Parsed[], report: MigrationRepor
   report.casesCopied += parsed.length - skipped;
 }
 
+/**
+ * The SQL type of each column a case row gets, columnsOf's included: a column
+ * added there and not here fails the type check instead of being left out.
+ */
+const CASE_COLUMNS = {
+  ref: 'text',
+  year: 'integer',
+  seq: 'integer',
+  mailbox_id: 'text',
+  uid_validity: 'text',
+  uid: 'bigint',
+  content_hash: 'text',
+  received_at: 'timestamptz',
+  triaged_at: 'timestamptz',
+  route: 'text',
+  status: 'text',
+  kind: 'text',
+  urgent: 'boolean',
+  urgency_check: 'text',
+  cdas_id: 'text',
+  cdas_name: 'text',
+  motif: 'text',
+  prestations: 'text[]',
+  rules: 'text[]',
+  unreadable: 'boolean',
+  multiple_situations: 'boolean',
+  lint_errors: 'integer',
+  lint_warnings: 'integer',
+  backfill: 'boolean',
+  due_at: 'timestamptz',
+  handled_at: 'timestamptz',
+  record: 'jsonb',
+  reply_state: 'jsonb',
+  filed_path: 'text',
+  filed_uid_validity: 'text',
+  filed_uid: 'bigint',
+} as const satisfies Record<keyof ReturnType<typeof columnsOf>, string> &
+  Partial<Record<keyof Tables['cases'], string>>;
+
+const caseColumnNames = Object.keys(CASE_COLUMNS);
+// JSON strings (record, reply_state) arrive as text and are parsed once, by PostgreSQL.
+const recordsetColumns = sql.raw(
+  Object.entries(CASE_COLUMNS)
+    .map(([name, type]) => `${name} ${type === 'jsonb' ? 'text' : type}`)
+    .join(', '),
+);
+const selectColumns = sql.raw(
+  Object.entries(CASE_COLUMNS)
+    .map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name))
+    .join(', '),
+);
+
 async function copyBatch(tx: Tx, parsed: Parsed[], report: MigrationReport): Promise<void> {
-  const inserted = await tx
-    .insertInto('cases')
-    .values(
-      parsed.map((c) => ({
-        ref: c.ref,
-        year: c.year,
-        seq: c.seq,
-        mailbox_id: c.record.mail.mailboxId,
-        uid_validity: c.record.mail.uidValidity,
-        uid: c.record.mail.uid,
-        content_hash: c.record.contentHash,
-        received_at: new Date(c.record.receivedAt),
-        triaged_at: new Date(c.record.triagedAt ?? c.record.receivedAt),
-        ...columnsOf(c.record),
-        reply_state: c.reply ? JSON.stringify(c.reply) : null,
-        filed_path: c.filed?.path ?? null,
-        filed_uid_validity: c.filed?.uidValidity ?? null,
-        filed_uid: c.filed?.uid ?? null,
-      })) as never,
-    )
-    .onConflict((oc) => oc.doNothing())
-    .returning('ref')
-    .execute();
-  const copiedRefs = new Set(inserted.map((r) => r.ref));
+  // Those already there are not sent at all: a second run only reads.
+  const there = await sql<{ ref: string }>`SELECT ref FROM cases
+    WHERE ref = ANY(${parsed.map((c) => c.ref)}::text[])`.execute(tx);
+  const present = new Set(there.rows.map((r) => r.ref));
+  const fresh = parsed.filter((c) => !present.has(c.ref));
+  const copiedRefs = new Set<string>();
+  if (fresh.length) {
+    const rows = fresh.map((c) => ({
+      ref: c.ref,
+      year: c.year,
+      seq: c.seq,
+      mailbox_id: c.record.mail.mailboxId,
+      uid_validity: c.record.mail.uidValidity,
+      uid: c.record.mail.uid,
+      content_hash: c.record.contentHash,
+      received_at: c.record.receivedAt,
+      triaged_at: c.record.triagedAt ?? c.record.receivedAt,
+      ...columnsOf(c.record),
+      reply_state: c.reply ? JSON.stringify(c.reply) : null,
+      filed_path: c.filed?.path ?? null,
+      filed_uid_validity: c.filed?.uidValidity ?? null,
+      filed_uid: c.filed?.uid ?? null,
+    }));
+    // One parameter for the whole batch: PostgreSQL reads the rows from JSON.
+    const inserted = await sql<{ ref: string }>`
+      INSERT INTO cases (${sql.raw(caseColumnNames.join(', '))})
+      SELECT ${selectColumns} FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(${recordsetColumns})
+      ON CONFLICT DO NOTHING RETURNING ref`.execute(tx);
+    for (const r of inserted.rows) copiedRefs.add(r.ref);
+  }
   const copied = parsed.filter((c) => copiedRefs.has(c.ref));
   await sortSkipped(
     tx,
