@@ -366,6 +366,14 @@ function report(results) {
       );
     }
     row(name, 'peak RSS of the web process', `${fmt(records.endpoints.peakRssMB)} MB`);
+    const l = records.load;
+    if (l && Math.max(l.atStart, l.atEnd) > l.cores) {
+      row(
+        name,
+        `WARNING: load average ${fmt(l.atStart, 1)} at start, ${fmt(l.atEnd, 1)} at end on ${l.cores} cores`,
+        'figures inflated',
+      );
+    }
   }
   if (cli) {
     for (const r of cliRows(cli)) {

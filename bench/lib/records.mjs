@@ -6,6 +6,7 @@
 // dropped at the end; Redis is the bench's private one.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -103,6 +104,7 @@ async function timeRequests(baseUrl, auth, paths, { requests, warmup, budgetMs }
 
 export async function measureRecords(ctx, { cases, requests, warmup, budgetMs = 60_000 }) {
   const prefix = `records-${ctx.runId}`;
+  const loadAtStart = loadavg()[0];
   const db = await createBenchDatabase(ctx.cleanup);
   const now = new Date();
   const from = new Date(now.getTime() - 730 * DAY);
@@ -230,7 +232,10 @@ export async function measureRecords(ctx, { cases, requests, warmup, budgetMs = 
     const rss = await service.stop();
     endpoints.peakRssMB = rss?.hwmMB ?? null;
   }
+  const loadAtEnd = loadavg()[0];
   return {
+    // Above the core count, other work shared the cores: every figure is inflated.
+    load: { cores: cpus().length, atStart: loadAtStart, atEnd: loadAtEnd },
     cases: seeded.count,
     spanDays: 730,
     openCases: afterFirst.open,

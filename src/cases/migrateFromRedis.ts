@@ -81,6 +81,36 @@ async function* scanKeys(redis: Redis, pattern: string, size: number): AsyncGene
   if (pending.length) yield pending;
 }
 
+/** Each batch of case keys with their reply states and filed places, read in one MGET. */
+async function* caseBatches(
+  redis: Redis,
+  prefix: string,
+  size: number,
+): AsyncGenerator<{ refs: string[]; values: Array<string | null> }> {
+  for await (const keys of scanKeys(redis, `${globEscape(prefix)}:case:*`, size)) {
+    const refs = keys.map((k) => k.slice(`${prefix}:case:`.length));
+    const values = await redis.mget([
+      ...keys,
+      ...refs.map((r) => `${prefix}:reply:${r}`),
+      ...refs.map((r) => `${prefix}:filed:${r}`),
+    ]);
+    yield { refs, values };
+  }
+}
+
+/** The next item is read from Redis while the current one is written to PostgreSQL. */
+async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  for (;;) {
+    const r = await next;
+    if (r.done) return;
+    next = source.next();
+    // Awaited at the next turn; until then a failure must not count as unhandled.
+    next.catch(() => {});
+    yield r.value;
+  }
+}
+
 function sequenceOf(ref: string): { year: number; seq: number } | null {
   const m = /^CDAP-(\d{4})-(\d+)$/.exec(ref);
   return m ? { year: Number(m[1]), seq: Number(m[2]) } : null;
@@ -172,13 +202,7 @@ export async function migrateFromRedis(
 
   const total = await redis.zcard(`${prefix}:cases:all`);
   options.onProgress?.(0, total);
-  for await (const keys of scanKeys(redis, `${p}:case:*`, size)) {
-    const refs = keys.map((k) => k.slice(`${prefix}:case:`.length));
-    const values = await redis.mget([
-      ...keys,
-      ...refs.map((r) => `${prefix}:reply:${r}`),
-      ...refs.map((r) => `${prefix}:filed:${r}`),
-    ]);
+  for await (const { refs, values } of readAhead(caseBatches(redis, prefix, size))) {
     const parsed: Parsed[] = [];
     refs.forEach((ref, i) => {
       const json = values[i];
