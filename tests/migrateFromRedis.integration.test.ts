@@ -41,6 +41,7 @@ describe('migrate-from-redis (a 0.1 Redis into PostgreSQL, real servers)', () =>
   let db: Database | null = null;
   let seeded: Seeded01Case[];
   let highest: Map<number, number>;
+  let created = '';
 
   beforeAll(async () => {
     redis = new Redis(redisUrl);
@@ -178,5 +179,24 @@ describe('migrate-from-redis (a 0.1 Redis into PostgreSQL, real servers)', () =>
     expect(outcome).toEqual({ outcome: 'created', ref: `CDAP-${year}-${String(next).padStart(6, '0')}` });
     const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM cases`.execute(db);
     expect(r.rows[0]?.n).toBe(81);
+    created = outcome.ref;
+  });
+
+  it('a 0.1 case whose reference PostgreSQL gives to another mail is not copied, and said so', async () => {
+    const [other] = synthetic01Cases({ count: 1, from: now, to: new Date(now.getTime() + 1000), seed: 7 });
+    if (!other) throw new Error('no case');
+    other.record = {
+      ...other.record,
+      ref: created,
+      mail: { mailboxId: 'default', uidValidity: '1', uid: 60_000 },
+    };
+    await seed01(redis, prefix, [other]);
+    const before = await counts();
+    const r = await runCli(['migrate-from-redis'], env);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`1${NBSP}dossier de Redis non copié`);
+    expect(r.out).toContain(created);
+    expect(r.out).toContain(`80${NBSP}dossiers déjà présents`);
+    expect(await counts()).toEqual(before);
   });
 });

@@ -240,6 +240,9 @@ export async function migrateFromRedis(
     return report;
   }
 
+  // What hangs off a case that was not copied is not linked to the case PostgreSQL has under its reference.
+  const leftOut = new Set([...report.conflicts, ...report.unreadable]);
+
   // Second copies and follow-ups: every mail place 0.1 knew, linked to its case.
   for await (const keys of scanKeys(redis, `${p}:mail:*`, size * 4)) {
     const refs = await redis.mget(keys);
@@ -247,7 +250,7 @@ export async function migrateFromRedis(
     keys.forEach((key, i) => {
       const place = placeOf(key.slice(`${prefix}:mail:`.length));
       const ref = refs[i];
-      if (place && ref)
+      if (place && ref && !leftOut.has(ref))
         rows.push({ mailbox: place.head, uidValidity: place.uidValidity, uid: place.uid, ref });
     });
     if (rows.length === 0) continue;
@@ -276,7 +279,7 @@ export async function migrateFromRedis(
     const refs = await redis.mget(keys);
     const rows = keys
       .map((key, i) => ({ hash: key.slice(`${prefix}:hash:`.length), ref: refs[i] }))
-      .filter((x): x is { hash: string; ref: string } => Boolean(x.ref));
+      .filter((x): x is { hash: string; ref: string } => Boolean(x.ref) && !leftOut.has(x.ref as string));
     if (rows.length === 0) continue;
     const r = await sql<{ n: number }>`
       WITH ins AS (
@@ -297,7 +300,8 @@ export async function migrateFromRedis(
     keys.forEach((key, i) => {
       const place = placeOf(key.slice(`${prefix}:located:`.length));
       const ref = refs[i];
-      if (place && ref) rows.push({ path: place.head, uidValidity: place.uidValidity, uid: place.uid, ref });
+      if (place && ref && !leftOut.has(ref))
+        rows.push({ path: place.head, uidValidity: place.uidValidity, uid: place.uid, ref });
     });
     if (rows.length === 0) continue;
     const r = await sql<{ n: number }>`
@@ -338,7 +342,7 @@ export async function migrateFromRedis(
               ownRef?: string;
               at?: number;
             };
-            if (!/^\d+$/.test(uid) || !f.folder) continue;
+            if (!/^\d+$/.test(uid) || !f.folder || (f.ownRef && leftOut.has(f.ownRef))) continue;
             // A filing written before filings carried their time is as old as can be (as in 0.1).
             rows.push({
               uidValidity,

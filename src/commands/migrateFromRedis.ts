@@ -88,6 +88,8 @@ export async function migrateCommand(opts: MigrateOptions): Promise<number> {
   const config = amendConfig(loaded, (c) => {
     if (opts.redisUrl) c.redis.url = opts.redisUrl;
     if (opts.prefix) c.redis.prefix = opts.prefix;
+    // A batch of 500 cases on a slow disk may take longer than a request should: not a reason to stop.
+    c.database.statementTimeoutMs = Math.max(c.database.statementTimeoutMs, 300_000);
   });
   const { createLogger } = await import('../log.js');
   const log = createLogger({ level: quietLogLevel(config) });
