@@ -36,17 +36,29 @@ export function migrationSummary(r: MigrationReport, url: string): string {
     );
   } else {
     lines.push(`Migration depuis Redis (préfixe « ${r.prefix} ») terminée en ${seconds} :`);
-    lines.push(`  ${plural(r.casesRead, 'dossier lu', 'dossiers lus')} dans Redis ;`);
-    lines.push(`  ${plural(r.casesCopied, 'dossier copié', 'dossiers copiés')} dans PostgreSQL ;`);
-    lines.push(
-      `  ${plural(r.casesPresent, 'dossier déjà présent', 'dossiers déjà présents')}, ${agree(r.casesPresent, 'laissé tel quel', 'laissés tels quels')} ;`,
-    );
-    lines.push(
-      `  avec eux : ${plural(r.followUps, 'suite', 'suites')}, ${plural(r.replyStates, 'état de réponse', 'états de réponse')}, ` +
-        `${plural(r.filedPlaces, 'classement', 'classements')}, ${plural(r.mailPlaces, 'autre exemplaire', 'autres exemplaires')} de message, ` +
-        `${plural(r.contents, 'empreinte de contenu', 'empreintes de contenu')}, ${plural(r.located, 'emplacement classé', 'emplacements classés')}, ` +
-        `${plural(r.filings, 'classement en attente', 'classements en attente')}.`,
-    );
+    const items = [
+      `${plural(r.casesRead, 'dossier lu', 'dossiers lus')} dans Redis`,
+      `${plural(r.casesCopied, 'dossier copié', 'dossiers copiés')} dans PostgreSQL`,
+      `${plural(r.casesPresent, 'dossier déjà présent', 'dossiers déjà présents')}, ${agree(r.casesPresent, 'laissé tel quel', 'laissés tels quels')}`,
+    ];
+    const linked = [
+      r.followUps,
+      r.replyStates,
+      r.filedPlaces,
+      r.mailPlaces,
+      r.contents,
+      r.located,
+      r.filings,
+    ];
+    if (linked.some((n) => n > 0)) {
+      items.push(
+        `avec eux : ${plural(r.followUps, 'suite', 'suites')}, ${plural(r.replyStates, 'état de réponse', 'états de réponse')}, ` +
+          `${plural(r.filedPlaces, 'lieu de classement', 'lieux de classement')}, ${plural(r.mailPlaces, 'autre exemplaire', 'autres exemplaires')} de message, ` +
+          `${plural(r.contents, 'empreinte de contenu', 'empreintes de contenu')}, ${plural(r.located, 'message classé repéré', 'messages classés repérés')}, ` +
+          `${plural(r.filings, 'déplacement en attente', 'déplacements en attente')}`,
+      );
+    }
+    lines.push(`${items.map((i) => `  ${i}`).join(' ;\n')}.`);
     if (r.sequences.length) {
       lines.push(
         `Prochaines références : ${r.sequences.map((s) => `CDAP-${s.year}-${String(s.last + 1).padStart(6, '0')}`).join(', ')}.`,
