@@ -185,6 +185,33 @@ program
   });
 
 program
+  .command('migrate-from-redis')
+  .alias('migrer-depuis-redis')
+  .description(
+    'Copie les dossiers d’une installation 0.1 (gardés dans Redis) dans PostgreSQL ; relançable sans rien copier deux fois.',
+  )
+  .option('--redis-url <url>', 'Redis de la version 0.1 (par défaut REDIS_URL de la configuration)')
+  .option(
+    '--prefix <préfixe>',
+    'préfixe des clés de la version 0.1 (par défaut QUEUE_PREFIX de la configuration)',
+  )
+  .option('--dry-run', 'lit Redis et compte ce qui serait copié, sans rien écrire')
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage migrate-from-redis --dry-run\n  $ DATABASE_URL=postgres://cdap@db/cdap cdap-triage migrate-from-redis --redis-url redis://127.0.0.1:6379 --prefix cdap' +
+      '\n\nÀ lancer avant de démarrer la nouvelle version. Les clés Redis restent en place ; le résumé dit comment les supprimer une fois les dossiers vérifiés.' +
+      exitCodes({
+        0: 'dossiers copiés (ou déjà présents, ou rien à copier)',
+        1: 'échec (Redis ou PostgreSQL inaccessible), ou des dossiers n’ont pas pu être copiés (le résumé dit lesquels)',
+        ...COMMON_EXIT_CODES,
+      }),
+  )
+  .action(async (opts: { redisUrl?: string; prefix?: string; dryRun?: boolean }) => {
+    const { migrateCommand } = await import('./commands/migrateFromRedis.js');
+    process.exit(await migrateCommand(opts));
+  });
+
+program
   .command('config')
   .description(
     'Affiche la configuration effective (défauts, CONFIG_FILE, variables d’environnement), secrets masqués.',

@@ -300,8 +300,8 @@ export function machineCpuSeconds() {
   return { busy: (user + nice + system + irq + softirq + steal) / hz, idle: (idle + iowait) / hz };
 }
 
-/** One `cdap-triage run` child; stop() reads its peak RSS first, then SIGTERMs it. */
-export function startService(cleanup, { setup, logFile, cpuProfDir, label }) {
+/** One `cdap-triage run` (or `web`) child; stop() reads its peak RSS first, then SIGTERMs it. */
+export function startService(cleanup, { setup, logFile, cpuProfDir, label, command = 'run' }) {
   const fd = openSync(logFile, 'a');
   // The flags the service is deployed with: those of bin/cdap-triage.js's shebang line.
   const shebang = readFileSync(join(root, 'bin', 'cdap-triage.js'), 'utf8').split('\n', 1)[0];
@@ -313,7 +313,7 @@ export function startService(cleanup, { setup, logFile, cpuProfDir, label }) {
       : []),
   ];
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'cdap-triage.js'), 'run'], {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'cdap-triage.js'), command], {
     cwd: root,
     env: setup.env,
     stdio: ['ignore', fd, fd],

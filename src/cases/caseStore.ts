@@ -51,8 +51,11 @@ type Db = Kysely<Tables> | Transaction<Tables>;
 
 const FINAL_REPLY = ['sent', 'shadow', 'suppressed', 'failed'];
 
-/** The columns of a case that lists, indicators and retention read; the whole case goes in `record`. */
-function columnsOf(c: CaseRecord) {
+/**
+ * The columns of a case that lists, indicators and retention read; the whole case goes in `record`.
+ * Also used by `migrate-from-redis`, so that a case copied from 0.1 reads exactly like one created here.
+ */
+export function columnsOf(c: CaseRecord) {
   const { replyState: _reply, followUps: _followUps, ...rest } = c;
   return {
     route: c.route,
