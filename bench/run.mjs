@@ -14,7 +14,15 @@ import { measureLatency } from './lib/latency.mjs';
 import { measureMemory, memoryStages } from './lib/memory.mjs';
 import { benchDir, root } from './lib/paths.mjs';
 import { measureRecords } from './lib/records.mjs';
-import { Cleanup, dovecotVersion, makeWorkDir, startRedis, startSmtpSink } from './lib/servers.mjs';
+import {
+  Cleanup,
+  createBenchDatabase,
+  dovecotVersion,
+  makeWorkDir,
+  startRedis,
+  startSmtpSink,
+  useBenchDatabase,
+} from './lib/servers.mjs';
 import { round, table } from './lib/stats.mjs';
 
 const HELP = `Usage: node bench/run.mjs [measure...] [options]     (npm run bench -- [measure...] [options])
@@ -462,6 +470,7 @@ async function main() {
     else {
       const redis = await startRedis(cleanup, workDir);
       const sink = await startSmtpSink(cleanup);
+      useBenchDatabase((await createBenchDatabase(cleanup)).url);
       results.machine = await machine(redis.version);
       const ctx = {
         cleanup,

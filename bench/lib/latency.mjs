@@ -2,15 +2,8 @@
 // intake idling, and beside it a bare imapflow client in IDLE that only notes
 // when Dovecot announces each mail: the floor no intake can beat.
 import { uniqueCopy } from './corpus.mjs';
-import {
-  allCases,
-  queuedAt,
-  redisKeys,
-  startMeasureService,
-  verifyFlow,
-  waitIntakeReady,
-} from './pipeline.mjs';
-import { fatal, imapClient, sleep, startDovecot, waitUntil } from './servers.mjs';
+import { allCases, queuedAt, startMeasureService, verifyFlow, waitIntakeReady } from './pipeline.mjs';
+import { fatal, imapClient, mailState, sleep, startDovecot, waitUntil } from './servers.mjs';
 import { summary } from './stats.mjs';
 
 const PER_MAIL_TIMEOUT_MS = 15_000;
@@ -19,7 +12,6 @@ export async function measureLatency(ctx, { mails }) {
   const { cleanup, workDir, redis, sink, runId, fixtures, log } = ctx;
   const dovecot = await startDovecot(cleanup, workDir, 'latency');
   const prefix = `${runId}-latency`;
-  const keys = redisKeys(prefix);
   const { service, settings } = await startMeasureService(ctx, { name: 'latency', prefix, dovecot });
   const closers = [];
   try {
@@ -52,22 +44,14 @@ export async function measureLatency(ctx, { mails }) {
       const appended = await appender.append('INBOX', raw);
       // Arrival = the server acknowledged the APPEND: from then on the mail is in the mailbox.
       const arrival = Date.now();
-      const mailKey = keys.mail({
-        mailboxId: 'default',
-        uidValidity: String(appended.uidValidity),
-        uid: appended.uid,
-      });
+      const place = { uidValidity: String(appended.uidValidity), uid: appended.uid };
       try {
         await waitUntil(`mail ${i} to be answered and filed`, PER_MAIL_TIMEOUT_MS, async () => {
           if (service.exit) throw fatal(service.describeExit());
           if (!sink.byInReplyTo.has(messageId)) return false;
           // The case and its filing are written together: case there + nothing pending = moved.
-          const [[, known], [, pending]] = await redis
-            .multi()
-            .exists(mailKey)
-            .hlen(keys.filings('default'))
-            .exec();
-          return known === 1 && pending === 0;
+          const { ref, pending } = await mailState(prefix, place.uidValidity, place.uid);
+          return ref !== null && pending === 0;
         });
       } catch (err) {
         lost.push({ i, fixture: fixture.name, reason: err.message });
@@ -82,7 +66,7 @@ export async function measureLatency(ctx, { mails }) {
         i,
         fixture: fixture.name,
         messageId,
-        mailKey,
+        place,
         arrival,
         existsAt: existsAt[seen] ?? null,
       });
@@ -107,7 +91,7 @@ export async function measureLatency(ctx, { mails }) {
       if (s.existsAt) floorMs.push(s.existsAt - s.arrival);
       const repliedAt = sink.byInReplyTo.get(s.messageId)?.[0];
       if (repliedAt) toReply.push(repliedAt - s.arrival);
-      const ref = await redis.get(s.mailKey);
+      const { ref } = await mailState(prefix, s.place.uidValidity, s.place.uid);
       const c = ref ? cases.get(ref) : null;
       if (!c) continue;
       routes[c.route] = (routes[c.route] ?? 0) + 1;

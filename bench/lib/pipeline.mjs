@@ -1,9 +1,17 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
 import { hashMessageId } from '../../dist/cases/caseRecord.js';
-import { CaseStore } from '../../dist/cases/caseStore.js';
 import { redisKeys } from '../../dist/infra/redisKeys.js';
-import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
+import {
+  casesOf,
+  fatal,
+  imapClient,
+  serviceSetup,
+  sleep,
+  startService,
+  triagedMails,
+  waitUntil,
+} from './servers.mjs';
 
 export { redisKeys };
 
@@ -66,13 +74,9 @@ export async function countKeys(redis, pattern) {
   return n;
 }
 
-/** Every case of the run, read through the service's own CaseStore so its layout (e.g. where the reply state lives) is followed. */
-export async function allCases(redis, prefix) {
-  const store = new CaseStore(redis, prefix, 86_400_000);
-  const refs = await redis.zrange(store.keys.all(), 0, -1);
-  const cases = [];
-  for (let i = 0; i < refs.length; i += 500) cases.push(...(await store.getMany(refs.slice(i, i + 500))));
-  return cases;
+/** Every case of the run, from the store of record (PostgreSQL), with its reply state. */
+export async function allCases(_redis, prefix) {
+  return casesOf(prefix);
 }
 
 /** When a case entered its technicians' queue: the BullMQ job's timestamp (job id = case ref). */
@@ -158,7 +162,7 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
     await client.logout().catch(() => client.close());
   }
   const filed = FOLDERS.reduce((n, f) => n + folders[f], 0);
-  const mailKeys = await countKeys(redis, `${prefix}:mail:*`);
+  const mailKeys = await triagedMails(prefix);
   const cases = await allCases(redis, prefix);
   // Cases keep the Message-ID as a hash: map each hash back to the mail we appended.
   const ours = new Map(messageIds.map((id) => [hashMessageId(id), id]));

@@ -13,39 +13,11 @@ import pg from 'pg';
 import { freePort } from '../../tests/support/harness/ports.mjs';
 import { seed01, synthetic01Stream } from '../../tests/support/harness/redis01.mjs';
 import { root } from './paths.mjs';
-import { serviceSetup, startService, waitUntil } from './servers.mjs';
+import { createBenchDatabase, serviceSetup, startService, waitUntil } from './servers.mjs';
 import { summary } from './stats.mjs';
 
 const DAY = 86_400_000;
 const SCHEMA = 'cdap';
-
-/** The shared server's maintenance database; the bench's own database is created beside it. */
-function adminUrl() {
-  return process.env.CDAP_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-}
-
-async function createBenchDatabase(cleanup) {
-  const name = `cdap_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanup.add(`database ${name}`, async () => {
-    const c = new pg.Client({ connectionString: adminUrl() });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
-  });
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
 
 function runMigration(env) {
   return new Promise((resolve) => {

@@ -3,12 +3,14 @@
 // is registered with a Cleanup so a failed or interrupted run leaves nothing behind.
 // The servers themselves come from the harness the tests use (tests/support/harness/).
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { startDovecot as startHarnessDovecot } from '../../tests/support/harness/dovecot.mjs';
 import { startPrivateRedis } from '../../tests/support/harness/redis.mjs';
@@ -174,10 +176,97 @@ export async function startSmtpSink(cleanup) {
   return { host: sink.host, port: sink.port, byInReplyTo, stop };
 }
 
+// ---------------------------------------------------------------- PostgreSQL
+
+/** The shared server's maintenance database; the bench's own database is created beside it. */
+function adminUrl() {
+  return process.env.CDAP_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+/** A database of the bench's own on the machine's PostgreSQL, dropped by the cleanup. */
+export async function createBenchDatabase(cleanup) {
+  const name = `cdap_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  cleanup.add(`database ${name}`, async () => {
+    await benchPool?.end().catch(() => {});
+    benchPool = null;
+    const c = new pg.Client({ connectionString: adminUrl() });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  });
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+let benchDatabaseUrl = null;
+let benchPool = null;
+
+/** The database every service of this bench run uses (a schema per key prefix). */
+export function useBenchDatabase(url) {
+  benchDatabaseUrl = url;
+  // The bench's own reads; idle connections do not keep the process alive.
+  benchPool = new pg.Pool({ connectionString: url, max: 2, allowExitOnIdle: true });
+}
+
+/** One query on the bench's database. */
+export async function benchQuery(text, values = []) {
+  return (await benchPool.query(text, values)).rows;
+}
+
+/** The case of a mail (by its place) and how many filings still wait, for the latency measure. */
+export async function mailState(prefix, uidValidity, uid) {
+  const schema = schemaOf(prefix);
+  try {
+    const [row] = await benchQuery(
+      `SELECT (SELECT ref FROM ${schema}.case_mails WHERE mailbox_id = 'default' AND uid_validity = $1 AND uid = $2) AS ref,
+              (SELECT count(*)::int FROM ${schema}.filing_intents) AS pending`,
+      [uidValidity, uid],
+    );
+    return { ref: row.ref, pending: row.pending };
+  } catch (err) {
+    if (err.code === '42P01') return { ref: null, pending: 0 };
+    throw err;
+  }
+}
+
+/** The schema of a prefix's records: one per measure, so measures never see each other's cases. */
+export function schemaOf(prefix) {
+  return `b_${prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`.slice(0, 63);
+}
+
+/** Every case of a prefix, as the service stored it. */
+export async function casesOf(prefix) {
+  const rows = await benchQuery(
+    `SELECT ref, record, reply_state FROM ${schemaOf(prefix)}.cases ORDER BY received_at, ref`,
+  );
+  return rows.map((row) => ({ ...row.record, ref: row.ref, replyState: row.reply_state }));
+}
+
+/** How many mails of a prefix have a case (own mail, duplicate or follow-up): each triaged once. */
+export async function triagedMails(prefix) {
+  try {
+    return (await benchQuery(`SELECT count(*)::int AS n FROM ${schemaOf(prefix)}.case_mails`))[0].n;
+  } catch (err) {
+    if (err.code === '42P01') return 0; // the service has not created its tables yet
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------- the service
 
 const SCRUBBED_ENV =
-  /^(CDAP_|IMAP_|SMTP_|REDIS_URL$|QUEUE_PREFIX$|LOG_LEVEL$|TRIAGE_CONCURRENCY$|REPLY_MODE$|CONFIG_FILE$)/;
+  /^(CDAP_|IMAP_|SMTP_|DATABASE_|REDIS_URL$|QUEUE_PREFIX$|LOG_LEVEL$|TRIAGE_CONCURRENCY$|REPLY_MODE$|CONFIG_FILE$)/;
 
 /** Environment and CONFIG_FILE for `cdap-triage run` against the bench servers. */
 function mergeDeep(base, over) {
@@ -216,6 +305,7 @@ export async function serviceSetup({
       CONFIG_FILE: configFile,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
+      ...(benchDatabaseUrl ? { DATABASE_URL: benchDatabaseUrl, DATABASE_SCHEMA: schemaOf(prefix) } : {}),
       IMAP_HOST: imap.host,
       IMAP_PORT: String(imap.port),
       IMAP_USER: imap.user,
