@@ -247,10 +247,19 @@ export function schemaOf(prefix) {
 
 /** Every case of a prefix, as the service stored it. */
 export async function casesOf(prefix) {
+  const schema = schemaOf(prefix);
   const rows = await benchQuery(
-    `SELECT ref, record, reply_state FROM ${schemaOf(prefix)}.cases ORDER BY received_at, ref`,
+    `SELECT c.ref, c.record, c.reply_state,
+       (SELECT coalesce(json_agg(json_build_object('receivedAt', f.received_at, 'uid', f.uid)), '[]')
+        FROM ${schema}.follow_ups f WHERE f.ref = c.ref) AS follow_ups
+     FROM ${schema}.cases c ORDER BY c.received_at, c.ref`,
   );
-  return rows.map((row) => ({ ...row.record, ref: row.ref, replyState: row.reply_state }));
+  return rows.map((row) => ({
+    ...row.record,
+    ref: row.ref,
+    replyState: row.reply_state,
+    followUps: row.follow_ups,
+  }));
 }
 
 /** How many mails of a prefix have a case (own mail, duplicate or follow-up): each triaged once. */
