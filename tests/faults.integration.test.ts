@@ -772,12 +772,15 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     });
 
     /** A service with its web (for /readyz and the case pages) on this cluster. */
-    async function startWithWeb(change: (c: Draft<Config>) => void = () => {}): Promise<Service> {
+    async function startWithWeb(
+      change: (c: Draft<Config>) => void = () => {},
+      log = quietLog(),
+    ): Promise<Service> {
       const config = faultConfig(env({ HTTP_USER, HTTP_PASSWORD }), (c) => {
         c.http.port = 0;
         change(c);
       });
-      service = await startService(config, quietLog(), { web: true });
+      service = await startService(config, log, { web: true });
       return service;
     }
 
@@ -860,10 +863,21 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
     }
 
     it('the pool exhausted by slow queries (2 connections, another client holding a lock the service needs): errors retried, every mail handled once', async () => {
+      const poolTimeouts: string[] = [];
+      const log = createLogger({
+        level: 'warn',
+        stream: {
+          write: (line: string) => {
+            const entry = JSON.parse(line) as { event?: string; err?: { message?: string } };
+            if (/timeout exceeded when trying to connect/.test(entry.err?.message ?? ''))
+              poolTimeouts.push(String(entry.event));
+          },
+        },
+      });
       const s = await startWithWeb((c) => {
         c.database.poolSize = 2;
         c.database.connectionTimeoutMs = 300;
-      });
+      }, log);
       await waitFor('connected', async () => s.intakes[0]?.active);
       const mails = mailsFrom([...replyNames.slice(0, 30), ...silentNames.slice(0, 10)], 'pgpool');
       // Every new case takes the next reference: held here, each triage waits on it with a
@@ -893,6 +907,8 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
       }
       await expectAllHandled(mails, 120_000);
       await expectCasesReadable(s, mails);
+      // The pool was exhausted indeed: operations gave up waiting for a connection, and were retried.
+      expect(poolTimeouts.length).toBeGreaterThan(0);
     }, 240_000);
   });
 });
