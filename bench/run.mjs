@@ -13,7 +13,14 @@ import { loadFixtures } from './lib/corpus.mjs';
 import { measureLatency } from './lib/latency.mjs';
 import { measureMemory, memoryStages } from './lib/memory.mjs';
 import { benchDir, root } from './lib/paths.mjs';
-import { Cleanup, dovecotVersion, makeWorkDir, startRedis, startSmtpSink } from './lib/servers.mjs';
+import {
+  Cleanup,
+  dovecotVersion,
+  makeWorkDir,
+  startDatabase,
+  startRedis,
+  startSmtpSink,
+} from './lib/servers.mjs';
 import { round, table } from './lib/stats.mjs';
 
 const HELP = `Usage: node bench/run.mjs [cli] [options]     (npm run bench -- [cli] [options])
@@ -392,6 +399,7 @@ async function main() {
     if (!needServers) results.machine = await machine(null);
     else {
       const redis = await startRedis(cleanup, workDir);
+      await startDatabase(cleanup, runId);
       const sink = await startSmtpSink(cleanup);
       results.machine = await machine(redis.version);
       const ctx = {

@@ -4,8 +4,9 @@
 import { uniqueCopy } from './corpus.mjs';
 import {
   allCases,
+  caseOfMail,
+  pendingFilings,
   queuedAt,
-  redisKeys,
   startMeasureService,
   verifyFlow,
   waitIntakeReady,
@@ -19,7 +20,6 @@ export async function measureLatency(ctx, { mails }) {
   const { cleanup, workDir, redis, sink, runId, fixtures, log } = ctx;
   const dovecot = await startDovecot(cleanup, workDir, 'latency');
   const prefix = `${runId}-latency`;
-  const keys = redisKeys(prefix);
   const { service, settings } = await startMeasureService(ctx, { name: 'latency', prefix, dovecot });
   const closers = [];
   try {
@@ -52,22 +52,13 @@ export async function measureLatency(ctx, { mails }) {
       const appended = await appender.append('INBOX', raw);
       // Arrival = the server acknowledged the APPEND: from then on the mail is in the mailbox.
       const arrival = Date.now();
-      const mailKey = keys.mail({
-        mailboxId: 'default',
-        uidValidity: String(appended.uidValidity),
-        uid: appended.uid,
-      });
+      const mail = { mailboxId: 'default', uidValidity: String(appended.uidValidity), uid: appended.uid };
       try {
         await waitUntil(`mail ${i} to be answered and filed`, PER_MAIL_TIMEOUT_MS, async () => {
           if (service.exit) throw fatal(service.describeExit());
           if (!sink.byInReplyTo.has(messageId)) return false;
           // The case and its filing are written together: case there + nothing pending = moved.
-          const [[, known], [, pending]] = await redis
-            .multi()
-            .exists(mailKey)
-            .hlen(keys.filings('default'))
-            .exec();
-          return known === 1 && pending === 0;
+          return (await caseOfMail(prefix, mail)) !== null && (await pendingFilings(prefix)) === 0;
         });
       } catch (err) {
         lost.push({ i, fixture: fixture.name, reason: err.message });
@@ -82,7 +73,7 @@ export async function measureLatency(ctx, { mails }) {
         i,
         fixture: fixture.name,
         messageId,
-        mailKey,
+        mail,
         arrival,
         existsAt: existsAt[seen] ?? null,
       });
@@ -107,7 +98,7 @@ export async function measureLatency(ctx, { mails }) {
       if (s.existsAt) floorMs.push(s.existsAt - s.arrival);
       const repliedAt = sink.byInReplyTo.get(s.messageId)?.[0];
       if (repliedAt) toReply.push(repliedAt - s.arrival);
-      const ref = await redis.get(s.mailKey);
+      const ref = await caseOfMail(prefix, s.mail);
       const c = ref ? cases.get(ref) : null;
       if (!c) continue;
       routes[c.route] = (routes[c.route] ?? 0) + 1;

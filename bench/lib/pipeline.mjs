@@ -1,11 +1,18 @@
 // What the bench reads of the service's state, straight from Redis and the
 // IMAP server, the way an operator would check that nothing was lost.
-import { hashMessageId } from '../../dist/cases/caseRecord.js';
-import { CaseStore } from '../../dist/cases/caseStore.js';
-import { redisKeys } from '../../dist/infra/redisKeys.js';
-import { fatal, imapClient, serviceSetup, sleep, startService, waitUntil } from './servers.mjs';
 
-export { redisKeys };
+import pg from 'pg';
+import { hashMessageId } from '../../dist/cases/caseRecord.js';
+import {
+  benchDatabase,
+  databaseSchema,
+  fatal,
+  imapClient,
+  serviceSetup,
+  sleep,
+  startService,
+  waitUntil,
+} from './servers.mjs';
 
 export const FOLDERS = [
   'CDAP.Prioritaire',
@@ -66,13 +73,57 @@ export async function countKeys(redis, pattern) {
   return n;
 }
 
-/** Every case of the run, read through the service's own CaseStore so its layout (e.g. where the reply state lives) is followed. */
-export async function allCases(redis, prefix) {
-  const store = new CaseStore(redis, prefix, 86_400_000);
-  const refs = await redis.zrange(store.keys.all(), 0, -1);
-  const cases = [];
-  for (let i = 0; i < refs.length; i += 500) cases.push(...(await store.getMany(refs.slice(i, i + 500))));
-  return cases;
+/** One query in the schema of a measure's records (its prefix), on the run's database. */
+export async function queryRecords(prefix, text, values = []) {
+  const client = new pg.Client({
+    connectionString: benchDatabase.url,
+    options: `-c search_path=${databaseSchema(prefix)}`,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Every case of a measure as stored in PostgreSQL (record, reply state, follow-ups). */
+export async function allCases(_redis, prefix) {
+  const rows = await queryRecords(
+    prefix,
+    `SELECT c.ref, c.record, c.reply_state,
+       (SELECT count(*)::int FROM follow_ups f WHERE f.ref = c.ref) AS follow_ups
+     FROM cases c ORDER BY c.received_at, c.ref`,
+  ).catch((err) => {
+    // No table yet: the service never started with this prefix.
+    if (err.code === '42P01') return [];
+    throw err;
+  });
+  return rows.map((r) => ({
+    ...r.record,
+    ref: r.ref,
+    replyState: r.reply_state,
+    followUps: Array.from({ length: r.follow_ups }),
+  }));
+}
+
+/** The case of a mail (its place in the mailbox), or null when it has none yet. */
+export async function caseOfMail(prefix, mail) {
+  const rows = await queryRecords(
+    prefix,
+    'SELECT ref FROM case_mails WHERE mailbox_id = $1 AND uid_validity = $2 AND uid = $3',
+    [mail.mailboxId, mail.uidValidity, mail.uid],
+  ).catch(() => []);
+  return rows[0]?.ref ?? null;
+}
+
+/** Filings asked for and not done yet. */
+export async function pendingFilings(prefix) {
+  const rows = await queryRecords(prefix, 'SELECT count(*)::int AS n FROM filing_intents').catch(() => [
+    { n: -1 },
+  ]);
+  return rows[0]?.n ?? -1;
 }
 
 /** When a case entered its technicians' queue: the BullMQ job's timestamp (job id = case ref). */
@@ -158,7 +209,7 @@ export async function verifyFlow({ redis, prefix, imap, expectedMails, sink, mes
     await client.logout().catch(() => client.close());
   }
   const filed = FOLDERS.reduce((n, f) => n + folders[f], 0);
-  const mailKeys = await countKeys(redis, `${prefix}:mail:*`);
+  const mailKeys = (await queryRecords(prefix, 'SELECT count(*)::int AS n FROM case_mails'))[0]?.n ?? 0;
   const cases = await allCases(redis, prefix);
   // Cases keep the Message-ID as a hash: map each hash back to the mail we appended.
   const ours = new Map(messageIds.map((id) => [hashMessageId(id), id]));

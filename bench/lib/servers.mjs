@@ -3,6 +3,7 @@
 // is registered with a Cleanup so a failed or interrupted run leaves nothing behind.
 // The servers themselves come from the harness the tests use (tests/support/harness/).
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { startDovecot as startHarnessDovecot } from '../../tests/support/harness/dovecot.mjs';
+import { createDatabase, dropDatabase, sharedPostgresUrl } from '../../tests/support/harness/postgres.mjs';
 import { startPrivateRedis } from '../../tests/support/harness/redis.mjs';
 import { startSmtpSink as startHarnessSmtpSink } from '../../tests/support/harness/smtpSink.mjs';
 import { root } from './paths.mjs';
@@ -87,6 +89,26 @@ export async function makeWorkDir(cleanup) {
 }
 
 // ---------------------------------------------------------------- Redis
+
+/**
+ * The run's database on the machine's PostgreSQL (CDAP_TEST_PG_URL names another), dropped at the
+ * end; each measure's service works in a schema of its own (databaseSchema). The bench never stops
+ * this server. Set once per run: the measures read it through benchDatabase.url.
+ */
+export const benchDatabase = { url: null };
+
+export async function startDatabase(cleanup, runId) {
+  const server = sharedPostgresUrl();
+  const name = `cdap_bench_${runId.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`.slice(0, 63);
+  benchDatabase.url = await createDatabase(server, name);
+  cleanup.add(`database ${name}`, () => dropDatabase(server, name));
+  return benchDatabase.url;
+}
+
+/** The schema of a measure's records: one per key prefix. */
+export function databaseSchema(prefix) {
+  return `b_${createHash('sha256').update(prefix).digest('hex').slice(0, 24)}`;
+}
 
 export async function startRedis(cleanup, workDir) {
   const server = await startPrivateRedis({ appendonly: false, dir: join(workDir, 'redis') });
@@ -177,7 +199,7 @@ export async function startSmtpSink(cleanup) {
 // ---------------------------------------------------------------- the service
 
 const SCRUBBED_ENV =
-  /^(CDAP_|IMAP_|SMTP_|REDIS_URL$|QUEUE_PREFIX$|LOG_LEVEL$|TRIAGE_CONCURRENCY$|REPLY_MODE$|CONFIG_FILE$)/;
+  /^(CDAP_|IMAP_|SMTP_|DATABASE_|REDIS_URL$|QUEUE_PREFIX$|LOG_LEVEL$|TRIAGE_CONCURRENCY$|REPLY_MODE$|CONFIG_FILE$)/;
 
 /** Environment and CONFIG_FILE for `cdap-triage run` against the bench servers. */
 function mergeDeep(base, over) {
@@ -200,6 +222,7 @@ export async function serviceSetup({
   overrides = {},
   env = {},
 }) {
+  if (!benchDatabase.url) throw new Error('the bench service needs the run’s database (startDatabase)');
   // Without it the service would fall back to the machine's shared Redis on 6379.
   if (!/^redis:\/\/127\.0\.0\.1:\d+$/.test(redisUrl ?? '') || redisUrl.endsWith(':6379')) {
     throw new Error(`the bench service must use the bench's private Redis, got ${redisUrl}`);
@@ -216,6 +239,10 @@ export async function serviceSetup({
       CONFIG_FILE: configFile,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
+      // The run's own database: never the machine's default `cdap`, whose earlier bench mail
+      // would be recognised as already seen.
+      DATABASE_URL: benchDatabase.url ?? '',
+      DATABASE_SCHEMA: databaseSchema(prefix),
       IMAP_HOST: imap.host,
       IMAP_PORT: String(imap.port),
       IMAP_USER: imap.user,
