@@ -26,5 +26,5 @@ describe('benchmark smoke (npm run bench at tiny sizes, no timing asserts)', () 
       child.on('exit', (c) => resolve({ code: c, tail: text }));
     });
     expect({ code, tail: code === 0 ? '' : tail }).toEqual({ code: 0, tail: '' });
-  }, 180_000);
+  }, 360_000); // Under a minute alone; a machine shared with other test runs has taken three.
 });

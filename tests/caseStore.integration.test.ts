@@ -142,7 +142,7 @@ describe('case store in PostgreSQL (real server)', () => {
     expect(kept.rows[0]?.payload.inReplyTo).toBeNull();
   });
 
-  it('the outbox sweep dispatches what a crash after the commit left, and everything again after Redis lost its data', async () => {
+  it('the outbox sweep dispatches what a crash after the commit left, and everything again after Redis lost its data (seen by a restarted service too)', async () => {
     const { db, store, prefix } = await fresh('pg-outbox');
     const queues = createQueues(redis, prefix);
     const scheduled: string[] = [];
@@ -173,6 +173,26 @@ describe('case store in PostgreSQL (real server)', () => {
     await outbox.checkRedis('run-2');
     expect((await queues.standard.getJob(a.ref))?.data.ref).toBe(a.ref);
     expect(scheduled).toEqual([a.ref, a.ref]);
+    // A host crash: the service restarts too, and still sees Redis come back as another run.
+    await queues.standard.obliterate({ force: true });
+    const restarted = new CaseOutbox(
+      db,
+      store,
+      {
+        enqueueWork: (c) => enqueueWork(queues, c, 30),
+        scheduleReply: async (c) => void scheduled.push(c.ref),
+      },
+      silent,
+    );
+    await restarted.checkRedis('run-3');
+    expect((await queues.standard.getJob(a.ref))?.data.ref).toBe(a.ref);
+    expect(scheduled).toEqual([a.ref, a.ref, a.ref]);
+    // Same run seen again: nothing is dispatched twice.
+    await restarted.checkRedis('run-3');
+    await new CaseOutbox(db, store, { enqueueWork: async () => {}, scheduleReply: null }, silent).checkRedis(
+      'run-3',
+    );
+    expect(scheduled).toHaveLength(3);
     await Promise.all(Object.values(queues).map((q) => q.close()));
   });
 

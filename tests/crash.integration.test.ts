@@ -17,6 +17,7 @@ import {
   waitFor,
   waitForIdleQueues,
 } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -37,6 +38,9 @@ function fastConfigFile(): string {
       '  lockDurationMs: 3000',
       '  concurrency: 2',
       'shutdownTimeoutMs: 3000',
+      // Intents a kill left undispatched after their commit go out within seconds.
+      'cases:',
+      '  outboxSweepMs: 500',
       'smtp:',
       '  maxMessagesPerSecond: 200',
       'replies:',
@@ -63,7 +67,7 @@ function runService(env: NodeJS.ProcessEnv): ChildProcess {
   return child;
 }
 
-describe('crash safety: kill -9 of the running service (real processes, Dovecot, Redis)', () => {
+describe('crash safety: kill -9 of the running service (real processes, Dovecot, Redis, PostgreSQL)', () => {
   let server: DovecotServer;
   let redis: Redis;
   let sink: SmtpSink;
@@ -104,12 +108,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
     await appendAll(server, mails);
 
     const first = runService(env);
-    await waitFor(
-      'some cases opened',
-      async () => (await redis.zcard(`${prefix}:cases:all`)) >= 10,
-      30_000,
-      20,
-    );
+    await waitFor('some cases opened', async () => (await caseRefsOf(prefix)).length >= 10, 30_000, 20);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
 
@@ -119,7 +118,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
         'every mail filed',
         async () => {
           const folders = await folderContents(server);
-          return folders.INBOX?.length === 0 && (await redis.zcard(`${prefix}:cases:all`)) === mails.length;
+          return folders.INBOX?.length === 0 && (await caseRefsOf(prefix)).length === mails.length;
         },
         60_000,
         250,
@@ -131,7 +130,7 @@ describe('crash safety: kill -9 of the running service (real processes, Dovecot,
       expect(filed).toHaveLength(mails.length);
       expect(new Set(filed).size).toBe(mails.length);
       for (const m of mails) expect(filed).toContain(messageIdOf(m));
-      expect(await redis.zcard(`${prefix}:cases:all`)).toBe(mails.length);
+      expect(await caseRefsOf(prefix)).toHaveLength(mails.length);
 
       // One reply per mail that calls for one, none for the others.
       const wanted = names.filter((n) => expected[n]?.reply !== 'none').length;

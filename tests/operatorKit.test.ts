@@ -33,7 +33,7 @@ function sources(change: Partial<MetricSources> = {}): MetricSources {
     staleAfterSeconds: 180,
     leaseHeld: async () => ({ caf35: true, caf22: false }),
     activeIntakes: () => ({ caf35: true, caf22: false }),
-    connections: async () => ({ redis: true, imap: false, smtp: true }),
+    connections: async () => ({ redis: true, database: true, imap: false, smtp: true }),
     ...change,
   };
 }

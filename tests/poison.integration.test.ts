@@ -9,6 +9,7 @@ import { startService } from '../src/service.js';
 import { fixture, mail, rubrics } from './support/analyzer.js';
 import { appendMail, type DovecotServer, startDovecot } from './support/dovecot.js';
 import { folderContents, messageIdOf, quietLog, testConfig, testEnv, waitFor } from './support/pipeline.js';
+import { caseRefsOf } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -72,7 +73,7 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
       ]);
       expect(folders['CDAP.Standard']).toHaveLength(2);
 
-      const refs = await redis.zrange(`${prefix}:cases:all`, '0', '-1');
+      const refs = await caseRefsOf(prefix);
       const cases = await service.caseStore.getMany(refs);
       const unreadable = cases.filter((c) => c.unreadable);
       expect(unreadable).toHaveLength(2);
@@ -119,7 +120,7 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
         '<big-hang@test.example>',
       ]);
 
-      const refs = await redis.zrange(`${bigPrefix}:cases:all`, '0', '-1');
+      const refs = await caseRefsOf(bigPrefix);
       const cases = (await service.caseStore.getMany(refs)).filter((c) =>
         ['<big-crash@test.example>', '<big-hang@test.example>']
           .map(hashMessageId)

@@ -149,18 +149,28 @@ export class CaseOutbox {
   }
 
   /**
-   * Notices Redis losing its data by its run id changing between two looks
-   * (the first look only records it).
+   * Notices Redis losing its data by its run id changing between two looks.
+   * The last run id seen is kept in the database, not in this process: a
+   * host crash takes the service and Redis's unwritten data together, and
+   * the restarted service must still see that Redis came back as another run.
+   * The very first look of a deployment only records it.
    */
   async checkRedis(runId: string): Promise<void> {
-    const previous = this.redisRunId;
+    if (this.redisRunId === runId) return;
+    const stored = await sql<{ value: string }>`
+      SELECT value FROM store_meta WHERE key = 'redis_run_id'`.execute(this.db);
+    const previous = stored.rows[0]?.value ?? null;
+    if (previous !== null && previous !== runId) {
+      const n = await this.redispatchAll();
+      this.log.warn(
+        { event: 'outbox.redis_restarted', intents: n },
+        'Redis restarted: open cases and unsettled replies queued again',
+      );
+    }
+    // Recorded once the redispatch is done: a redispatch cut short (Redis gone again) is done again.
+    await sql`INSERT INTO store_meta (key, value) VALUES ('redis_run_id', ${runId})
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`.execute(this.db);
     this.redisRunId = runId;
-    if (previous === null || previous === runId) return;
-    const n = await this.redispatchAll();
-    this.log.warn(
-      { event: 'outbox.redis_restarted', intents: n },
-      'Redis restarted: open cases and unsettled replies queued again',
-    );
   }
 }
 

@@ -245,6 +245,10 @@ export async function openDatabase(
   pool.on('error', (err) =>
     log.warn({ event: 'database.connection_lost', err }, 'PostgreSQL connection lost'),
   );
+  // pg-pool listens for errors on idle connections only. One lost while checked out with no
+  // query running (between the statements of a transaction, a server shutdown) emits 'error'
+  // to nobody, which would crash the process; its next query fails instead, and is retried.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await probe(pool, url, config);
   } catch (err) {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import type { Config } from '../config/schema.js';
+import type { Database } from '../infra/database.js';
 import { type CheckAges, checkAges, intakeFresh, staleAfterSeconds } from '../mailbox/intakeFreshness.js';
 import type { IntakeStateStore } from '../mailbox/intakeState.js';
 import { createSmtpTransport, type MailTransport } from '../replies/smtpTransport.js';
@@ -13,6 +15,8 @@ export interface IntakeHealth {
 /** The checks behind /readyz and the cdap_connection_up gauges. */
 export interface Health {
   redis(): Promise<boolean>;
+  /** PostgreSQL answers a trivial query within DATABASE_CHECK_TIMEOUT_MS. */
+  database(): Promise<boolean>;
   smtp(): Promise<boolean>;
   /**
    * The mailboxes count as reachable when some replica checked them lately:
@@ -23,6 +27,8 @@ export interface Health {
 
 const SMTP_VERIFY_EVERY_MS = 30_000;
 const SMTP_VERIFY_TIMEOUT_MS = 5000;
+/** Short: a database that takes longer to answer SELECT 1 is not serving triage either. */
+const DATABASE_CHECK_TIMEOUT_MS = 2000;
 
 /**
  * The health of this process's servers. SMTP counts only when replies go out
@@ -32,6 +38,7 @@ const SMTP_VERIFY_TIMEOUT_MS = 5000;
 export function createHealth(deps: {
   config: Config;
   redis: Redis;
+  db: Database;
   state: IntakeStateStore;
   transport: MailTransport | null;
 }): Health & { close(): void } {
@@ -45,6 +52,21 @@ export function createHealth(deps: {
   const staleAfter = staleAfterSeconds(config.intake);
   return {
     redis: async () => (await deps.redis.ping()) === 'PONG',
+    async database() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), DATABASE_CHECK_TIMEOUT_MS);
+      });
+      const answered = sql`SELECT 1`.execute(deps.db).then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([answered, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async smtp() {
       if (!verifier) return true;
       if (Date.now() - smtpVerified.at > SMTP_VERIFY_EVERY_MS) {

@@ -37,6 +37,7 @@ export function metricSources(deps: {
     activeIntakes: () => Object.fromEntries([...deps.intakes].map(([id, i]) => [id, i.active])),
     connections: async () => ({
       redis: deps.redis.status === 'ready',
+      database: await health.database().catch(() => false),
       imap: await health
         .intake()
         .then((i) => i.fresh)

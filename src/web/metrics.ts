@@ -15,7 +15,7 @@ export interface MetricSources {
   leaseHeld(): Promise<Record<string, boolean>>;
   /** Whether this process holds each mailbox's lease with a working connection; {} without intake. */
   activeIntakes(): Record<string, boolean>;
-  connections(): Promise<Record<'redis' | 'imap' | 'smtp', boolean>>;
+  connections(): Promise<Record<'redis' | 'database' | 'imap' | 'smtp', boolean>>;
 }
 
 /** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */

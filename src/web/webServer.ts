@@ -129,16 +129,27 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
-    const [redis, smtp, intake] = await Promise.all([
+    const [redis, database, smtp, intake] = await Promise.all([
       deps.health.redis().catch(() => false),
+      deps.health.database().catch(() => false),
       deps.health.smtp().catch(() => false),
       deps.health.intake().catch((): IntakeHealth => ({ fresh: false, secondsSinceLastCheck: {} })),
     ]);
     // IMAP is reachable when some replica checked every mailbox lately: the intake's freshness.
-    const ready = redis && smtp && intake.fresh;
+    const ready = redis && database && smtp && intake.fresh;
+    // For the person on call: what is wrong, in words (the checks say it for machines).
+    const reasons = [
+      ...(redis ? [] : ['Redis ne répond pas : les files d’attente sont à l’arrêt.']),
+      ...(database
+        ? []
+        : ['La base PostgreSQL ne répond pas : le tri est suspendu, le courrier reste dans la boîte.']),
+      ...(smtp ? [] : ['Le serveur SMTP ne répond pas : les réponses attendent.']),
+      ...(intake.fresh ? [] : ['La boîte aux lettres n’a pas été relevée récemment.']),
+    ];
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not-ready',
-      checks: { redis, imap: intake.fresh, smtp, intake },
+      checks: { redis, database, imap: intake.fresh, smtp, intake },
+      reasons,
     });
   });
 
