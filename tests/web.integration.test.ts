@@ -766,6 +766,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         redis: service.redis,
         health: {
           redis: async () => true,
+          database: async () => true,
           smtp: async () => true,
           intake: async () => ({ fresh: true, secondsSinceLastCheck: {} }),
         },
