@@ -70,26 +70,6 @@ function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
 }
 
-const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
-
-/**
- * Whether a database failure may pass by itself (server restarting, network,
- * pool exhausted, a query cancelled): the operation is retried. Anything else
- * (a constraint, a syntax error) is a bug or bad data: it is not.
- */
-export function isTransientDatabaseError(err: unknown): boolean {
-  const e = (err ?? {}) as { code?: string; message?: string };
-  if (e.code && unreachableCodes.has(e.code)) return true;
-  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;
-  // 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources;
-  // 40001/40P01: serialization failure, deadlock; 57014: statement timeout (query_canceled).
-  if (e.code && /^(08|57P|53|40001|40P01|57014)/.test(e.code)) return true;
-  const m = e.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i.test(
-    m,
-  );
-}
-
 /** Each `migrations/NNNN_name.sql` file, applied in order of its name, in one transaction. */
 export class SqlFileMigrations implements MigrationProvider {
   constructor(private readonly dir = MIGRATIONS_DIR) {}
