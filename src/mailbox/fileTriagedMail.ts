@@ -81,7 +81,11 @@ export async function fileTriagedMail(
     for (const set of uidSets(flagged)) await client.messageFlagsAdd(set, flags, { uid: true });
   }
   const byFolder = new Map<FolderKey, number[]>();
-  for (const p of current) byFolder.set(p.folder, [...(byFolder.get(p.folder) ?? []), p.uid]);
+  for (const p of current) {
+    const uids = byFolder.get(p.folder);
+    if (uids) uids.push(p.uid);
+    else byFolder.set(p.folder, [p.uid]);
+  }
   for (const [folder, uids] of byFolder) {
     const path = folderPaths[folder];
     for (const set of uidSets(uids)) {
@@ -95,17 +99,17 @@ export async function fileTriagedMail(
         const ref = refOf.get(from);
         if (ref) located.push({ path, uidValidity: String(moved.uidValidity), uid: to, ref });
       }
-      await caseStore.setLocated(located);
+      // All at once: one round trip per batch, not one per mail (the connection pipelines them).
+      const writes: Array<Promise<void>> = [caseStore.setLocated(located)];
       for (const p of current) {
         const target = p.folder === folder && p.ownRef ? uidMap.get(p.uid) : undefined;
         if (target !== undefined && p.ownRef) {
-          await caseStore.setFiledAt(p.ownRef, {
-            path,
-            uidValidity: String(moved.uidValidity),
-            uid: target,
-          });
+          writes.push(
+            caseStore.setFiledAt(p.ownRef, { path, uidValidity: String(moved.uidValidity), uid: target }),
+          );
         }
       }
+      await Promise.all(writes);
     }
   }
   failpoint('intake.after-move');
