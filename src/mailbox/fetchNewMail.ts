@@ -7,6 +7,9 @@ export interface FetchNewMailDeps extends HandOffDeps {
   caseStore: CaseStore;
 }
 
+/** Mails of the inbox checked at once by a rescan. */
+const RESCAN_SLICE = 200;
+
 /** Set by the reconciliation timer and on connect: look for mail left behind in the inbox. */
 export interface RescanFlag {
   due: boolean;
@@ -71,17 +74,25 @@ async function rescanLeftBehind(
   for await (const m of client.fetch(`1:${from - 1}`, { uid: true }, { uid: true })) {
     if (m.uid < from) behind.push(m.uid);
   }
-  const again: number[] = [];
-  for (const uid of behind) {
+  /** True when this mail was left behind: no job in flight, and no case about to file it. */
+  const leftBehind = async (uid: number): Promise<boolean> => {
     const job = await triageQueue.getJob(jobId('mail', mailbox.id, uidValidity, uid));
     if (job) {
-      if (!(await job.isFailed())) continue; // in flight
+      if (!(await job.isFailed())) return false; // in flight
       // Failed for good (its raw mail lost with Redis data, say): start it afresh.
       await job.remove();
     }
     const ref = await caseStore.refForMail({ mailboxId: mailbox.id, uidValidity, uid });
-    if (ref && (await caseStore.hasFiling(mailbox.id, uidValidity, uid))) continue; // about to be filed
-    again.push(uid);
+    return !(ref && (await caseStore.hasFiling(mailbox.id, uidValidity, uid))); // else about to be filed
+  };
+  // During a backlog thousands of mails wait in the inbox, each checked with a few Redis
+  // round trips: one mail after the other, that held the inbox (and all filing) for
+  // seconds. Checked a slice at a time, the round trips of a slice share their writes.
+  const again: number[] = [];
+  for (let i = 0; i < behind.length; i += RESCAN_SLICE) {
+    const slice = behind.slice(i, i + RESCAN_SLICE);
+    const verdicts = await Promise.all(slice.map(leftBehind));
+    again.push(...slice.filter((_, j) => verdicts[j]));
   }
   if (again.length === 0) return;
   deps.log.warn(
