@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from './luaScript.js';
 
 /**
  * A Redis key held by one owner (a random token) with a TTL: the mailbox lease and the reply
@@ -11,24 +12,24 @@ import type { Redis } from 'ioredis';
  * KEYS[1]: the key. ARGV[1]: the owner's token; ARGV[2]: the new TTL (ms).
  * Returns 1 when extended, 0 when the key is gone or held by another owner.
  */
-const extendIfOwnerScript = `
+const extendIfOwnerScript = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
-`;
+`);
 
 /**
  * Deletes the key if the caller still owns it.
  * KEYS[1]: the key. ARGV[1]: the owner's token.
  * Returns 1 when deleted, 0 when the key is gone or held by another owner.
  */
-const releaseIfOwnerScript = `
+const releaseIfOwnerScript = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
-`;
+`);
 
 export async function takeKey(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
   return (await redis.set(key, owner, 'PX', ttlMs, 'NX')) === 'OK';
@@ -36,9 +37,9 @@ export async function takeKey(redis: Redis, key: string, owner: string, ttlMs: n
 
 /** False when the key was lost (expired and taken, or deleted). */
 export async function extendKey(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
-  return (await redis.eval(extendIfOwnerScript, 1, key, owner, String(ttlMs))) === 1;
+  return (await extendIfOwnerScript.run(redis, [key], [owner, String(ttlMs)])) === 1;
 }
 
 export async function releaseKey(redis: Redis, key: string, owner: string): Promise<void> {
-  await redis.eval(releaseIfOwnerScript, 1, key, owner);
+  await releaseIfOwnerScript.run(redis, [key], [owner]);
 }

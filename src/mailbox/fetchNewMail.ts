@@ -7,6 +7,9 @@ export interface FetchNewMailDeps extends HandOffDeps {
   caseStore: CaseStore;
 }
 
+/** Mails of the inbox checked at once by a rescan. */
+const RESCAN_SLICE = 200;
+
 /** Set by the reconciliation timer and on connect: look for mail left behind in the inbox. */
 export interface RescanFlag {
   due: boolean;
@@ -71,17 +74,26 @@ async function rescanLeftBehind(
   for await (const m of client.fetch(`1:${from - 1}`, { uid: true }, { uid: true })) {
     if (m.uid < from) behind.push(m.uid);
   }
-  const again: number[] = [];
-  const known = await caseStore.mailStates(mailbox.id, uidValidity, behind);
-  for (const uid of behind) {
+  /** True when this mail was left behind: no job in flight, and no case about to file it. */
+  const leftBehind = async (uid: number, filingPending: boolean): Promise<boolean> => {
     const job = await triageQueue.getJob(jobId('mail', mailbox.id, uidValidity, uid));
     if (job) {
-      if (!(await job.isFailed())) continue; // in flight
+      if (!(await job.isFailed())) return false; // in flight
       // Failed for good (its raw mail lost with Redis data, say): start it afresh.
       await job.remove();
     }
-    if (known.get(uid)?.filingPending) continue; // about to be filed
-    again.push(uid);
+    return !filingPending; // else about to be filed
+  };
+  // During a backlog thousands of mails wait in the inbox: checked one after the other, that
+  // held the inbox (and all filing) for seconds. A slice at a time: one query for the cases
+  // of the slice, and its Redis round trips share their writes.
+  const again: number[] = [];
+  for (let i = 0; i < behind.length; i += RESCAN_SLICE) {
+    const slice = behind.slice(i, i + RESCAN_SLICE);
+    const known = await caseStore.mailStates(mailbox.id, uidValidity, slice);
+    const verdicts = await Promise.all(slice.map((uid) => leftBehind(uid, known.get(uid)?.filingPending ?? false)));
+    again.push(...slice.filter((_, j) => verdicts[j]));
+  }
   }
   if (again.length === 0) return;
   deps.log.warn(

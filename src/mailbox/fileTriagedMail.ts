@@ -67,7 +67,11 @@ export async function fileTriagedMail(
     for (const set of uidSets(flagged)) await client.messageFlagsAdd(set, flags, { uid: true });
   }
   const byFolder = new Map<FolderKey, number[]>();
-  for (const p of current) byFolder.set(p.folder, [...(byFolder.get(p.folder) ?? []), p.uid]);
+  for (const p of current) {
+    const uids = byFolder.get(p.folder);
+    if (uids) uids.push(p.uid);
+    else byFolder.set(p.folder, [p.uid]);
+  }
   for (const [folder, uids] of byFolder) {
     const path = folderPaths[folder];
     for (const set of uidSets(uids)) {

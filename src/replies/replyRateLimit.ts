@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../infra/luaScript.js';
 import { keyFingerprint, type RedisKeys, redisKeys } from '../infra/redisKeys.js';
 
 export interface RateLimits {
@@ -43,7 +44,7 @@ export type Admission =
  * Returns an AdmitDecision: 'ok', or the name of the limit that held the reply back. KEYS[1]
  * keeps only a final decision ('ok' or 'same-subject-day'): a deferred reply is asked again.
  */
-const admitScript = `
+const admitScript = new LuaScript(`
 local decided = redis.call('GET', KEYS[1])
 if decided then return decided end
 local limits = {tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])}
@@ -58,7 +59,7 @@ for i = 2, #KEYS do
 end
 redis.call('SET', KEYS[1], 'ok', 'EX', ARGV[4])
 return 'ok'
-`;
+`);
 
 /** Ticket numbers and dates change from one robot answer to the next; the words stay. */
 export function subjectShape(topic: string): string {
@@ -95,16 +96,13 @@ export class ReplyRateLimit {
     const ttls = ['3600000', '86400000', '86400000'].slice(0, keys.length - 1);
     const { perRecipientPerHour, perRecipientPerDay, sameSubjectPerDay } = this.limits;
     const decision = readDecision(
-      await this.redis.eval(
-        admitScript,
-        keys.length,
-        ...keys,
+      await admitScript.run(this.redis, keys, [
         String(perRecipientPerHour),
         String(perRecipientPerDay),
         String(sameSubjectPerDay),
         String(86_400 * 2),
         ...ttls,
-      ),
+      ]),
     );
     if (decision === 'ok') return { ok: true };
     if (decision === 'same-subject-day') return { ok: false, limit: decision, final: true };

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
-import nodemailer from 'nodemailer';
 import { LOOP_HEADER } from '../analysis/classifyKind.js';
 import { domainAllowed } from '../analysis/identifySender.js';
 import { maskPersonalData } from '../analysis/maskPersonalData.js';
@@ -13,6 +12,7 @@ import { failpoint } from '../infra/failpoint.js';
 import { type NotifyJobData, notifyJobOptions } from '../infra/queues.js';
 import { type Logger, maskAddress } from '../log.js';
 import type { ReplyScheduler } from '../triage/triageMail.js';
+import { composeReply, formatMailbox } from './composeReply.js';
 import type { ReplyTemplates } from './renderReply.js';
 import { ReplyBusyError, type ReplyLock } from './replyLock.js';
 import type { DeferringLimit, ReplyRateLimit } from './replyRateLimit.js';
@@ -97,7 +97,8 @@ export function createReplySender(deps: SendReplyDeps) {
     }
     sentHere.set(ref, Date.now());
   };
-  const shadow = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  // The From header, written once: the configured sender does not change.
+  const sender = formatMailbox(deps.config.replies.from);
   const { outboxDir } = deps.config.replies;
 
   /**
@@ -251,29 +252,32 @@ export function createReplySender(deps: SendReplyDeps) {
 
     const messageId = replyMessageId(c.ref, deps.config.replies.from);
     const inReplyTo = job.data.inReplyTo ?? null;
-    const message = {
-      from: deps.config.replies.from,
-      to,
-      // The envelope names the one recipient: nothing in a header can add another.
-      envelope: { from: envelopeFrom(deps.config.replies.from), to: [to] },
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      messageId,
-      inReplyTo: inReplyTo ?? undefined,
-      references: inReplyTo ? [inReplyTo] : undefined,
-      headers: {
-        // RFC 3834: an automatic answer; Exchange: send no out-of-office back; ours: loop guard.
-        'Auto-Submitted': 'auto-replied',
-        'X-Auto-Response-Suppress': 'All',
-        [LOOP_HEADER]: c.ref,
+    const raw = composeReply(
+      {
+        from: deps.config.replies.from,
+        to,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        messageId,
+        inReplyTo: inReplyTo ?? undefined,
+        references: inReplyTo ? [inReplyTo] : undefined,
+        headers: {
+          // RFC 3834: an automatic answer; Exchange: send no out-of-office back; ours: loop guard.
+          'Auto-Submitted': 'auto-replied',
+          'X-Auto-Response-Suppress': 'All',
+          [LOOP_HEADER]: c.ref,
+        },
       },
-    };
+      sender,
+      now(),
+    );
+    // The envelope names the one recipient: nothing in a header can add another.
+    const message = { envelope: { from: envelopeFrom(deps.config.replies.from), to: [to] }, raw };
 
     if (deps.config.replies.mode === 'shadow' || !deps.transport) {
-      const info = await shadow.sendMail(message);
       await mkdir(outboxDir, { recursive: true });
-      await writeFile(join(outboxDir, `${c.ref}.eml`), info.message as Buffer);
+      await writeFile(join(outboxDir, `${c.ref}.eml`), raw);
       await settle(c, 'shadow', null, { messageId, text: rendered.text });
       return 'shadow';
     }
