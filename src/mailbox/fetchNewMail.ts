@@ -91,9 +91,10 @@ async function rescanLeftBehind(
   for (let i = 0; i < behind.length; i += RESCAN_SLICE) {
     const slice = behind.slice(i, i + RESCAN_SLICE);
     const known = await caseStore.mailStates(mailbox.id, uidValidity, slice);
-    const verdicts = await Promise.all(slice.map((uid) => leftBehind(uid, known.get(uid)?.filingPending ?? false)));
+    const verdicts = await Promise.all(
+      slice.map((uid) => leftBehind(uid, known.get(uid)?.filingPending ?? false)),
+    );
     again.push(...slice.filter((_, j) => verdicts[j]));
-  }
   }
   if (again.length === 0) return;
   deps.log.warn(
