@@ -176,7 +176,10 @@ describe('migrate-from-redis (a 0.1 Redis into PostgreSQL, real servers)', () =>
       { uidValidity: mail.uidValidity, uid: mail.uid, folder: 'standard', flagged: false },
     );
     const next = (highest.get(year) ?? 0) + 3 + 1;
-    expect(outcome).toEqual({ outcome: 'created', ref: `CDAP-${year}-${String(next).padStart(6, '0')}` });
+    expect(outcome).toMatchObject({
+      outcome: 'created',
+      ref: `CDAP-${year}-${String(next).padStart(6, '0')}`,
+    });
     const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM cases`.execute(db);
     expect(r.rows[0]?.n).toBe(81);
     created = outcome.ref;
