@@ -312,14 +312,14 @@ function report(results) {
     if (c) {
       row(
         name,
-        `CPU s of ${fmt(c.coreSecondsAvailable, 1)} core-s: service / redis / dovecot / bench+sink / other`,
-        [c.services, c.redis, c.dovecot, c.benchAndSmtpSink, c.otherProcesses]
+        `CPU s of ${fmt(c.coreSecondsAvailable, 1)} core-s: service / postgres / redis / dovecot / bench+sink / other`,
+        [c.services, c.postgres ?? 0, c.redis, c.dovecot, c.benchAndSmtpSink, c.otherProcesses]
           .map((x) => fmt(x, 1))
           .join(' / '),
       );
       row(
         name,
-        'CPU per mail: service; service + redis + dovecot + sink',
+        'CPU per mail: service; service + postgres + redis + dovecot + sink',
         `${fmt(c.serviceMsPerMail, 2)} ms; ${fmt(c.allServersMsPerMail, 2)} ms`,
       );
       if (c.otherShare > 0.1) {

@@ -5,6 +5,7 @@ import { benchConfig, verifyFlow, waitForDrain } from './pipeline.mjs';
 import {
   imapClient,
   machineCpuSeconds,
+  postgresCpuSeconds,
   preloadMaildir,
   serviceSetup,
   startDovecot,
@@ -42,6 +43,7 @@ function cpuSnapshot(ctx, dovecot) {
     at: Date.now(),
     machine: machineCpuSeconds(),
     redis: treeCpuSeconds(ctx.redisPid),
+    postgres: postgresCpuSeconds(),
     dovecot: treeCpuSeconds(dovecot.masterPid()),
     bench: process.cpuUsage(),
   };
@@ -144,14 +146,16 @@ export async function measureBacklog(ctx, { mails, processes }) {
       machineBusy,
       services: servicesCpu,
       redis: cpu1.redis - cpu0.redis,
+      // Every PostgreSQL of the machine: a test run beside the bench would count here.
+      postgres: cpu1.postgres - cpu0.postgres,
       dovecot: cpu1.dovecot - cpu0.dovecot,
       benchAndSmtpSink: (benchCpu.user + benchCpu.system) / 1e6,
     };
     cpu.otherProcesses = Math.max(
       0,
-      machineBusy - cpu.services - cpu.redis - cpu.dovecot - cpu.benchAndSmtpSink,
+      machineBusy - cpu.services - cpu.redis - cpu.postgres - cpu.dovecot - cpu.benchAndSmtpSink,
     );
-    const ours = cpu.services + cpu.redis + cpu.dovecot + cpu.benchAndSmtpSink;
+    const ours = cpu.services + cpu.redis + cpu.postgres + cpu.dovecot + cpu.benchAndSmtpSink;
     // Steadier than mails/s on a shared machine: what one mail costs, whoever else runs.
     cpu.serviceMsPerMail = (1000 * cpu.services) / mails;
     cpu.allServersMsPerMail = (1000 * ours) / mails;

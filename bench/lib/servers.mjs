@@ -391,6 +391,29 @@ export function treeCpuSeconds(rootPid) {
   return total;
 }
 
+/**
+ * CPU seconds of every PostgreSQL server on the machine (each postmaster, its
+ * live backends and those it reaped): the store of record works for each mail too.
+ */
+export function postgresCpuSeconds() {
+  const comm = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    } catch {
+      return '';
+    }
+  };
+  const pids = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => comm(pid) === 'postgres');
+  const all = new Set(pids);
+  return pids
+    .filter((pid) => !all.has(cpuSecondsOf(pid).ppid))
+    .reduce((n, postmaster) => n + treeCpuSeconds(postmaster), 0);
+}
+
 /** Busy and total CPU seconds of the whole machine since boot, all cores. */
 export function machineCpuSeconds() {
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
