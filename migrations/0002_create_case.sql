@@ -4,7 +4,7 @@
 -- the same bytes under another place are a duplicate filed beside the first
 -- (case_contents), the yearly sequence row is locked until commit, the filing
 -- intent and the outbox intents are written with the case.
-CREATE FUNCTION create_case(
+CREATE OR REPLACE FUNCTION create_case(
   p_mailbox text,
   p_uid_validity text,
   p_uid bigint,

@@ -7,7 +7,7 @@ import { CaseStore } from '../src/cases/caseStore.js';
 import { CaseOutbox } from '../src/cases/outbox.js';
 import { deleteExpiredCases, monthlyAggregates } from '../src/cases/retention.js';
 import type { Config } from '../src/config/schema.js';
-import { type Database, openDatabase, SqlFileMigrations } from '../src/infra/database.js';
+import { type Database, dropRecords, openDatabase, SqlFileMigrations } from '../src/infra/database.js';
 import { createQueues } from '../src/infra/queues.js';
 import { createLogger } from '../src/log.js';
 import { enqueueWork } from '../src/triage/enqueueWork.js';
@@ -289,6 +289,16 @@ describe('case store in PostgreSQL (real server)', () => {
     );
     // Each migration once, all of them.
     expect(applied.rows.map((r) => r.name)).toEqual(new SqlFileMigrations().names());
+  });
+
+  it('the demo reset drops every table and function of the schema, and the next start migrates it again', async () => {
+    const { db, prefix } = await fresh('pg-reset');
+    const tables = await dropRecords(db, schemaOf(prefix));
+    expect(tables).toBeGreaterThan(10);
+    const again = await openDatabase(databaseConfig(prefix), silent);
+    opened.push(again);
+    const store = new CaseStore(again);
+    expect((await store.createCase(draft(1), filing(1))).outcome).toBe('created');
   });
 
   it('refuses to start, with a message a person can act on, when the schema is newer than the code', async () => {

@@ -262,8 +262,14 @@ export async function dropRecords(db: Database, schema: string): Promise<number>
   const r = await sql<{
     tablename: string;
   }>`SELECT tablename FROM pg_tables WHERE schemaname = ${schema}`.execute(db);
-  if (r.rows.length === 0) return 0;
-  const tables = r.rows.map((row) => sql.id(schema, row.tablename));
-  await sql`DROP TABLE IF EXISTS ${sql.join(tables)} CASCADE`.execute(db);
+  if (r.rows.length > 0) {
+    const tables = r.rows.map((row) => sql.id(schema, row.tablename));
+    await sql`DROP TABLE IF EXISTS ${sql.join(tables)} CASCADE`.execute(db);
+  }
+  // The migrations' functions go too, or the next start could not create them again.
+  const fns = await sql<{ signature: string }>`
+    SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ${schema}`.execute(db);
+  for (const f of fns.rows) await sql`DROP FUNCTION IF EXISTS ${sql.raw(f.signature)} CASCADE`.execute(db);
   return r.rows.length;
 }
