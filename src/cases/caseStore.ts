@@ -344,12 +344,6 @@ export class CaseStore {
     return row?.path ? { path: row.path, uidValidity: row.uid_validity, uid: row.uid } : null;
   }
 
-  async hasFiling(mailboxId: string, uidValidity: string, uid: number): Promise<boolean> {
-    const r = await sql`SELECT 1 FROM filing_intents
-      WHERE mailbox_id = ${mailboxId} AND uid_validity = ${uidValidity} AND uid = ${uid}`.execute(this.db);
-    return r.rows.length > 0;
-  }
-
   /** Whether a filing of this mailbox asked for before this time waits. */
   async dueFilingExists(mailboxId: string, before: Date): Promise<boolean> {
     const r = await sql`SELECT 1 FROM filing_intents

@@ -59,15 +59,6 @@ export class CaseOutbox {
       UPDATE outbox SET dispatched_at = now() WHERE ref = ${record.ref} AND kind = 'reply'`.execute(this.db);
   }
 
-  /** Dispatches the intents of one case that are not dispatched yet. */
-  async dispatch(record: CaseRecord): Promise<void> {
-    const claimed = await sql<OutboxRow>`
-      UPDATE outbox SET dispatched_at = now()
-      WHERE ref = ${record.ref} AND dispatched_at IS NULL
-      RETURNING id, ref, kind, payload`.execute(this.db);
-    await this.send(claimed.rows, new Map([[record.ref, record]]));
-  }
-
   private async send(rows: OutboxRow[], known = new Map<string, CaseRecord>()): Promise<number> {
     if (rows.length === 0) return 0;
     const missing = [...new Set(rows.map((r) => r.ref))].filter((ref) => !known.has(ref));
