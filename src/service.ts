@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { AnswerWatcher } from './answers/answerWatcher.js';
+import { checkAnswerPractices } from './answers/checkAnswerPractices.js';
 import { CaseStore } from './cases/caseStore.js';
 import { startMaintenance } from './cases/maintenance.js';
 import { CaseOutbox, startOutboxSweep } from './cases/outbox.js';
@@ -21,7 +23,7 @@ import { RawMailStore } from './mailbox/rawMailStore.js';
 import { RefileRequests } from './mailbox/refileRequests.js';
 import { loadReplyTemplates } from './replies/renderReply.js';
 import { createReplyScheduler, type ReplyEvents } from './replies/sendReply.js';
-import { enqueueWork } from './triage/enqueueWork.js';
+import { enqueueWork, syncWork } from './triage/enqueueWork.js';
 import { createHealth } from './web/health.js';
 import { metricSources } from './web/metricSources.js';
 import { Metrics } from './web/metrics.js';
@@ -80,7 +82,7 @@ export async function startService(
 
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
-  const caseStore = new CaseStore(db, { log });
+  const caseStore = new CaseStore(db, { log, sla: config.cases });
   // The store's first start, kept: filed mail older than that is not checked for a case.
   await caseStore.storeEpoch();
   const rawMail = new RawMailStore(producer, prefix);
@@ -131,6 +133,26 @@ export async function startService(
     }
   }
 
+  const answerWatcher =
+    options.intake !== false && config.answers.watch
+      ? new AnswerWatcher({
+          config,
+          createClient: () => createImapClient(config.imap, config.intake.socketTimeoutMs),
+          caseStore,
+          db,
+          lease: new MailboxLease(
+            producer,
+            redisKeys(prefix).answersLease,
+            `${hostname()}:${process.pid}:answers`,
+            config.intake.leaseTtlMs,
+          ),
+          checkAnswer: checkAnswerPractices,
+          onSettled: (settled) => syncWork(queues, settled, config.cases.retentionDays),
+          log,
+        })
+      : null;
+  answerWatcher?.start();
+
   const health = createHealth({ ...core, state, transport: workers?.transport ?? null });
   metrics.watch(metricSources({ ...core, health, intakes: intakeOf }));
   const workQueues = [queues.priority, queues.standard];
@@ -138,6 +160,11 @@ export async function startService(
   const maintenance = startMaintenance({
     ...core,
     deleteExpired: (before) => deleteExpiredCases(db, before),
+    closeAnswered: async (before) => {
+      const closed = await caseStore.closeAnsweredBefore(before, new Date());
+      return closed.length;
+    },
+    autoCloseMs: config.answers.autoCloseDays * 86_400_000,
     workQueues,
     retentionMs,
     onFailure,
@@ -160,7 +187,7 @@ export async function startService(
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       const graceful = (async () => {
         await web?.close();
-        await Promise.all(intakes.map((i) => i.stop()));
+        await Promise.all([...intakes.map((i) => i.stop()), answerWatcher?.stop()]);
         await workers?.drain();
         await Promise.all(Object.values(queues).map((q) => q.close()));
       })();

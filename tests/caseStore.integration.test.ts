@@ -221,19 +221,22 @@ describe('case store in PostgreSQL (real server)', () => {
     const { store } = await fresh('pg-followups');
     const { ref } = await store.createCase(draft(1), filing(1));
     const mail = (uid: number) => ({ mailboxId: 'default', uidValidity: '1', uid });
-    expect(await store.attachFollowUp(ref, mail(3), 'f-3', new Date('2026-11-22T10:00:00Z'), filing(3))).toBe(
-      true,
-    );
-    expect(await store.attachFollowUp(ref, mail(2), 'f-2', new Date('2026-11-21T10:00:00Z'), filing(2))).toBe(
-      true,
-    );
+    const plain = { messageIdHash: null, escalates: false };
+    const attach = (uid: number, hash: string, at: string) =>
+      store.attachFollowUp(ref, mail(uid), hash, new Date(at), filing(uid), plain).then((r) => r.attached);
+    expect(await attach(3, 'f-3', '2026-11-22T10:00:00Z')).toBe(true);
+    expect(await attach(2, 'f-2', '2026-11-21T10:00:00Z')).toBe(true);
     // The same follow-up seen again under another UID.
-    expect(await store.attachFollowUp(ref, mail(4), 'f-2', new Date('2026-11-21T10:00:00Z'), filing(4))).toBe(
-      false,
-    );
-    await store.markHandled(ref, new Date('2026-11-23T10:00:00Z'));
+    expect(await attach(4, 'f-2', '2026-11-21T10:00:00Z')).toBe(false);
+    await store.recordAnswer(ref, {
+      at: new Date('2026-11-23T10:00:00Z'),
+      channel: 'dashboard',
+      by: null,
+      sourceKey: 'dashboard:1',
+    });
     const c = await store.get(ref);
-    expect(c?.status).toBe('handled');
+    expect(c?.status).toBe('répondu');
+    expect(c?.roundTrips).toBe(1);
     expect(c?.followUps.map((f) => [f.mail.uid, f.receivedAt])).toEqual([
       [2, '2026-11-21T10:00:00.000Z'],
       [3, '2026-11-22T10:00:00.000Z'],

@@ -283,7 +283,7 @@ describe('faults (each with its own Dovecot, Redis and SMTP on loopback)', () =>
   /** The open cases a technician must see in a queue, sorted. */
   async function openPartnerRefs(): Promise<string[]> {
     return (await caseRecordsOf(prefix, dbUrl))
-      .filter((c) => c.status === 'open' && (c.route === 'priority' || c.route === 'standard'))
+      .filter((c) => c.status === 'nouveau' && (c.route === 'priority' || c.route === 'standard'))
       .map((c) => c.ref)
       .sort();
   }

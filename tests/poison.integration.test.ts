@@ -81,7 +81,7 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
         /longer than 5000 ms and was stopped/,
       );
       expect(unreadable.map((c) => c.unreadableReason).join(' ')).toMatch(/failed in its worker/);
-      expect(unreadable.every((c) => c.route === 'standard' && c.status === 'open')).toBe(true);
+      expect(unreadable.every((c) => c.route === 'standard' && c.status === 'nouveau')).toBe(true);
     } finally {
       await service.stop();
     }
@@ -127,7 +127,7 @@ describe('poison mail: an analyzer that hangs or crashes stops alone (worker thr
           .includes(c.messageIdHash ?? ''),
       );
       expect(cases).toHaveLength(2);
-      expect(cases.every((c) => c.unreadable && c.route === 'standard' && c.status === 'open')).toBe(true);
+      expect(cases.every((c) => c.unreadable && c.route === 'standard' && c.status === 'nouveau')).toBe(true);
       expect(cases.map((c) => c.unreadableReason).join(' ')).toMatch(/longer than 5000 ms and was stopped/);
       expect(cases.map((c) => c.unreadableReason).join(' ')).toMatch(/failed in its worker/);
     } finally {

@@ -141,13 +141,18 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     expect(sink.messages).toHaveLength(1);
   });
 
-  it('a follow-up on a handled case reopens it with a fresh deadline', async () => {
+  it('a follow-up on an answered case reopens it as a second round trip with a fresh deadline', async () => {
     const s = await start();
     await appendMail(server, 'INBOX', Buffer.from(mail(rubrics(), { Subject: 'Demande APL' })));
     const [first] = await settled(s, 1);
     const ref = first?.ref as string;
-    await s.caseStore.markHandled(ref, new Date());
-    expect((await s.caseStore.get(ref))?.status).toBe('handled');
+    await s.caseStore.recordAnswer(ref, {
+      at: new Date(),
+      channel: 'dashboard',
+      by: null,
+      sourceKey: 'dashboard:1',
+    });
+    expect((await s.caseStore.get(ref))?.status).toBe('répondu');
 
     await appendMail(
       server,
@@ -157,9 +162,11 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     // The case is reopened first, then the follow-up is listed on it: wait for both.
     const reopened = await waitFor('reopened with its follow-up', async () => {
       const c = await s.caseStore.get(ref);
-      return c?.status === 'open' && c.followUps.length > 0 ? c : null;
+      return c?.status === 'nouveau' && c.followUps.length > 0 ? c : null;
     });
-    expect(reopened.handledAt).toBeNull();
+    expect(reopened.answeredAt).toBeNull();
+    expect(reopened.firstAnsweredAt).not.toBeNull();
+    expect(reopened.roundTrips).toBe(2);
     expect(reopened.followUps).toHaveLength(1);
     expect(new Date(reopened.sla?.dueAt ?? 0).getTime()).toBeGreaterThanOrEqual(
       new Date(first?.sla?.dueAt ?? 0).getTime(),
@@ -185,7 +192,7 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     const all = await settled(s, 2);
     expect((await s.caseStore.get(ref))?.followUps).toHaveLength(0);
     expect(all.map((c) => c.ref)).toContain(ref);
-    expect(all.find((c) => c.ref !== ref)?.status).toBe('open');
+    expect(all.find((c) => c.ref !== ref)?.status).toBe('nouveau');
   });
 
   it('a busy address gets every acknowledgement: past its hourly limit, replies wait instead of being dropped', async () => {
@@ -271,7 +278,7 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     await appendMail(server, 'INBOX', Buffer.from(big));
     const [c] = await settled(s, 1);
     expect(c?.route).toBe('priority');
-    expect(c?.status).toBe('open');
+    expect(c?.status).toBe('nouveau');
     expect(c?.routeReason).toMatch(/trop volumineux/);
     await waitFor(
       'filed in priority',

@@ -144,7 +144,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     });
     expect(wrong.status).toBe(401);
     // The case is still open: the refused POSTs changed nothing.
-    expect((await service.caseStore.get(ref))?.status).toBe('open');
+    expect((await service.caseStore.get(ref))?.status).toBe('nouveau');
   });
 
   it('lists open cases urgent first, then oldest, with their SLA', async () => {
@@ -235,18 +235,18 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       const urgentRef = rows[0]?.ref as string;
 
       await page.click(`a[href="/cases/${urgentRef}"]`);
-      await page.waitForSelector('text=Marquer comme traité');
+      await page.waitForSelector('text=Marquer comme répondu');
       expect(await page.textContent('h1')).toContain(urgentRef);
       // The facts read in the mail, at the top of the page, in words.
       expect(await page.textContent('ul.case-facts')).toContain(
         'Non-paiement du revenu de solidarité active depuis le 5\u00a0octobre 2026',
       );
-      await page.click('text=Marquer comme traité');
+      await page.click('text=Marquer comme répondu');
       await page.waitForURL(`${base}/cases`);
       const after = await page.$$eval('tr[data-ref]', (trs) => trs.map((tr) => tr.getAttribute('data-ref')));
       expect(after).not.toContain(urgentRef);
       expect(after).toHaveLength(2);
-      expect((await service.caseStore.get(urgentRef))?.status).toBe('handled');
+      expect((await service.caseStore.get(urgentRef))?.status).toBe('répondu');
 
       await page.goto(`${base}/stats?period=week`);
       await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
@@ -328,11 +328,11 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       const response = await posted;
       expect((await response.request().allHeaders()).cookie).toMatch(/cdap_session=/);
       expect(response.status()).toBe(403);
-      expect((await service.caseStore.get(ref))?.status).toBe('open');
+      expect((await service.caseStore.get(ref))?.status).toBe('nouveau');
       // The answer to a no-cors fetch is hidden from the page; it says when the request is over.
       await page.goto(`${attackerUrl}/fetch`);
       await page.waitForFunction(() => document.title === 'done');
-      expect((await service.caseStore.get(ref))?.status).toBe('open');
+      expect((await service.caseStore.get(ref))?.status).toBe('nouveau');
     } finally {
       await browser.close();
       attacker.closeAllConnections();
@@ -414,7 +414,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       basicNoBody: 415,
       cookieTextPlainWithToken: 415,
     });
-    expect((await service.caseStore.get(ref))?.status).toBe('open');
+    expect((await service.caseStore.get(ref))?.status).toBe('nouveau');
 
     // The dashboard's own button: same origin, form with the session's token.
     expect(
@@ -424,7 +424,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         form({ _csrf: token }),
       ),
     ).toBe(303);
-    expect((await service.caseStore.get(ref))?.status).toBe('handled');
+    expect((await service.caseStore.get(ref))?.status).toBe('répondu');
     // A script with Basic and JSON, no Origin: no token needed.
     expect(
       await post(
@@ -433,7 +433,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         '{}',
       ),
     ).toBe(200);
-    expect((await service.caseStore.get(scriptRef))?.status).toBe('handled');
+    expect((await service.caseStore.get(scriptRef))?.status).toBe('répondu');
   });
 
   it('logout revokes the session: the old cookie is refused', async () => {
@@ -582,7 +582,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     async function insertCase(c: {
       receivedAt: string;
       route: 'priority' | 'standard' | 'quarantine' | 'ignored';
-      status?: 'open' | 'handled' | 'recorded';
+      status?: 'nouveau' | 'répondu' | 'enregistré';
       urgent?: boolean;
       urgencyCheck?: string | null;
       cdas?: string | null;
@@ -593,7 +593,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       unreadable?: boolean;
       multipleSituations?: boolean;
       dueAt?: string | null;
-      handledAt?: string | null;
+      answeredAt?: string | null;
     }): Promise<string> {
       const received = new Date(c.receivedAt);
       const year = received.getUTCFullYear();
@@ -614,7 +614,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
           received_at: received,
           triaged_at: received,
           route: c.route,
-          status: c.status ?? (c.handledAt ? 'handled' : 'open'),
+          status: c.status ?? (c.answeredAt ? 'répondu' : 'nouveau'),
           kind: 'cdap-form',
           urgent: c.urgent ?? false,
           urgency_check: c.urgencyCheck ?? null,
@@ -629,7 +629,9 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
           lint_warnings: 0,
           backfill: false,
           due_at: dueAt ? new Date(dueAt) : null,
-          handled_at: c.handledAt ? new Date(c.handledAt) : null,
+          answered_at: c.answeredAt ? new Date(c.answeredAt) : null,
+          first_answered_at: c.answeredAt ? new Date(c.answeredAt) : null,
+          round_started_at: received,
           record: JSON.stringify({ sla: dueAt ? { dueAt, warnAt: dueAt } : null }),
         } as never)
         .execute();
@@ -655,7 +657,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       await insertCase({
         receivedAt: '2023-12-31T23:50:00Z',
         route: 'standard',
-        handledAt: '2024-01-02T00:00:00Z',
+        answeredAt: '2024-01-02T00:00:00Z',
       });
       await insertCase({
         receivedAt: '2024-01-10T08:00:00Z',
@@ -666,7 +668,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         prestations: ['RSA'],
         motif: 'non-paiement',
         dueAt: '2024-01-12T08:00:00Z',
-        handledAt: '2024-01-11T08:00:00Z',
+        answeredAt: '2024-01-11T08:00:00Z',
       });
       await insertCase({
         receivedAt: '2024-01-10T15:00:00Z',
@@ -677,7 +679,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         rules: ['subject', 'signature'],
         lintErrors: 2,
         dueAt: '2024-01-20T10:00:00Z',
-        handledAt: '2024-01-20T15:00:00Z',
+        answeredAt: '2024-01-20T15:00:00Z',
       });
       await insertCase({
         receivedAt: '2024-06-03T09:00:00Z',
@@ -689,7 +691,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         rules: ['subject'],
         lintErrors: 1,
         dueAt: '2024-06-05T09:00:00Z',
-        handledAt: '2024-06-04T21:00:00Z',
+        answeredAt: '2024-06-04T21:00:00Z',
       });
       // Never handled: past its deadline, and still in the standard queue (its oldest case).
       const forgotten = await insertCase({
@@ -701,12 +703,12 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         unreadable: true,
         dueAt: '2024-06-15T09:00:00Z',
       });
-      await insertCase({ receivedAt: '2024-09-01T12:00:00Z', route: 'ignored', status: 'recorded' });
-      await insertCase({ receivedAt: '2024-12-31T23:30:00Z', route: 'quarantine', status: 'recorded' });
+      await insertCase({ receivedAt: '2024-09-01T12:00:00Z', route: 'ignored', status: 'enregistré' });
+      await insertCase({ receivedAt: '2024-12-31T23:30:00Z', route: 'quarantine', status: 'enregistré' });
       await insertCase({
         receivedAt: '2025-01-01T00:10:00Z',
         route: 'standard',
-        handledAt: '2025-01-02T00:00:00Z',
+        answeredAt: '2025-01-02T00:00:00Z',
       });
       // February 2024's cases went with retention: their anonymous counts stay.
       await aggregate('2024-02-01', {
@@ -755,7 +757,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         receivedAt: '2026-10-02T00:00:00Z',
         route: 'standard',
         dueAt: '2026-10-03T00:00:00Z',
-        handledAt: '2026-10-04T00:00:00Z',
+        answeredAt: '2026-10-04T00:00:00Z',
       });
       app = await createWebServer({
         config,

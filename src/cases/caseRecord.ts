@@ -12,6 +12,7 @@ import type {
 } from '../analysis/types.js';
 
 import { computeSla, type Sla, type SlaSettings } from './computeSla.js';
+import type { AnswerChannel, CaseStatus } from './lifecycle.js';
 
 /** Where in the mailbox a mail was found. */
 export interface MailRef {
@@ -68,15 +69,28 @@ export interface CaseRecord {
   subject: string | null;
   sla: Sla | null;
   status: CaseStatus;
-  handledAt: string | null;
+  /** The CAF's answer to the current round trip: when, by which work address, seen where. */
+  answeredAt: string | null;
+  answeredBy: string | null;
+  answerChannel: AnswerChannel | null;
+  /** The first answer ever (the request's own delay). */
+  firstAnsweredAt: string | null;
+  /** 1, and one more for each CDAS follow-up that came after an answer. */
+  roundTrips: number;
+  roundStartedAt: string;
+  /** The technician who took the case, and when. */
+  assignee: string | null;
+  takenAt: string | null;
+  /** The last closing, and who closed (null: closed automatically after the answer). */
+  closedAt: string | null;
+  closedBy: string | null;
   followUps: Array<{ receivedAt: string; mail: MailRef }>;
   backfill: boolean;
   /** What became of the reply; null until the replies stage looked at it. */
   replyState: ReplyState | null;
 }
 
-/** `open`: in a technicians' queue; `handled`: answered; `recorded`: kept for the record only (robots, quarantine). */
-export type CaseStatus = 'open' | 'handled' | 'recorded';
+export type { CaseStatus } from './lifecycle.js';
 
 /**
  * Why no reply goes out although the analysis asked for one: `backfill`, mail
@@ -223,8 +237,17 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     replySuppressed: input.backfill && a.reply !== 'none' ? 'backfill' : null,
     subject: a.subject ? maskPersonalData(a.subject).slice(0, 300) : null,
     sla: open ? computeSla(input.receivedAt, a.urgent, input.sla) : null,
-    status: open ? 'open' : 'recorded',
-    handledAt: null,
+    status: open ? 'nouveau' : 'enregistré',
+    answeredAt: null,
+    answeredBy: null,
+    answerChannel: null,
+    firstAnsweredAt: null,
+    roundTrips: 1,
+    roundStartedAt: input.receivedAt.toISOString(),
+    assignee: null,
+    takenAt: null,
+    closedAt: null,
+    closedBy: null,
     followUps: [],
     backfill: input.backfill,
     replyState: null,

@@ -3,6 +3,51 @@ import { holdsPersonalData } from '../analysis/maskPersonalData.js';
 import type { Database, Tables } from '../infra/database.js';
 import type { Logger } from '../log.js';
 import { type CaseRecord, type MailRef, type ReplyState, readReplyState } from './caseRecord.js';
+import type { SlaSettings } from './computeSla.js';
+import { type AnswerChannel, isAwaiting, settleLifecycle } from './lifecycle.js';
+
+/** A case before and after a change of its lifecycle: callers move its queue entries from one to the other. */
+export interface Settled {
+  before: CaseRecord;
+  after: CaseRecord;
+}
+
+/** An answer of the CAF, as the watcher or the dashboard saw it. */
+export interface RecordedAnswer {
+  at: Date;
+  channel: AnswerChannel;
+  /** The work address that answered, when known. */
+  by: string | null;
+  /** What was seen, so that seeing it again records nothing (see migrations/0004_answers.sql). */
+  sourceKey: string;
+  messageIdHash?: string | null;
+  /** The answering practices the answer missed; absent when its text was not read. */
+  findings?: AnswerAdvice[];
+  /** Who is written in the audit trail (defaults to `by`). */
+  actor?: string;
+}
+
+/** One answering practice an answer missed: its rule id, and the advice in French. */
+export interface AnswerAdvice {
+  rule: string;
+  message: string;
+}
+
+export interface StoredAnswer {
+  at: string;
+  channel: AnswerChannel;
+  by: string | null;
+  /** null: the answer's text was not read (a flag, the dashboard, a large mail). */
+  findings: AnswerAdvice[] | null;
+  detectedAt: string;
+}
+
+export interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+}
 
 /** A pending move of one mail, written with its case, done by the mailbox's intake. */
 export interface Filing {
@@ -74,7 +119,17 @@ export function columnsOf(c: CaseRecord) {
     lint_warnings: c.lintWarnings,
     backfill: c.backfill,
     due_at: c.sla ? new Date(c.sla.dueAt) : null,
-    handled_at: c.handledAt ? new Date(c.handledAt) : null,
+    answered_at: c.answeredAt ? new Date(c.answeredAt) : null,
+    message_id_hash: c.messageIdHash,
+    round_trips: c.roundTrips,
+    round_started_at: new Date(c.roundStartedAt),
+    first_answered_at: c.firstAnsweredAt ? new Date(c.firstAnsweredAt) : null,
+    answered_by: c.answeredBy,
+    answer_channel: c.answerChannel,
+    assignee: c.assignee,
+    taken_at: c.takenAt ? new Date(c.takenAt) : null,
+    closed_at: c.closedAt ? new Date(c.closedAt) : null,
+    closed_by: c.closedBy,
     record: JSON.stringify(rest),
   };
 }
@@ -86,9 +141,24 @@ interface CaseRow {
   follow_ups: Array<{ receivedAt: string; mail: MailRef }> | null;
 }
 
+/** Lifecycle fields a record written before them lacks (a case copied from 0.1 by migrate-from-redis). */
+const lifecycleDefaults = {
+  answeredBy: null,
+  answerChannel: null,
+  firstAnsweredAt: null,
+  roundTrips: 1,
+  assignee: null,
+  takenAt: null,
+  closedAt: null,
+  closedBy: null,
+};
+
 function toRecord(row: CaseRow): CaseRecord {
   return {
+    ...lifecycleDefaults,
     ...row.record,
+    answeredAt: row.record.answeredAt ?? null,
+    roundStartedAt: row.record.roundStartedAt ?? row.record.receivedAt,
     ref: row.ref,
     followUps: row.follow_ups ?? [],
     replyState: row.reply_state ? readReplyState(JSON.stringify(row.reply_state)) : null,
@@ -115,11 +185,19 @@ function isUniqueViolation(err: unknown): boolean {
 export class CaseStore {
   private readonly log: Logger | null;
 
+  private readonly slaSettings: SlaSettings;
+
   constructor(
     readonly db: Database,
-    options: { log?: Logger } = {},
+    options: { log?: Logger; sla?: SlaSettings } = {},
   ) {
     this.log = options.log ?? null;
+    // The convention's delays; the service passes its configuration's.
+    this.slaSettings = options.sla ?? {
+      standardDueDays: 10,
+      standardWarningDays: 7,
+      urgentDueWorkingDays: 2,
+    };
   }
 
   async createCase(
@@ -281,30 +359,253 @@ export class CaseStore {
   }
 
   /**
-   * Files a later mail of the same request beside its case, and lists it on
-   * the case once — by its content, so the same mail seen again after a
-   * UIDVALIDITY change is not listed twice. One transaction.
+   * Files a later mail of the same request beside its case, lists it on the
+   * case once — by its content, so the same mail seen again after a
+   * UIDVALIDITY change is not listed twice — and settles the case's
+   * lifecycle: after the answer it opens another round trip. `change` applies
+   * what the follow-up says to the case (an escalation). One transaction.
    */
   async attachFollowUp(
     ref: string,
     mail: MailRef,
     contentHash: string,
     receivedAt: Date,
-    filing: Filing,
-  ): Promise<boolean> {
+    filing: Filing | ((c: CaseRecord) => Filing),
+    followUp: { messageIdHash: string | null; escalates: boolean; change?: (c: CaseRecord) => CaseRecord },
+  ): Promise<Settled & { attached: boolean }> {
     return this.db.transaction().execute(async (tx) => {
-      await this.addFilingIn(tx, mail.mailboxId, filing);
+      const [current] = await this.read(tx, sql`c.ref = ${ref}`, true);
+      if (!current) throw new Error(`case ${ref} is gone`);
       await sql`INSERT INTO case_mails (mailbox_id, uid_validity, uid, ref, role)
         VALUES (${mail.mailboxId}, ${mail.uidValidity}, ${mail.uid}, ${ref}, 'follow-up')
         ON CONFLICT DO NOTHING`.execute(tx);
       const first = await sql`INSERT INTO case_contents (content_hash, ref) VALUES (${contentHash}, ${ref})
         ON CONFLICT DO NOTHING RETURNING ref`.execute(tx);
-      if (first.rows.length === 0) return false;
-      await sql`INSERT INTO follow_ups (ref, received_at, mailbox_id, uid_validity, uid, content_hash)
-        VALUES (${ref}, ${receivedAt}, ${mail.mailboxId}, ${mail.uidValidity}, ${mail.uid}, ${contentHash})
-        ON CONFLICT DO NOTHING`.execute(tx);
-      return true;
+      const attached = first.rows.length > 0;
+      if (attached) {
+        await sql`INSERT INTO follow_ups (ref, received_at, mailbox_id, uid_validity, uid, content_hash,
+            message_id_hash, urgent)
+          VALUES (${ref}, ${receivedAt}, ${mail.mailboxId}, ${mail.uidValidity}, ${mail.uid}, ${contentHash},
+            ${followUp.messageIdHash}, ${followUp.escalates})
+          ON CONFLICT DO NOTHING`.execute(tx);
+      }
+      const changed = attached && followUp.change ? followUp.change(current) : current;
+      const settled = await this.settleIn(tx, current, changed, 'cdas', attached ? 'relance' : null);
+      await this.addFilingIn(
+        tx,
+        mail.mailboxId,
+        typeof filing === 'function' ? filing(settled.after) : filing,
+      );
+      return { ...settled, attached };
     });
+  }
+
+  /**
+   * Records an answer of the CAF to a case and settles its lifecycle. The same
+   * answer seen again (same source) records nothing. Returns null for an unknown case.
+   */
+  async recordAnswer(ref: string, answer: RecordedAnswer): Promise<(Settled & { recorded: boolean }) | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const [current] = await this.read(tx, sql`c.ref = ${ref}`, true);
+      if (!current) return null;
+      const r = await sql`INSERT INTO answers (ref, source_key, answered_at, channel, answered_by,
+          message_id_hash, findings)
+        VALUES (${ref}, ${answer.sourceKey}, ${answer.at}, ${answer.channel}, ${answer.by},
+          ${answer.messageIdHash ?? null}, ${answer.findings ? JSON.stringify(answer.findings) : null}::jsonb)
+        ON CONFLICT (ref, source_key) DO NOTHING RETURNING id`.execute(tx);
+      const recorded = r.rows.length > 0;
+      if (!recorded) return { before: current, after: current, recorded };
+      const settled = await this.settleIn(
+        tx,
+        current,
+        current,
+        answer.actor ?? answer.by ?? 'boîte aux lettres',
+        null,
+      );
+      return { ...settled, recorded };
+    });
+  }
+
+  /** A technician takes a case: it is `pris en charge` until answered. */
+  async take(ref: string, actor: string, at: Date): Promise<Settled | null> {
+    return this.change(ref, actor, 'prise en charge', (c) =>
+      isAwaiting(c.status) ? { ...c, assignee: actor, takenAt: at.toISOString() } : null,
+    );
+  }
+
+  /** A person closes a case (answered by other means, or nothing to answer). */
+  async close(ref: string, actor: string, at: Date): Promise<Settled | null> {
+    return this.change(ref, actor, 'clôture', (c) =>
+      c.status === 'clos' || c.status === 'enregistré'
+        ? null
+        : { ...c, closedAt: at.toISOString(), closedBy: actor },
+    );
+  }
+
+  /** Cases answered before this time and not closed since: closed by the service. */
+  async closeAnsweredBefore(before: Date, at: Date, limit = 500): Promise<string[]> {
+    const r = await sql<{ ref: string }>`SELECT ref FROM cases
+      WHERE status = 'répondu' AND answered_at < ${before} ORDER BY answered_at LIMIT ${limit}`.execute(
+      this.db,
+    );
+    const closed: string[] = [];
+    for (const { ref } of r.rows) {
+      const done = await this.change(ref, 'service', 'clôture automatique', (c) =>
+        c.status === 'répondu' ? { ...c, closedAt: at.toISOString(), closedBy: null } : null,
+      );
+      if (done && done.after.status === 'clos') closed.push(ref);
+    }
+    return closed;
+  }
+
+  private async change(
+    ref: string,
+    actor: string,
+    action: string,
+    edit: (c: CaseRecord) => CaseRecord | null,
+  ): Promise<Settled | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const [current] = await this.read(tx, sql`c.ref = ${ref}`, true);
+      if (!current) return null;
+      const edited = edit(current);
+      if (edited === null) return { before: current, after: current };
+      return this.settleIn(tx, current, edited, actor, action);
+    });
+  }
+
+  /**
+   * Computes where the case stands from its events (lifecycle.ts), writes it
+   * with its round trips, and keeps in the audit trail the action and every
+   * change of status. Inside the caller's transaction, the case row locked.
+   */
+  private async settleIn(
+    tx: Transaction<Tables>,
+    before: CaseRecord,
+    edited: CaseRecord,
+    actor: string,
+    action: string | null,
+  ): Promise<Settled> {
+    const ref = before.ref;
+    const [answers, followUps] = await Promise.all([
+      sql<{ answered_at: Date; channel: AnswerChannel; answered_by: string | null }>`
+        SELECT answered_at, channel, answered_by FROM answers WHERE ref = ${ref}`.execute(tx),
+      sql<{ received_at: Date; urgent: boolean }>`
+        SELECT received_at, urgent FROM follow_ups WHERE ref = ${ref}`.execute(tx),
+    ]);
+    const escalations = followUps.rows.some((f) => f.urgent);
+    const life = settleLifecycle(
+      {
+        receivedAt: edited.receivedAt,
+        awaitsAnswer: edited.route === 'priority' || edited.route === 'standard',
+        urgentAtStart: edited.urgent && !escalations,
+        answers: answers.rows.map((a) => ({
+          at: a.answered_at.toISOString(),
+          channel: a.channel,
+          by: a.answered_by,
+        })),
+        followUps: followUps.rows.map((f) => ({ receivedAt: f.received_at.toISOString(), urgent: f.urgent })),
+        closedAt: edited.closedAt,
+        assignee: edited.assignee,
+      },
+      this.slaSettings,
+    );
+    const after: CaseRecord = {
+      ...edited,
+      status: life.status,
+      roundTrips: life.roundTrips,
+      roundStartedAt: life.roundStartedAt,
+      answeredAt: life.answer?.at ?? null,
+      answeredBy: life.answer?.by ?? null,
+      answerChannel: life.answer?.channel ?? null,
+      firstAnsweredAt: life.firstAnsweredAt,
+      sla: life.sla ?? edited.sla,
+    };
+    await tx
+      .updateTable('cases')
+      .set({ ...columnsOf(after), updated_at: sql`now()` } as never)
+      .where('ref', '=', ref)
+      .execute();
+    if (life.rounds.length > 0) {
+      await sql`DELETE FROM case_rounds WHERE ref = ${ref}`.execute(tx);
+      await sql`INSERT INTO case_rounds (ref, round, started_at, due_at, answered_at)
+        SELECT ${ref}, w.round, w.started_at, w.due_at, w.answered_at
+        FROM unnest(${life.rounds.map((r) => r.round)}::int[], ${life.rounds.map((r) => r.startedAt)}::timestamptz[],
+          ${life.rounds.map((r) => r.sla.dueAt)}::timestamptz[],
+          ${life.rounds.map((r) => r.answer?.at ?? null)}::timestamptz[]) AS w(round, started_at, due_at, answered_at)`.execute(
+        tx,
+      );
+    }
+    const events: Array<{ action: string; detail: Record<string, unknown> }> = [];
+    if (action) events.push({ action, detail: {} });
+    if (after.status !== before.status || after.roundTrips !== before.roundTrips) {
+      events.push({
+        action: 'statut',
+        detail: { from: before.status, to: after.status, roundTrips: after.roundTrips },
+      });
+    }
+    if (after.route !== before.route)
+      events.push({ action: 'file', detail: { from: before.route, to: after.route } });
+    for (const e of events) {
+      await sql`INSERT INTO audit_events (actor, action, ref, detail)
+        VALUES (${actor}, ${e.action}, ${ref}, ${JSON.stringify(e.detail)}::jsonb)`.execute(tx);
+    }
+    return { before, after };
+  }
+
+  /** Every answer recorded for a case, oldest first, with the answering practices it missed. */
+  async answersOf(ref: string): Promise<StoredAnswer[]> {
+    const r = await sql<{
+      answered_at: Date;
+      channel: AnswerChannel;
+      answered_by: string | null;
+      findings: AnswerAdvice[] | null;
+      detected_at: Date;
+    }>`SELECT answered_at, channel, answered_by, findings, detected_at FROM answers
+      WHERE ref = ${ref} ORDER BY answered_at, id`.execute(this.db);
+    return r.rows.map((a) => ({
+      at: a.answered_at.toISOString(),
+      channel: a.channel,
+      by: a.answered_by,
+      findings: a.findings,
+      detectedAt: a.detected_at.toISOString(),
+    }));
+  }
+
+  /**
+   * When the mail filed at this place was received, when it is the case's own
+   * (its request); null for another mail of the case (a follow-up).
+   */
+  async mailReceivedAt(ref: string, path: string, uidValidity: string, uid: number): Promise<Date | null> {
+    const r = await sql<{ received_at: Date }>`SELECT received_at FROM cases
+      WHERE ref = ${ref} AND filed_path = ${path} AND filed_uid_validity = ${uidValidity}
+        AND filed_uid = ${uid}`.execute(this.db);
+    return r.rows[0]?.received_at ?? null;
+  }
+
+  /** The case's audit trail: who did what, when. */
+  async auditOf(ref: string): Promise<AuditEvent[]> {
+    const r = await sql<{ at: Date; actor: string; action: string; detail: Record<string, unknown> }>`
+      SELECT at, actor, action, detail FROM audit_events WHERE ref = ${ref} ORDER BY at, id`.execute(this.db);
+    return r.rows.map((e) => ({
+      at: e.at.toISOString(),
+      actor: e.actor,
+      action: e.action,
+      detail: e.detail,
+    }));
+  }
+
+  /**
+   * The case a mail of the thread belongs to, by the hash of one of its
+   * Message-IDs: a request, a follow-up, or an answer of the CAF.
+   */
+  async refForMessageIds(hashes: string[]): Promise<string | null> {
+    if (hashes.length === 0) return null;
+    const r = await sql<{ ref: string }>`
+      SELECT ref FROM cases WHERE message_id_hash = ANY(${hashes}::text[])
+      UNION ALL SELECT ref FROM follow_ups WHERE message_id_hash = ANY(${hashes}::text[])
+      UNION ALL SELECT ref FROM answers WHERE message_id_hash = ANY(${hashes}::text[])
+      LIMIT 1`.execute(this.db);
+    return r.rows[0]?.ref ?? null;
   }
 
   async addFiling(mailboxId: string, filing: Filing): Promise<void> {
@@ -467,7 +768,7 @@ export class CaseStore {
 
   /** Open cases of a queue, oldest first. */
   async openRefs(route: 'priority' | 'standard', offset = 0, limit = 100): Promise<string[]> {
-    const r = await sql<{ ref: string }>`SELECT ref FROM cases WHERE status = 'open' AND route = ${route}
+    const r = await sql<{ ref: string }>`SELECT ref FROM cases WHERE awaiting AND route = ${route}
       ORDER BY received_at, ref OFFSET ${offset} LIMIT ${limit}`.execute(this.db);
     return r.rows.map((row) => row.ref);
   }
@@ -477,11 +778,5 @@ export class CaseStore {
     const r = await sql<{ ref: string }>`SELECT ref FROM cases
       WHERE received_at >= ${from} AND received_at < ${to} ORDER BY received_at, ref`.execute(this.db);
     return r.rows.map((row) => row.ref);
-  }
-
-  async markHandled(ref: string, at: Date): Promise<CaseRecord | null> {
-    return this.update(ref, (c) =>
-      c.status === 'open' ? { ...c, status: 'handled', handledAt: at.toISOString() } : null,
-    );
   }
 }

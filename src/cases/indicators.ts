@@ -183,14 +183,14 @@ export async function readStats(db: Database, range: StatsRange, now: Date): Pro
       count(*) FILTER (WHERE urgent)::int AS urgent,
       count(*) FILTER (WHERE urgency_check = 'unsubstantiated')::int AS urgent_unsubstantiated,
       count(*) FILTER (WHERE multiple_situations)::int AS multiple_situations,
-      count(*) FILTER (WHERE handled_at IS NOT NULL)::int AS handled,
-      count(*) FILTER (WHERE due_at IS NOT NULL AND COALESCE(handled_at, ${now}) > due_at)::int AS sla_breaches
+      count(*) FILTER (WHERE first_answered_at IS NOT NULL)::int AS handled,
+      count(*) FILTER (WHERE due_at IS NOT NULL AND COALESCE(first_answered_at, ${now}) > due_at)::int AS sla_breaches
     FROM cases WHERE ${inRange} GROUP BY route`.execute(db);
   const medianQuery = () =>
     sql<{ median_hours: number | null }>`
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM handled_at - received_at) / 3600)
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_answered_at - received_at) / 3600)
       AS median_hours
-    FROM cases WHERE ${inRange} AND ${requests} AND handled_at IS NOT NULL`.execute(db);
+    FROM cases WHERE ${inRange} AND ${requests} AND first_answered_at IS NOT NULL`.execute(db);
   // A few GROUP BYs run side by side on the pool: each is a scan of the range by
   // cases_by_received, and they spread over the cores (one query holding every breakdown
   // would run on one core, and spill the range to disk to read it several times). Breakdowns

@@ -3,15 +3,17 @@ import type { Logger } from '../log.js';
 
 /**
  * delete-expired: cases past cases.retentionDays, in batches, their counts kept as monthly
- * aggregates; clean-work-queues: work items of cases nobody marked handled, past retention;
- * outbox-sweep: intents a crash or Redis left undispatched (every few seconds).
+ * aggregates; clean-work-queues: work items of cases never answered, past retention;
+ * outbox-sweep: intents a crash or Redis left undispatched (every few seconds);
+ * close-answered: cases answered answers.autoCloseDays ago, with no follow-up since.
  */
-export type MaintenanceTask = 'delete-expired' | 'clean-work-queues' | 'outbox-sweep';
+export type MaintenanceTask = 'delete-expired' | 'clean-work-queues' | 'outbox-sweep' | 'close-answered';
 
 export const MAINTENANCE_TASKS: readonly MaintenanceTask[] = [
   'delete-expired',
   'clean-work-queues',
   'outbox-sweep',
+  'close-answered',
 ];
 
 export const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -22,6 +24,10 @@ export interface MaintenanceDeps {
   /** The technicians' queues (priority, standard). */
   workQueues: ReadonlyArray<Pick<Queue, 'clean'>>;
   retentionMs: number;
+  /** Closes the cases answered before the date, with no follow-up since; returns how many. */
+  closeAnswered?(before: Date): Promise<number>;
+  /** answers.autoCloseDays, in ms. */
+  autoCloseMs?: number;
   log: Logger;
   /** Called once per failed run of a task (the metric cdap_maintenance_failures_total). */
   onFailure?(task: MaintenanceTask): void;
@@ -49,6 +55,13 @@ export async function runRetention(deps: MaintenanceDeps): Promise<void> {
     Promise.all(deps.workQueues.map((q) => q.clean(deps.retentionMs, 1000, 'wait'))),
   );
   deps.log.info({ event: 'maintenance.retention', before: before.toISOString(), deleted });
+  const { closeAnswered, autoCloseMs } = deps;
+  if (closeAnswered && autoCloseMs) {
+    const closed = await attempt('close-answered', () =>
+      closeAnswered(new Date(now.getTime() - autoCloseMs)),
+    );
+    if (closed) deps.log.info({ event: 'maintenance.closed_answered', closed });
+  }
 }
 
 /** The retention, at start and then hourly (a day's deletions are spread over 24 small runs). */

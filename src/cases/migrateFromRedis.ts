@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { sql, type Transaction } from 'kysely';
 import type { Database, Tables } from '../infra/database.js';
 import type { Logger } from '../log.js';
-import type { CaseRecord, MailRef, ReplyState } from './caseRecord.js';
+import type { CaseRecord, CaseStatus, MailRef, ReplyState } from './caseRecord.js';
 import { columnsOf, type FiledAt } from './caseStore.js';
 
 /**
@@ -111,6 +111,33 @@ async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
   }
 }
 
+/** A case as 0.1 kept it: `open`, `handled` (marked treated in the dashboard) or `recorded`. */
+type LegacyCase = Omit<CaseRecord, 'status'> & { status: string; handledAt?: string | null };
+
+function withLifecycle(legacy: LegacyCase): CaseRecord {
+  const { handledAt, ...rest } = legacy;
+  const answeredAt = handledAt ?? null;
+  const statuses: Record<string, CaseStatus> = {
+    open: 'nouveau',
+    handled: 'répondu',
+    recorded: 'enregistré',
+  };
+  return {
+    ...rest,
+    status: statuses[legacy.status] ?? (legacy.status as CaseStatus),
+    answeredAt,
+    firstAnsweredAt: answeredAt,
+    answeredBy: null,
+    answerChannel: answeredAt ? 'dashboard' : null,
+    roundTrips: 1,
+    roundStartedAt: legacy.receivedAt,
+    assignee: null,
+    takenAt: null,
+    closedAt: null,
+    closedBy: null,
+  };
+}
+
 function sequenceOf(ref: string): { year: number; seq: number } | null {
   const m = /^CDAP-(\d{4})-(\d+)$/.exec(ref);
   return m ? { year: Number(m[1]), seq: Number(m[2]) } : null;
@@ -211,7 +238,7 @@ export async function migrateFromRedis(
       report.casesRead++;
       const n = sequenceOf(ref);
       try {
-        const record = JSON.parse(json) as CaseRecord;
+        const record = withLifecycle(JSON.parse(json) as LegacyCase);
         if (!n || !record.mail || !record.contentHash || !record.receivedAt) throw new Error('not a case');
         const reply = values[refs.length + i];
         const filed = values[2 * refs.length + i];
@@ -484,7 +511,17 @@ const CASE_COLUMNS = {
   lint_warnings: 'integer',
   backfill: 'boolean',
   due_at: 'timestamptz',
-  handled_at: 'timestamptz',
+  answered_at: 'timestamptz',
+  message_id_hash: 'text',
+  round_trips: 'integer',
+  round_started_at: 'timestamptz',
+  first_answered_at: 'timestamptz',
+  answered_by: 'text',
+  answer_channel: 'text',
+  assignee: 'text',
+  taken_at: 'timestamptz',
+  closed_at: 'timestamptz',
+  closed_by: 'text',
   record: 'jsonb',
   reply_state: 'jsonb',
   filed_path: 'text',
@@ -546,6 +583,22 @@ async function copyBatch(tx: Tx, parsed: Parsed[], report: MigrationReport): Pro
   report.casesCopied += copied.length;
   if (copied.length === 0) return;
   report.replyStates += copied.filter((c) => c.reply).length;
+  // Their round trip, and the answer 0.1 knew of: "Marquer comme traité" in the dashboard.
+  const requests = copied.filter((c) => c.record.route === 'priority' || c.record.route === 'standard');
+  if (requests.length) {
+    await sql`INSERT INTO case_rounds (ref, round, started_at, due_at, answered_at)
+      SELECT * FROM unnest(${requests.map((c) => c.ref)}::text[], ${requests.map(() => 1)}::int[],
+        ${requests.map((c) => c.record.receivedAt)}::timestamptz[],
+        ${requests.map((c) => c.record.sla?.dueAt ?? null)}::timestamptz[],
+        ${requests.map((c) => c.record.answeredAt)}::timestamptz[])
+      ON CONFLICT DO NOTHING`.execute(tx);
+    const answered = requests.filter((c) => c.record.answeredAt);
+    await sql`INSERT INTO answers (ref, source_key, answered_at, channel)
+      SELECT ref, 'dashboard:1', at, 'dashboard'
+      FROM unnest(${answered.map((c) => c.ref)}::text[], ${answered.map((c) => c.record.answeredAt)}::timestamptz[])
+        AS w(ref, at)
+      ON CONFLICT DO NOTHING`.execute(tx);
+  }
   report.filedPlaces += copied.filter((c) => c.filed).length;
 
   const places = copied.flatMap((c) => [

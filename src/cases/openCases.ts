@@ -61,11 +61,11 @@ export async function readOpenCases(
         c.lint_errors, c.lint_warnings, c.unreadable, c.due_at, c.record #>> '{sla,warnAt}' AS warn_at,
         (SELECT count(*)::int FROM follow_ups f WHERE f.ref = c.ref) AS follow_ups
       FROM cases c
-      WHERE c.status = 'open' AND c.route = ANY(${routes}::text[])
+      WHERE c.awaiting AND c.route = ANY(${routes}::text[])
       ORDER BY c.route, c.received_at, c.ref
       LIMIT ${options.limit} OFFSET ${options.offset}`.execute(db),
     sql<{ n: number }>`SELECT count(*)::int AS n FROM cases
-      WHERE status = 'open' AND route = ANY(${routes}::text[])`.execute(db),
+      WHERE awaiting AND route = ANY(${routes}::text[])`.execute(db),
   ]);
   return {
     total: total.rows[0]?.n ?? 0,
@@ -96,9 +96,9 @@ export async function readOpenCases(
 export async function countOpenCases(db: Database): Promise<{ open: number; overdue: number }> {
   const [open, overdue] = await Promise.all([
     sql<{ n: number }>`SELECT count(*)::int AS n FROM cases
-      WHERE status = 'open' AND route IN ('priority', 'standard')`.execute(db),
+      WHERE awaiting AND route IN ('priority', 'standard')`.execute(db),
     sql<{ n: number }>`SELECT count(*)::int AS n FROM cases
-      WHERE status = 'open' AND route IN ('priority', 'standard') AND due_at < now()`.execute(db),
+      WHERE awaiting AND route IN ('priority', 'standard') AND due_at < now()`.execute(db),
   ]);
   return { open: open.rows[0]?.n ?? 0, overdue: overdue.rows[0]?.n ?? 0 };
 }

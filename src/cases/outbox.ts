@@ -127,7 +127,7 @@ export class CaseOutbox {
     let count = 0;
     let after = '';
     for (;;) {
-      const r = await sql<{ ref: string }>`SELECT ref FROM cases WHERE status = 'open' AND ref > ${after}
+      const r = await sql<{ ref: string }>`SELECT ref FROM cases WHERE awaiting AND ref > ${after}
         ORDER BY ref LIMIT ${SWEEP_BATCH}`.execute(this.db);
       if (r.rows.length === 0) break;
       for (const c of await this.store.getMany(r.rows.map((row) => row.ref))) {

@@ -117,8 +117,8 @@ export async function deleteExpiredCases(
       const doomed = await sql<DoomedRow>`
         SELECT ref, to_char(date_trunc('month', received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS month,
           route, cdas_name, prestations, motif, rules, urgent, urgency_check, multiple_situations,
-          unreadable, lint_errors, handled_at IS NOT NULL AS handled,
-          (due_at IS NOT NULL AND COALESCE(handled_at, now()) > due_at) AS breached
+          unreadable, lint_errors, first_answered_at IS NOT NULL AS handled,
+          (due_at IS NOT NULL AND COALESCE(first_answered_at, now()) > due_at) AS breached
         FROM cases WHERE received_at < ${before}
         ORDER BY received_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED`.execute(tx);

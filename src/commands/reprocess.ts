@@ -126,8 +126,18 @@ export async function reprocessCase(
     const after: CaseRecord = {
       ...draft,
       ref,
-      status: before.status === 'handled' ? 'handled' : draft.status,
-      handledAt: before.handledAt,
+      // Its life so far stays: analysed again, it is the same request.
+      status: before.status,
+      answeredAt: before.answeredAt,
+      answeredBy: before.answeredBy,
+      answerChannel: before.answerChannel,
+      firstAnsweredAt: before.firstAnsweredAt,
+      roundTrips: before.roundTrips,
+      roundStartedAt: before.roundStartedAt,
+      assignee: before.assignee,
+      takenAt: before.takenAt,
+      closedAt: before.closedAt,
+      closedBy: before.closedBy,
       followUps: before.followUps,
       replyState: before.replyState,
       // Never a second answer; and no late first one either.

@@ -42,6 +42,8 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   IMAP_TLS_REJECT_UNAUTHORIZED: { path: ['imap', 'tlsRejectUnauthorized'], boolean: true },
   TRIAGE_CONCURRENCY: { path: ['triage', 'concurrency'], number: true },
   REPLY_MODE: { path: ['replies', 'mode'] },
+  ANSWERS_SENT_FOLDERS: { path: ['answers', 'sentFolders'], list: true },
+  ANSWERS_POLL_MS: { path: ['answers', 'pollMs'], number: true },
   SMTP_HOST: { path: ['smtp', 'host'] },
   SMTP_PORT: { path: ['smtp', 'port'], number: true },
   SMTP_SECURE: { path: ['smtp', 'secure'], boolean: true },

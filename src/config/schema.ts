@@ -147,6 +147,21 @@ export const configSchema = z.strictObject({
     /** How often the outbox is swept for intents a crash or a Redis restart left undispatched. */
     outboxSweepMs: z.number().int().min(100),
   }),
+  answers: z.strictObject({
+    /** Watch the mailbox for the CAF's answers (sent folders, \\Answered on filed mail). */
+    watch: z.boolean(),
+    /**
+     * Folders holding the technicians' sent mail, as the server names them. Empty: the
+     * folder the server marks special-use \\Sent.
+     */
+    sentFolders: z.array(z.string().min(1)),
+    /** How often the watcher looks for new answers. */
+    pollMs: z.number().int().min(200),
+    /** A case answered this many days ago, with no follow-up since, is closed automatically. */
+    autoCloseDays: z.number().int().min(1),
+    /** Sent mail larger than this is matched on its headers only (its answer is not checked). */
+    maxAnswerBytes: z.number().int().min(1024),
+  }),
   replies: z.strictObject({
     /** live: send; shadow: render and store in outboxDir without sending; off: nothing. */
     mode: z.enum(['live', 'shadow', 'off']),

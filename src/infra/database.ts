@@ -46,7 +46,17 @@ export interface Tables {
     lint_warnings: number;
     backfill: boolean;
     due_at: Date | null;
-    handled_at: Date | null;
+    answered_at: Date | null;
+    message_id_hash: string | null;
+    round_trips: number;
+    round_started_at: Date;
+    first_answered_at: Date | null;
+    answered_by: string | null;
+    answer_channel: string | null;
+    assignee: string | null;
+    taken_at: Date | null;
+    closed_at: Date | null;
+    closed_by: string | null;
     record: unknown;
     reply_state: unknown;
     filed_path: string | null;

@@ -44,6 +44,8 @@ export function redisKeys(prefix: string) {
     // Intake (src/mailbox/)
     /** One intake process per mailbox. */
     lease: (mailboxId: string) => `${prefix}:lease:${mailboxId}`,
+    /** Held by the one replica that watches for the CAF's answers. */
+    answersLease: `${prefix}:lease:answers`,
     /** UIDVALIDITY, last UID seen and last successful cycle of a mailbox. */
     intake: (mailboxId: string) => `${prefix}:intake:${mailboxId}`,
     /** A large raw mail handed from intake to triage, deleted once triaged. */

@@ -181,9 +181,11 @@ export const replyReasonLabels: Record<ReplyReasonCode, string> = {
 };
 
 export const caseStatusLabels: Record<CaseStatus, string> = {
-  open: 'ouvert',
-  handled: 'traité',
-  recorded: 'enregistré (pas de traitement attendu)',
+  nouveau: 'nouveau',
+  'pris en charge': 'pris en charge',
+  répondu: 'répondu',
+  clos: 'clos',
+  enregistré: 'enregistré (pas de réponse attendue)',
 };
 
 export const slaLabels: Record<SlaStatus, string> = {

@@ -1,6 +1,5 @@
 import type { Analysis } from '../analysis/types.js';
 import type { CaseRecord } from '../cases/caseRecord.js';
-import { computeSla, type SlaSettings } from '../cases/computeSla.js';
 
 /**
  * Follow-ups: a later mail of a request (a reply in our thread, or our reference in its subject)
@@ -43,32 +42,20 @@ export function mayFollowUp(followed: FollowedReference, analysis: Analysis, par
 export type FollowUpOutcome = 'follow-up' | 'escalated' | 'reopened';
 
 /**
- * What a follow-up changes on its case. Escalation: the convention's keyword
- * in the follow-up makes the request urgent, checked against the definition
- * on what the follow-up says. Reopening: a new deadline from the follow-up.
+ * What an escalating follow-up changes on its case: the convention's keyword
+ * makes the request urgent, checked against the definition on what the
+ * follow-up says, and moves it to the priority queue. Its deadline and
+ * round trips are the lifecycle's (cases/lifecycle.ts).
  */
-export function applyFollowUp(
-  c: CaseRecord,
-  analysis: Analysis,
-  receivedAt: Date,
-  change: { escalate: boolean; reopen: boolean },
-  sla: SlaSettings,
-): CaseRecord {
-  const next: CaseRecord = { ...c };
-  if (change.escalate) {
-    next.urgent = true;
-    next.route = 'priority';
-    next.routeReason = 'relance avec le mot-clé URGENCE DEFINIE';
-    next.urgencySource = analysis.urgency.source;
-    next.urgencyCheck = analysis.urgency.check;
-    next.urgencyReason = analysis.urgency.reason;
-    next.prestations = [...new Set([...c.prestations, ...analysis.prestations])];
-  }
-  if (change.reopen) {
-    next.status = 'open';
-    next.handledAt = null;
-  }
-  // A fresh deadline from the follow-up: urgent time when it escalated, the convention's days when reopened.
-  if (next.status === 'open') next.sla = computeSla(receivedAt, next.urgent, sla);
-  return next;
+export function applyFollowUp(c: CaseRecord, analysis: Analysis): CaseRecord {
+  return {
+    ...c,
+    urgent: true,
+    route: 'priority',
+    routeReason: 'relance avec le mot-clé URGENCE DEFINIE',
+    urgencySource: analysis.urgency.source,
+    urgencyCheck: analysis.urgency.check,
+    urgencyReason: analysis.urgency.reason,
+    prestations: [...new Set([...c.prestations, ...analysis.prestations])],
+  };
 }

@@ -4,8 +4,9 @@ import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import { withVerifiedDmarc } from '../analysis/decideRoute.js';
 import type { Analysis } from '../analysis/types.js';
 import { readHead, unreadable } from '../analysis/unreadable.js';
-import { buildCase, type CaseRecord, type MailRef } from '../cases/caseRecord.js';
+import { buildCase, type CaseRecord, hashMessageId, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
+import { isAwaiting } from '../cases/lifecycle.js';
 import type { Config } from '../config/schema.js';
 import { failpoint } from '../infra/failpoint.js';
 import { type TriageJobData, workItemJobOptions } from '../infra/queues.js';
@@ -15,7 +16,13 @@ import type { Logger } from '../log.js';
 import type { RawMailStore } from '../mailbox/rawMailStore.js';
 import type { BackfillWindows } from './backfillWindows.js';
 import { enqueueWork, type WorkQueues, workItem } from './enqueueWork.js';
-import { applyFollowUp, type FollowUpOutcome, followedReference, mayFollowUp } from './followUp.js';
+import {
+  applyFollowUp,
+  type FollowedReference,
+  type FollowUpOutcome,
+  followedReference,
+  mayFollowUp,
+} from './followUp.js';
 import type { SenderVerifier } from './verifySender.js';
 
 /** The step after triage that answers the CDAS (the replies stage); absent when replies are off. */
@@ -135,7 +142,7 @@ export function createTriageProcessor(deps: TriageDeps) {
    * A later mail of an existing request: filed beside it and listed on it.
    * It may change the case: the keyword URGENCE DEFINIE escalates a standard
    * case to the priority queue (and its mail to the priority folder), and a
-   * mail on a handled case reopens it with a fresh deadline.
+   * mail after the CAF's answer opens another round trip with a fresh deadline.
    */
   async function followUp(
     parent: CaseRecord,
@@ -144,51 +151,57 @@ export function createTriageProcessor(deps: TriageDeps) {
     d: TriageJobData,
     receivedAt: Date,
   ): Promise<TriageResult> {
-    const escalate = analysis.urgent && !(parent.urgent && parent.route === 'priority');
-    const reopen = parent.status === 'handled';
-    let record = parent;
-    if (escalate || reopen) {
-      const updated = await deps.caseStore.update(parent.ref, (c) =>
-        applyFollowUp(c, analysis, receivedAt, { escalate, reopen }, deps.config.cases),
-      );
-      if (updated) record = updated;
-    }
-    const attached = await deps.caseStore.attachFollowUp(parent.ref, mail, d.contentHash, receivedAt, {
-      uidValidity: d.uidValidity,
-      uid: d.uid,
-      folder: folderFor(record),
-      flagged: record.urgent && record.route === 'priority',
-    });
-    if (escalate || reopen) {
-      // The technicians' queue shows the case again, in its new place.
-      if (escalate) await deps.workQueues.standard.remove(record.ref).catch(() => 0);
-      await deps.workQueues[record.route === 'priority' ? 'priority' : 'standard'].add(
+    const escalates = analysis.urgent && !(parent.urgent && parent.route === 'priority');
+    const { before, after, attached } = await deps.caseStore.attachFollowUp(
+      parent.ref,
+      mail,
+      d.contentHash,
+      receivedAt,
+      (record) => ({
+        uidValidity: d.uidValidity,
+        uid: d.uid,
+        folder: folderFor(record),
+        flagged: record.urgent && record.route === 'priority',
+      }),
+      {
+        messageIdHash: analysis.messageId ? hashMessageId(analysis.messageId) : null,
+        escalates,
+        change: escalates ? (c) => applyFollowUp(c, analysis) : undefined,
+      },
+    );
+    const escalated = attached && after.route !== before.route;
+    const reopened = after.roundTrips > before.roundTrips;
+    if (attached && isAwaiting(after.status) && (escalated || reopened || !isAwaiting(before.status))) {
+      // The technicians' queue shows the case again, in its place.
+      if (escalated) await deps.workQueues.standard.remove(after.ref).catch(() => 0);
+      await deps.workQueues[after.route === 'priority' ? 'priority' : 'standard'].add(
         'case',
-        workItem(record),
+        workItem(after),
         workItemJobOptions(
-          `${record.ref}.suite-${record.followUps.length + (attached ? 1 : 0)}`,
+          `${after.ref}.suite-${after.followUps.length + 1}`,
           deps.config.cases.retentionDays,
         ),
       );
-      if (escalate && deps.refile) {
-        // The case is already in the priority queue; its folder is for people
-        // reading the mailbox, so a request that could not be written is reported, not retried.
-        await deps
-          .refile(record.ref, folderFor(record), true)
-          .catch((err: unknown) =>
-            deps.log.warn(
-              { event: 'triage.refile_failed', ref: record.ref, err },
-              'escalated case left in its folder',
-            ),
-          );
-      }
     }
-    const outcome: FollowUpOutcome = escalate ? 'escalated' : reopen ? 'reopened' : 'follow-up';
+    if (escalated && deps.refile) {
+      // The case is already in the priority queue; its folder is for people
+      // reading the mailbox, so a request that could not be written is reported, not retried.
+      await deps
+        .refile(after.ref, folderFor(after), true)
+        .catch((err: unknown) =>
+          deps.log.warn(
+            { event: 'triage.refile_failed', ref: after.ref, err },
+            'escalated case left in its folder',
+          ),
+        );
+    }
+    const outcome: FollowUpOutcome = escalated ? 'escalated' : reopened ? 'reopened' : 'follow-up';
     deps.log.info(
       {
         event: followUpEvents[outcome],
         ref: parent.ref,
         mailbox: d.mailboxId,
+        roundTrips: after.roundTrips,
       },
       'follow-up attached',
     );
@@ -206,6 +219,19 @@ export function createTriageProcessor(deps: TriageDeps) {
       release();
     }
   };
+
+  /**
+   * The case a partner's mail follows up on: our reference in its thread or
+   * subject, else a Message-ID of the case's thread (the request, a
+   * follow-up, or the CAF's answer written from a technician's mail client).
+   */
+  async function followedCase(analysis: Analysis): Promise<FollowedReference | null> {
+    const named = followedReference(analysis);
+    if (named?.via === 'thread') return named;
+    const ids = [analysis.inReplyTo, ...analysis.references].filter((id): id is string => Boolean(id));
+    const inThread = await deps.caseStore.refForMessageIds(ids.map(hashMessageId));
+    return inThread ? { ref: inThread, via: 'thread' } : named;
+  }
 
   /** The mail's Message-ID, read from its bytes; null when they are gone. */
   async function messageIdOf(d: TriageJobData): Promise<string | null> {
@@ -285,7 +311,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     // Only a partner's mail joins a case: robots, strangers and forged senders do
     // not get filed beside a family's request by quoting its (guessable) reference.
     const partner = analysis.route === 'priority' || analysis.route === 'standard';
-    const followed = partner ? followedReference(analysis) : null;
+    const followed = partner ? await followedCase(analysis) : null;
     if (followed) {
       const parent = await deps.caseStore.get(followed.ref);
       if (parent && mayFollowUp(followed, analysis, parent)) {

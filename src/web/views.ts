@@ -175,10 +175,23 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
   <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
-  <dt>Statut</dt><dd>{{label "status" c.status}}{{#if (eq c.status "handled")}} le {{dateTime c.handledAt}}{{/if}}</dd>
+  <dt>Statut</dt><dd id="case-status" data-status="{{c.status}}">{{label "status" c.status}}{{#if c.answeredAt}} le {{dateTime c.answeredAt}}{{/if}}{{#if c.assignee}} — pris en charge par {{c.assignee}}{{/if}}</dd>
+  <dt>Allers-retours</dt><dd id="case-round-trips">{{c.roundTrips}}</dd>
+  {{#if c.firstAnsweredAt}}<dt>Première réponse</dt><dd>{{dateTime c.firstAnsweredAt}}</dd>{{/if}}
 </dl>
-{{#if (eq c.status "open")}}
-<form method="post" action="/cases/{{c.ref}}/handled">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary">Marquer comme traité</button></form>
+<div class="actions">
+{{#if awaiting}}
+{{#unless c.assignee}}<form method="post" action="/cases/{{c.ref}}/take">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Prendre en charge</button></form>{{/unless}}
+<form method="post" action="/cases/{{c.ref}}/answered">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary" title="Réponse donnée hors messagerie (téléphone, courrier)">Marquer comme répondu</button></form>
+{{/if}}
+{{#if closable}}<form method="post" action="/cases/{{c.ref}}/close">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Clore</button></form>{{/if}}
+</div>
+<h2>Historique</h2>
+<ol class="timeline">{{#each timeline}}<li><time datetime="{{at}}">{{dateTime at}}</time> — {{text}}{{#if actor}} ({{actor}}){{/if}}</li>{{/each}}</ol>
+{{#if answers.length}}
+<h2>Réponses de la CAF et bonnes pratiques de réponse</h2>
+<p class="hint">Conseils pour le rédacteur, jamais transmis au CDAS.</p>
+<ul class="answers">{{#each answers}}<li>{{dateTime at}}{{#if by}} — {{by}}{{/if}} : {{#if advice.length}}<ul class="findings">{{#each advice}}<li data-rule="{{rule}}">{{message}}</li>{{/each}}</ul>{{else}}{{#if checked}}rien à signaler.{{else}}texte non vérifié (réponse vue sans son texte).{{/if}}{{/if}}</li>{{/each}}</ul>
 {{/if}}
 <h2>Remarques sur la forme</h2>
 {{#if c.lint.length}}

@@ -14,12 +14,15 @@ import { describeFacts } from '../analysis/describeFacts.js';
 import type { CaseRecord } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
 import { readStats, type Stats, yearsWithIndicators } from '../cases/indicators.js';
+import { isAwaiting } from '../cases/lifecycle.js';
 import { type OpenCasesPage, readOpenCases, type Queue as WorkQueue } from '../cases/openCases.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
+import { syncWork } from '../triage/enqueueWork.js';
 import { SessionSigner } from './auth.js';
-import { caseRow, slaStatus } from './caseLists.js';
+import { caseRow, lifecycleOf, slaStatus } from './caseLists.js';
+import { caseTimeline } from './caseTimeline.js';
 import { toCsv } from './csv.js';
 import type { Health, IntakeHealth } from './health.js';
 import { LoginThrottle } from './loginThrottle.js';
@@ -228,15 +231,35 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return { ok: true, stats: await readStats(db, range.value, at) };
   }
 
-  async function markHandled(ref: string): Promise<CaseRecord | null> {
-    const record = await caseStore.markHandled(ref, now());
-    if (record) {
-      // Out of the technicians' queue too; the case keeps its history.
-      for (const name of ['priority', 'standard']) await deps.queues[name]?.remove(ref).catch(() => 0);
-      deps.log.info({ event: 'web.case_handled', ref }, 'case marked handled');
-    }
-    return record;
+  type CaseAction = 'answered' | 'take' | 'close';
+  /**
+   * A person's action on a case: the answer given by other means (telephone,
+   * the CAF's own tools), taking it, closing it. The queues follow its lifecycle.
+   */
+  async function act(action: CaseAction, ref: string, actor: string): Promise<CaseRecord | null> {
+    const at = now();
+    const record = await caseStore.get(ref);
+    if (!record) return null;
+    const settled =
+      action === 'take'
+        ? await caseStore.take(ref, actor, at)
+        : action === 'close'
+          ? await caseStore.close(ref, actor, at)
+          : await caseStore.recordAnswer(ref, {
+              at,
+              channel: 'dashboard',
+              by: null,
+              actor,
+              sourceKey: `dashboard:${record.roundTrips}`,
+            });
+    if (!settled) return null;
+    const { priority, standard } = deps.queues;
+    if (priority && standard) await syncWork({ priority, standard }, settled, config.cases.retentionDays);
+    deps.log.info({ event: `web.case_${action}`, ref, status: settled.after.status }, 'case changed');
+    return settled.after;
   }
+
+  const actorOf = (req: FastifyRequest) => req.auth?.user ?? 'tableau de bord';
 
   app.get('/api/cases', async (req, reply) => {
     const q = req.query as { queue?: string; limit?: string; offset?: string };
@@ -260,15 +283,29 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/cases/:ref', async (req, reply) => {
-    const record = await caseStore.get((req.params as { ref: string }).ref);
+    const ref = (req.params as { ref: string }).ref;
+    const [record, answers, audit] = await Promise.all([
+      caseStore.get(ref),
+      caseStore.answersOf(ref),
+      caseStore.auditOf(ref),
+    ]);
     if (!record) return reply.code(404).send({ error: 'no such case' });
-    return { case: record, sla: slaStatus(record, now()) };
+    return { ...lifecycleOf(record), case: record, sla: slaStatus(record, now()), answers, audit };
   });
 
-  app.post('/api/cases/:ref/handled', async (req, reply) => {
-    const record = await markHandled((req.params as { ref: string }).ref);
+  const actions: Record<string, CaseAction> = {
+    answered: 'answered',
+    handled: 'answered',
+    take: 'take',
+    close: 'close',
+  };
+  app.post('/api/cases/:ref/:action', async (req, reply) => {
+    const { ref, action } = req.params as { ref: string; action: string };
+    const wanted = actions[action];
+    if (!wanted) return reply.code(404).send({ error: 'no such action' });
+    const record = await act(wanted, ref, actorOf(req));
     if (!record) return reply.code(404).send({ error: 'no such case' });
-    return { case: record };
+    return { ...lifecycleOf(record), case: record };
   });
 
   app.get('/api/stats', async (req, reply) => {
@@ -319,24 +356,35 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   app.get('/cases/:ref', async (req, reply) => {
-    const record = await caseStore.get((req.params as { ref: string }).ref);
+    const ref = (req.params as { ref: string }).ref;
+    const [record, answers, audit] = await Promise.all([
+      caseStore.get(ref),
+      caseStore.answersOf(ref),
+      caseStore.auditOf(ref),
+    ]);
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.type('text/html; charset=utf-8').send(
       casePage({
         user: req.auth?.user,
         csrf: csrfOf(req),
         c: record,
+        awaiting: isAwaiting(record.status),
+        closable: record.status !== 'clos' && record.status !== 'enregistré',
+        timeline: caseTimeline(record, answers, audit),
+        answers: answers.map((a) => ({ ...a, checked: a.findings !== null, advice: a.findings ?? [] })),
         facts: describeFacts(record.facts ?? [], new Date(record.receivedAt)),
         sla: slaStatus(record, now()),
       }),
     );
   });
 
-  app.post('/cases/:ref/handled', async (req, reply: FastifyReply) => {
-    const ref = (req.params as { ref: string }).ref;
-    const record = await markHandled(ref);
+  app.post('/cases/:ref/:action', async (req, reply: FastifyReply) => {
+    const { ref, action } = req.params as { ref: string; action: string };
+    const wanted = actions[action];
+    if (!wanted) return reply.code(404).type('text/plain; charset=utf-8').send('Action inconnue.');
+    const record = await act(wanted, ref, actorOf(req));
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
-    return reply.redirect('/cases', 303);
+    return reply.redirect(wanted === 'take' ? `/cases/${encodeURIComponent(ref)}` : '/cases', 303);
   });
 
   app.get('/stats', async (req, reply) => {

@@ -1,0 +1,288 @@
+import type { ImapFlow } from 'imapflow';
+import { sql } from 'kysely';
+import { simpleParser } from 'mailparser';
+import { type CaseRecord, hashMessageId } from '../cases/caseRecord.js';
+import type { AnswerAdvice, CaseStore, Settled } from '../cases/caseStore.js';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../infra/database.js';
+import { describeImapFailure } from '../infra/errors.js';
+import type { Logger } from '../log.js';
+import { ensureFolders } from '../mailbox/folders.js';
+import type { MailboxLease } from '../mailbox/mailboxLease.js';
+import { readSentMail, type SentMail } from './readSentMail.js';
+
+export interface AnswerWatcherDeps {
+  config: Pick<Config, 'answers' | 'folders'>;
+  createClient: () => ImapFlow;
+  caseStore: CaseStore;
+  db: Database;
+  /** One watcher across replicas. */
+  lease: MailboxLease;
+  /** The answering practices an answer missed (rule ids), for the case page. */
+  checkAnswer?: (text: string, record: CaseRecord) => AnswerAdvice[];
+  /** Told of each case whose lifecycle an answer changed (the queues follow it). */
+  onSettled?: (settled: Settled) => Promise<void>;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** What one look at the mailbox found. */
+export interface WatchResult {
+  /** Sent mail read. */
+  sent: number;
+  /** Answers recorded (sent mail and \Answered flags). */
+  answers: number;
+  /** Sent mail that names no known case (written to someone else, or about a case retention deleted). */
+  unmatched: number;
+  /** Our own acknowledgements seen in a sent folder. */
+  ours: number;
+}
+
+interface WatchPoint {
+  uidValidity: string;
+  lastUid: number;
+  modseq: bigint | null;
+}
+
+/**
+ * Sees the CAF's answers where technicians write them, without changing how
+ * they work: their sent mail in the sent folders (matched to its case by
+ * In-Reply-To/References, else by the reference in the subject), and the
+ * \Answered flag their mail client sets on the filed request. Each folder's
+ * position (last UID, last MODSEQ) is kept in PostgreSQL, so a restart
+ * reads only what is new; a UIDVALIDITY change reads the folder again
+ * (answers already recorded are recognised and add nothing).
+ */
+export class AnswerWatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AnswerWatcherDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.cycle().finally(() => {
+        this.running = null;
+        if (!this.stopped) this.timer = setTimeout(tick, this.deps.config.answers.pollMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async cycle(): Promise<void> {
+    try {
+      const held = await this.deps.lease.holding(() => this.watchOnce());
+      if (held.held && held.value.answers > 0) {
+        this.deps.log.info({ event: 'answers.watched', ...held.value }, 'answers recorded');
+      }
+    } catch (err) {
+      this.deps.log.warn(
+        { event: 'answers.watch_failed', reason: describeImapFailure(err).message, err },
+        'answer watch failed: next try at the next poll',
+      );
+    }
+  }
+
+  /** One look at the sent folders and the filed folders. */
+  async watchOnce(): Promise<WatchResult> {
+    const result: WatchResult = { sent: 0, answers: 0, unmatched: 0, ours: 0 };
+    const client = this.deps.createClient();
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const list = await client.list();
+      const configured = this.deps.config.answers.sentFolders;
+      const sentFolders = configured.length
+        ? configured.filter((path) => list.some((m) => m.path === path))
+        : list.filter((m) => m.specialUse === '\\Sent').map((m) => m.path);
+      for (const path of sentFolders) await this.readSentFolder(client, path, result);
+      const folders = await ensureFolders(client, this.deps.config.folders);
+      for (const path of [folders.priority, folders.standard, folders.errors]) {
+        await this.readAnsweredFlags(client, path, result);
+      }
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+    return result;
+  }
+
+  private async watchPoint(path: string): Promise<WatchPoint | null> {
+    const r = await sql<{ uid_validity: string; last_uid: string; modseq: string | null }>`
+      SELECT uid_validity, last_uid, modseq FROM answer_watch WHERE path = ${path}`.execute(this.deps.db);
+    const row = r.rows[0];
+    if (!row) return null;
+    return {
+      uidValidity: row.uid_validity,
+      lastUid: Number(row.last_uid),
+      modseq: row.modseq === null ? null : BigInt(row.modseq),
+    };
+  }
+
+  private async saveWatchPoint(path: string, point: WatchPoint): Promise<void> {
+    await sql`INSERT INTO answer_watch (path, uid_validity, last_uid, modseq, updated_at)
+      VALUES (${path}, ${point.uidValidity}, ${point.lastUid}, ${point.modseq?.toString() ?? null}, now())
+      ON CONFLICT (path) DO UPDATE SET uid_validity = EXCLUDED.uid_validity, last_uid = EXCLUDED.last_uid,
+        modseq = EXCLUDED.modseq, updated_at = now()`.execute(this.deps.db);
+  }
+
+  private async readSentFolder(client: ImapFlow, path: string, result: WatchResult): Promise<void> {
+    const lock = await client.getMailboxLock(path, { readOnly: true });
+    try {
+      const box = client.mailbox;
+      if (!box) return;
+      const uidValidity = String(box.uidValidity);
+      const saved = await this.watchPoint(`sent:${path}`);
+      const point: WatchPoint =
+        saved && saved.uidValidity === uidValidity ? saved : { uidValidity, lastUid: 0, modseq: null };
+      if (box.exists === 0 || box.uidNext <= point.lastUid + 1) {
+        await this.saveWatchPoint(`sent:${path}`, point);
+        return;
+      }
+      const max = this.deps.config.answers.maxAnswerBytes;
+      const messages = await client.fetchAll(
+        `${point.lastUid + 1}:*`,
+        { uid: true, size: true, internalDate: true, headers: true },
+        { uid: true },
+      );
+      for (const m of messages) {
+        if (m.uid <= point.lastUid) continue; // `n:*` always returns the last message
+        result.sent++;
+        // A large sent mail (attachments) is matched on its headers alone.
+        const source =
+          (m.size ?? 0) <= max
+            ? ((await client.fetchOne(String(m.uid), { source: true }, { uid: true })) || null)?.source
+            : undefined;
+        const parsed = await simpleParser(source ?? m.headers ?? Buffer.alloc(0), {
+          skipHtmlToText: false,
+          skipImageLinks: true,
+        });
+        const internal = m.internalDate ? new Date(m.internalDate) : this.now();
+        await this.recordSent(readSentMail(parsed, internal), result);
+        point.lastUid = Math.max(point.lastUid, m.uid);
+      }
+      await this.saveWatchPoint(`sent:${path}`, point);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** The case a sent mail answers: one of its thread's Message-IDs, else the reference in its subject. */
+  private async caseOf(mail: SentMail): Promise<string | null> {
+    const known = await this.deps.caseStore.existingCases(mail.threadRefs);
+    const byOurs = mail.threadRefs.find((ref) => known.has(ref));
+    if (byOurs) return byOurs;
+    const byThread = await this.deps.caseStore.refForMessageIds(mail.threadIds.map(hashMessageId));
+    if (byThread) return byThread;
+    if (
+      mail.subjectRef &&
+      (await this.deps.caseStore.existingCases([mail.subjectRef])).has(mail.subjectRef)
+    ) {
+      return mail.subjectRef;
+    }
+    return null;
+  }
+
+  private async recordSent(mail: SentMail, result: WatchResult): Promise<void> {
+    if (mail.ours) {
+      result.ours++;
+      return;
+    }
+    const ref = await this.caseOf(mail);
+    if (!ref) {
+      result.unmatched++;
+      return;
+    }
+    const record = await this.deps.caseStore.get(ref);
+    if (!record) return;
+    // Matched on its headers alone (too large to read): its text is not checked.
+    const findings = mail.text ? this.deps.checkAnswer?.(mail.text, record) : undefined;
+    const messageIdHash = mail.messageId ? hashMessageId(mail.messageId) : null;
+    const settled = await this.deps.caseStore.recordAnswer(ref, {
+      at: mail.date,
+      channel: 'sent-folder',
+      by: mail.from,
+      // Without a Message-ID, the date and sender say which mail it was.
+      sourceKey: messageIdHash ?? `sent:${mail.date.toISOString()}:${mail.from ?? ''}`,
+      messageIdHash,
+      findings,
+    });
+    if (settled?.recorded) {
+      result.answers++;
+      await this.deps.onSettled?.(settled);
+    }
+  }
+
+  /**
+   * \Answered on filed mail: with CONDSTORE, only what changed since the last
+   * look (CHANGEDSINCE); without it, the flags of the whole folder. A flag on
+   * a mail of an earlier round trip answers nothing new.
+   */
+  private async readAnsweredFlags(client: ImapFlow, path: string, result: WatchResult): Promise<void> {
+    const lock = await client.getMailboxLock(path, { readOnly: true });
+    try {
+      const box = client.mailbox;
+      if (!box || box.exists === 0) return;
+      const uidValidity = String(box.uidValidity);
+      const key = `flags:${path}`;
+      const saved = await this.watchPoint(key);
+      const same = saved !== null && saved.uidValidity === uidValidity;
+      const highest = box.highestModseq ?? null;
+      if (same && highest !== null && saved.modseq !== null && highest <= saved.modseq) return;
+      const options =
+        same && highest !== null && saved.modseq !== null
+          ? { uid: true, changedSince: saved.modseq }
+          : { uid: true };
+      const messages = await client.fetchAll('1:*', { uid: true, flags: true }, options);
+      const answered = messages.filter((m) => m.flags?.has('\\Answered')).map((m) => m.uid);
+      if (answered.length) {
+        const refs = await this.deps.caseStore.locatedRefs(path, uidValidity, answered);
+        const at = this.now();
+        for (let i = 0; i < answered.length; i++) {
+          const ref = refs[i];
+          if (!ref) continue;
+          if (await this.recordFlag(ref, path, uidValidity, answered[i] as number, at)) result.answers++;
+        }
+      }
+      await this.saveWatchPoint(key, { uidValidity, lastUid: 0, modseq: highest });
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async recordFlag(
+    ref: string,
+    path: string,
+    uidValidity: string,
+    uid: number,
+    at: Date,
+  ): Promise<boolean> {
+    const record = await this.deps.caseStore.get(ref);
+    if (!record || record.status === 'enregistré') return false;
+    // The mail flagged belongs to a round trip: the request, or a follow-up. A flag on a mail
+    // older than the current round answered an earlier one (already recorded, or closed).
+    const receivedAt = await this.deps.caseStore.mailReceivedAt(ref, path, uidValidity, uid);
+    if (receivedAt && receivedAt.getTime() < new Date(record.roundStartedAt).getTime()) return false;
+    if (record.answeredAt) return false; // this round trip has its answer already
+    const settled = await this.deps.caseStore.recordAnswer(ref, {
+      at,
+      channel: 'answered-flag',
+      by: null,
+      sourceKey: `flag:${path}:${uidValidity}:${uid}`,
+      actor: 'boîte aux lettres',
+    });
+    if (!settled?.recorded) return false;
+    await this.deps.onSettled?.(settled);
+    return true;
+  }
+}
