@@ -147,7 +147,10 @@ export async function startService(
             config.intake.leaseTtlMs,
           ),
           checkAnswer: checkAnswerPractices,
-          onSettled: (settled) => syncWork(queues, settled, config.cases.retentionDays),
+          onAnswer: async (answer, settled) => {
+            metrics.answered(answer.channel, settled, answer.findings);
+            await syncWork(queues, settled, config.cases.retentionDays);
+          },
           log,
         })
       : null;

@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { type CaseRecord, hashMessageId } from '../cases/caseRecord.js';
-import type { AnswerAdvice, CaseStore, Settled } from '../cases/caseStore.js';
+import type { AnswerAdvice, CaseStore, RecordedAnswer, Settled } from '../cases/caseStore.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import { describeImapFailure } from '../infra/errors.js';
@@ -20,8 +20,8 @@ export interface AnswerWatcherDeps {
   lease: MailboxLease;
   /** The answering practices an answer missed (rule ids), for the case page. */
   checkAnswer?: (text: string, record: CaseRecord) => AnswerAdvice[];
-  /** Told of each case whose lifecycle an answer changed (the queues follow it). */
-  onSettled?: (settled: Settled) => Promise<void>;
+  /** Told of each answer recorded (the queues and the metrics follow it). */
+  onAnswer?: (answer: RecordedAnswer, settled: Settled) => Promise<void>;
   log: Logger;
   now?: () => Date;
 }
@@ -57,6 +57,7 @@ export class AnswerWatcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private warnedNoSent = false;
   private readonly now: () => Date;
 
   constructor(private readonly deps: AnswerWatcherDeps) {
@@ -95,6 +96,7 @@ export class AnswerWatcher {
   }
 
   /** One look at the sent folders and the filed folders. */
+  // (A missing sent folder is said once per process: the poll would repeat it every few seconds.)
   async watchOnce(): Promise<WatchResult> {
     const result: WatchResult = { sent: 0, answers: 0, unmatched: 0, ours: 0 };
     const client = this.deps.createClient();
@@ -103,6 +105,13 @@ export class AnswerWatcher {
     try {
       const list = await client.list();
       const configured = this.deps.config.answers.sentFolders;
+      if (configured.length === 0 && !list.some((m) => m.specialUse === '\\Sent') && !this.warnedNoSent) {
+        this.warnedNoSent = true;
+        this.deps.log.warn(
+          { event: 'answers.no_sent_folder' },
+          'no folder marked \\Sent: set answers.sentFolders to see the answers technicians send',
+        );
+      }
       const sentFolders = configured.length
         ? configured.filter((path) => list.some((m) => m.path === path))
         : list.filter((m) => m.specialUse === '\\Sent').map((m) => m.path);
@@ -111,6 +120,8 @@ export class AnswerWatcher {
       for (const path of [folders.priority, folders.standard, folders.errors]) {
         await this.readAnsweredFlags(client, path, result);
       }
+      // The look succeeded: what the freshness gauge reads, on every replica.
+      await this.saveWatchPoint('cycle', { uidValidity: '', lastUid: 0, modseq: null });
     } finally {
       await client.logout().catch(() => client.close());
     }
@@ -208,7 +219,7 @@ export class AnswerWatcher {
     // Matched on its headers alone (too large to read): its text is not checked.
     const findings = mail.text ? this.deps.checkAnswer?.(mail.text, record) : undefined;
     const messageIdHash = mail.messageId ? hashMessageId(mail.messageId) : null;
-    const settled = await this.deps.caseStore.recordAnswer(ref, {
+    const answer: RecordedAnswer = {
       at: mail.date,
       channel: 'sent-folder',
       by: mail.from,
@@ -216,10 +227,11 @@ export class AnswerWatcher {
       sourceKey: messageIdHash ?? `sent:${mail.date.toISOString()}:${mail.from ?? ''}`,
       messageIdHash,
       findings,
-    });
+    };
+    const settled = await this.deps.caseStore.recordAnswer(ref, answer);
     if (settled?.recorded) {
       result.answers++;
-      await this.deps.onSettled?.(settled);
+      await this.deps.onAnswer?.(answer, settled);
     }
   }
 
@@ -274,15 +286,16 @@ export class AnswerWatcher {
     const receivedAt = await this.deps.caseStore.mailReceivedAt(ref, path, uidValidity, uid);
     if (receivedAt && receivedAt.getTime() < new Date(record.roundStartedAt).getTime()) return false;
     if (record.answeredAt) return false; // this round trip has its answer already
-    const settled = await this.deps.caseStore.recordAnswer(ref, {
+    const answer: RecordedAnswer = {
       at,
       channel: 'answered-flag',
       by: null,
       sourceKey: `flag:${path}:${uidValidity}:${uid}`,
       actor: 'boîte aux lettres',
-    });
+    };
+    const settled = await this.deps.caseStore.recordAnswer(ref, answer);
     if (!settled?.recorded) return false;
-    await this.deps.onSettled?.(settled);
+    await this.deps.onAnswer?.(answer, settled);
     return true;
   }
 }

@@ -253,6 +253,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
               sourceKey: `dashboard:${record.roundTrips}`,
             });
     if (!settled) return null;
+    if (action === 'answered' && 'recorded' in settled && settled.recorded)
+      deps.metrics.answered('dashboard', settled);
     const { priority, standard } = deps.queues;
     if (priority && standard) await syncWork({ priority, standard }, settled, config.cases.retentionDays);
     deps.log.info({ event: `web.case_${action}`, ref, status: settled.after.status }, 'case changed');
