@@ -45,23 +45,58 @@ program
   .command('lint')
   .alias('relire')
   .description(
-    'Relit un brouillon de message (fichier ou entrée standard) et affiche les remarques qu’un CDAS recevrait.',
+    'Relit un brouillon de message d’un CDAS et affiche les remarques qu’il recevrait. Avec --reponse, relit la réponse d’un technicien de la CAF à un CDAS.',
   )
-  .argument('[fichier]', 'brouillon (texte ou .eml) ; sans argument, l’entrée standard', '-')
+  .argument('[fichier]', 'brouillon ou réponse (texte ou .eml) ; sans argument, l’entrée standard', '-')
+  .option(
+    '--reponse',
+    'le fichier est la réponse d’un technicien de la CAF à un CDAS : vérifie les bonnes pratiques de réponse de la convention',
+  )
+  .addOption(new Option('--answer').hideHelp())
+  .addOption(
+    new Option(
+      '--urgence <verdict>',
+      'avec --reponse : la demande portait le mot-clé URGENCE DEFINIE, et l’urgence est justifiée ou non',
+    ).choices(['justifiee', 'non-justifiee']),
+  )
+  .option(
+    '--prestations <codes>',
+    'avec --reponse : les prestations de la demande, séparées par des virgules (par exemple RSA,AAH)',
+  )
   .addHelpText(
     'after',
     '\nExemples :\n  $ cdap-triage lint brouillon.txt\n  $ pbpaste | cdap-triage lint' +
+      '\n  $ cdap-triage lint --reponse reponse.eml\n  $ cdap-triage lint --reponse --urgence justifiee --prestations RSA reponse.txt' +
+      '\n\n--answer est accepté pour --reponse.' +
       exitCodes({
         0: 'rien à corriger (au plus des remarques pour information)',
         1: 'au moins une remarque à corriger avant l’envoi',
         ...COMMON_EXIT_CODES,
-        2: 'brouillon illisible, ou commande mal écrite',
+        2: 'brouillon ou réponse illisible, ou commande mal écrite',
       }),
   )
-  .action(async (file: string) => {
-    const { lintDraft } = await import('./commands/analyze.js');
-    process.exitCode = await lintDraft(file);
-  });
+  .action(
+    async (
+      file: string,
+      opts: {
+        reponse?: boolean;
+        answer?: boolean;
+        urgence?: 'justifiee' | 'non-justifiee';
+        prestations?: string;
+      },
+    ) => {
+      if (opts.reponse || opts.answer) {
+        const { lintAnswerFile } = await import('./commands/lintAnswer.js');
+        process.exitCode = await lintAnswerFile(file, opts);
+        return;
+      }
+      if (opts.urgence !== undefined || opts.prestations !== undefined) {
+        program.error('les options --urgence et --prestations vont avec --reponse', { exitCode: 2 });
+      }
+      const { lintDraft } = await import('./commands/analyze.js');
+      process.exitCode = await lintDraft(file);
+    },
+  );
 
 program
   .command('web')
