@@ -21,7 +21,7 @@ function rfc2822(d: Date): string {
 /** A technician's answer as their mail client leaves it in the sent folder. */
 function answer(
   headers: Record<string, string>,
-  body = 'Bonjour,\nVotre demande porte sur le logement.\nCordialement,\nD. Technicienne',
+  body = 'Bonjour,\nVotre demande porte sur l’aide au logement : elle est versée de nouveau depuis le 5 novembre 2026.\nCordialement,\nD. Morvan',
 ): string {
   return mail(body, {
     From: `Dominique Technicienne <${TECHNICIAN}>`,
@@ -112,6 +112,8 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
     expect(answered.answeredBy).toBe(TECHNICIAN);
     expect(answered.answerChannel).toBe('sent-folder');
     expect(answered.roundTrips).toBe(1);
+    // It follows the answering practices: nothing to advise.
+    expect((await s.caseStore.answersOf(ref))[0]?.findings).toEqual([]);
     // Out of the technicians' list.
     expect(await s.caseStore.openRefs('standard')).not.toContain(ref);
     // The audit trail has the change, by the technician's address.
@@ -162,13 +164,19 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
     await appendMail(
       server,
       'Sent',
-      answer({ Subject: `Votre demande [${other.ref}]`, 'Message-ID': `<x-${Date.now()}@caf35.example.fr>` }),
+      answer(
+        { Subject: `Votre demande [${other.ref}]`, 'Message-ID': `<x-${Date.now()}@caf35.example.fr>` },
+        'Bonjour,\nVotre demande porte sur le RSA de la famille : il est versé depuis le 5 novembre 2026.\nCordialement',
+      ),
     );
     await waitFor('the second case answered', async () => (await caseOf(s, other.ref)).status === 'répondu');
     expect((await caseOf(s, ref)).status).toBe('nouveau');
     expect(await s.caseStore.answersOf(ref)).toHaveLength(0);
     const answered = await caseOf(s, other.ref);
     expect(answered.answerChannel).toBe('sent-folder');
+    // Checked against the answering practices: advice kept for the technician, by rule.
+    const [kept] = await s.caseStore.answersOf(other.ref);
+    expect(kept?.findings?.map((f) => f.rule)).toEqual(['answer-signature', 'answer-acronyms']);
   });
 
   it('\\Answered set on the filed request by another mail client marks the case answered', async () => {
@@ -223,7 +231,8 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
       new Date(first.sla?.dueAt ?? 0).getTime(),
     );
     expect(await s.caseStore.openRefs('standard')).toContain(ref);
-    // The second answer closes the second round trip.
+    // The second answer closes the second round trip (written a second later at least: IMAP dates are to the second).
+    await new Promise((r) => setTimeout(r, 1100));
     await appendMail(server, 'Sent', answer({ 'In-Reply-To': answerId, Subject: 'RE: RE: Demande APL' }));
     const again = await waitFor('répondu again', async () => {
       const c = await caseOf(s, ref);
