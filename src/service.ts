@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { AnswerWatchMark } from './answers/answerWatchMark.js';
 import { AnswerWatcher } from './answers/answerWatcher.js';
 import { checkAnswerPractices } from './answers/checkAnswerPractices.js';
 import { CaseStore } from './cases/caseStore.js';
@@ -147,6 +148,7 @@ export async function startService(
             config.intake.leaseTtlMs,
           ),
           checkAnswer: checkAnswerPractices,
+          mark: new AnswerWatchMark(db, producer, prefix),
           onAnswer: async (answer, settled) => {
             metrics.answered(answer.channel, settled, answer.findings);
             await syncWork(queues, settled, config.cases.retentionDays);

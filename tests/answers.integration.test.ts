@@ -59,7 +59,7 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
     redis.disconnect();
   });
 
-  async function start(): Promise<Service> {
+  async function start(pollMs = 300): Promise<Service> {
     const env = testEnv(prefix, server, {
       REPLY_MODE: 'live',
       SMTP_HOST: sink.host,
@@ -67,7 +67,7 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
     });
     service = await startService(
       testConfig(env, (c) => {
-        c.answers.pollMs = 300;
+        c.answers.pollMs = pollMs;
       }),
       quietLog(),
       { web: false },
@@ -268,6 +268,31 @@ describe('answers: the CAF’s answer seen in the mailbox (real Dovecot, Redis, 
     });
     expect(c.status).toBe('nouveau');
     expect(c.firstAnsweredAt).toBe(answeredAt.toISOString());
+  });
+
+  it('a follow-up answering a technician’s mail the watcher has not read yet waits for it, and joins its case', async () => {
+    // Looks a minute apart: only the follow-up's request for a look can find the answer in time.
+    const s = await start(60_000);
+    const { ref, messageId } = await request(s);
+    const answerId = `<answer-${Date.now()}@caf35.example.fr>`;
+    await appendMail(server, 'Sent', answer({ 'In-Reply-To': messageId, 'Message-ID': answerId }));
+    await new Promise((r) => setTimeout(r, 1100));
+    await appendMail(
+      server,
+      'INBOX',
+      Buffer.from(
+        mail('Merci. Et pour le mois prochain ?', { Subject: 'RE: Demande APL', 'In-Reply-To': answerId }),
+      ),
+    );
+    const c = await waitFor('the follow-up on its case', async () => {
+      const r = await caseOf(s, ref);
+      return r.followUps.length === 1 ? r : null;
+    });
+    expect(c.roundTrips).toBe(2);
+    expect(c.status).toBe('nouveau');
+    expect(c.firstAnsweredAt).not.toBeNull();
+    await waitFor('inbox empty', async () => ((await folderContents(server)).INBOX?.length ?? 0) === 0);
+    expect(await caseRefsOf(prefix)).toEqual([ref]);
   });
 
   it('a follow-up with URGENCE DEFINIE after the answer reopens the case urgent, in the priority queue and folder', async () => {

@@ -9,6 +9,7 @@ import { describeImapFailure } from '../infra/errors.js';
 import type { Logger } from '../log.js';
 import { ensureFolders } from '../mailbox/folders.js';
 import type { MailboxLease } from '../mailbox/mailboxLease.js';
+import type { AnswerWatchMark } from './answerWatchMark.js';
 import { readSentMail, type SentMail } from './readSentMail.js';
 
 export interface AnswerWatcherDeps {
@@ -18,6 +19,8 @@ export interface AnswerWatcherDeps {
   db: Database;
   /** One watcher across replicas. */
   lease: MailboxLease;
+  /** Where each look is marked done, and where triage asks for one now. */
+  mark?: AnswerWatchMark;
   /** The answering practices an answer missed (rule ids), for the case page. */
   checkAnswer?: (text: string, record: CaseRecord) => AnswerAdvice[];
   /** Told of each answer recorded (the queues and the metrics follow it). */
@@ -27,6 +30,27 @@ export interface AnswerWatcherDeps {
 }
 
 /** What one look at the mailbox found. */
+/**
+ * Names mail clients give the sent folder, for servers that mark none
+ * special-use \Sent (the marked ones are read whatever their name).
+ */
+const usualSentNames = new Set([
+  'sent',
+  'sent items',
+  'sent messages',
+  'sent mail',
+  'envoyés',
+  'éléments envoyés',
+  'messages envoyés',
+]);
+
+function lastName(m: { path: string; delimiter?: string }): string {
+  return m.delimiter ? (m.path.split(m.delimiter).pop() ?? m.path) : m.path;
+}
+
+/** How often a waiting watcher checks whether triage asked for a look. */
+const WAKE_CHECK_MS = 250;
+
 export interface WatchResult {
   /** Sent mail read. */
   sent: number;
@@ -65,13 +89,25 @@ export class AnswerWatcher {
   }
 
   start(): void {
+    let waited = 0;
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.cycle().finally(() => {
+      this.running = (async () => {
+        // Between looks, a request from triage (a follow-up waiting for them) starts one at once.
+        const due = waited >= this.deps.config.answers.pollMs;
+        const asked = !due && this.deps.mark ? await this.deps.mark.takeWake().catch(() => false) : false;
+        if (due || asked) {
+          waited = 0;
+          await this.cycle();
+        }
+      })().finally(() => {
         this.running = null;
-        if (!this.stopped) this.timer = setTimeout(tick, this.deps.config.answers.pollMs);
+        if (this.stopped) return;
+        waited += WAKE_CHECK_MS;
+        this.timer = setTimeout(tick, WAKE_CHECK_MS);
       });
     };
+    waited = this.deps.config.answers.pollMs;
     this.timer = setTimeout(tick, 0);
   }
 
@@ -95,33 +131,38 @@ export class AnswerWatcher {
     }
   }
 
-  /** One look at the sent folders and the filed folders. */
-  // (A missing sent folder is said once per process: the poll would repeat it every few seconds.)
+  /** One look at the sent folders and the filed folders. A missing sent folder is said once per process. */
   async watchOnce(): Promise<WatchResult> {
     const result: WatchResult = { sent: 0, answers: 0, unmatched: 0, ours: 0 };
+    const startedAt = this.now();
     const client = this.deps.createClient();
     client.on('error', () => {});
     await client.connect();
     try {
       const list = await client.list();
       const configured = this.deps.config.answers.sentFolders;
-      if (configured.length === 0 && !list.some((m) => m.specialUse === '\\Sent') && !this.warnedNoSent) {
+      const sentFolders = configured.length
+        ? configured.filter((path) => list.some((m) => m.path === path))
+        : list
+            .filter((m) => m.specialUse === '\\Sent' || usualSentNames.has(lastName(m).toLowerCase()))
+            .map((m) => m.path);
+      if (sentFolders.length === 0 && !this.warnedNoSent) {
         this.warnedNoSent = true;
         this.deps.log.warn(
           { event: 'answers.no_sent_folder' },
-          'no folder marked \\Sent: set answers.sentFolders to see the answers technicians send',
+          configured.length
+            ? 'none of answers.sentFolders exists: the answers technicians send are not seen'
+            : 'no sent folder found: set answers.sentFolders to see the answers technicians send',
         );
       }
-      const sentFolders = configured.length
-        ? configured.filter((path) => list.some((m) => m.path === path))
-        : list.filter((m) => m.specialUse === '\\Sent').map((m) => m.path);
       for (const path of sentFolders) await this.readSentFolder(client, path, result);
       const folders = await ensureFolders(client, this.deps.config.folders);
       for (const path of [folders.priority, folders.standard, folders.errors]) {
         await this.readAnsweredFlags(client, path, result);
       }
-      // The look succeeded: what the freshness gauge reads, on every replica.
+      // The look succeeded: what the freshness gauge reads, on every replica, and what triage waits for.
       await this.saveWatchPoint('cycle', { uidValidity: '', lastUid: 0, modseq: null });
+      await this.deps.mark?.watched(startedAt);
     } finally {
       await client.logout().catch(() => client.close());
     }
