@@ -48,6 +48,9 @@ function lastName(m: { path: string; delimiter?: string }): string {
   return m.delimiter ? (m.path.split(m.delimiter).pop() ?? m.path) : m.path;
 }
 
+/** Sent mails read per folder and look; the rest waits for the next look. */
+const SENT_BATCH = 500;
+
 /** How often a waiting watcher checks whether triage asked for a look. */
 const WAKE_CHECK_MS = 250;
 
@@ -197,18 +200,32 @@ export class AnswerWatcher {
       const saved = await this.watchPoint(`sent:${path}`);
       const point: WatchPoint =
         saved && saved.uidValidity === uidValidity ? saved : { uidValidity, lastUid: 0, modseq: null };
+      const firstRead = !(saved && saved.uidValidity === uidValidity);
       if (box.exists === 0 || box.uidNext <= point.lastUid + 1) {
+        point.lastUid = Math.max(point.lastUid, box.uidNext - 1);
         await this.saveWatchPoint(`sent:${path}`, point);
         return;
       }
+      // A folder read for the first time (or renumbered) may hold years of sent mail: only
+      // what is recent enough to answer a case still waiting is read.
+      const since = firstRead ? await this.deps.caseStore.oldestAwaitingReceivedAt() : null;
+      const found = firstRead
+        ? await client.search(
+            { since: new Date((since ?? this.now()).getTime() - 86_400_000) },
+            { uid: true },
+          )
+        : await client.search({ uid: `${point.lastUid + 1}:*` }, { uid: true });
+      const uids = (found || []).filter((uid) => uid > point.lastUid).sort((a, b) => a - b);
+      const batch = uids.slice(0, SENT_BATCH);
       const max = this.deps.config.answers.maxAnswerBytes;
-      const messages = await client.fetchAll(
-        `${point.lastUid + 1}:*`,
-        { uid: true, size: true, internalDate: true, headers: true },
-        { uid: true },
-      );
-      for (const m of messages) {
-        if (m.uid <= point.lastUid) continue; // `n:*` always returns the last message
+      const messages = batch.length
+        ? await client.fetchAll(
+            batch.join(','),
+            { uid: true, size: true, internalDate: true, headers: true },
+            { uid: true },
+          )
+        : [];
+      for (const m of messages.sort((a, b) => a.uid - b.uid)) {
         result.sent++;
         // A large sent mail (attachments) is matched on its headers alone.
         const source =
@@ -223,6 +240,8 @@ export class AnswerWatcher {
         await this.recordSent(readSentMail(parsed, internal), result);
         point.lastUid = Math.max(point.lastUid, m.uid);
       }
+      // All of it read: what is older than the window is left behind for good.
+      if (batch.length === uids.length) point.lastUid = Math.max(point.lastUid, box.uidNext - 1);
       await this.saveWatchPoint(`sent:${path}`, point);
     } finally {
       lock.release();
@@ -292,18 +311,28 @@ export class AnswerWatcher {
       const same = saved !== null && saved.uidValidity === uidValidity;
       const highest = box.highestModseq ?? null;
       if (same && highest !== null && saved.modseq !== null && highest <= saved.modseq) return;
-      const options =
+      // With CONDSTORE, only what changed since the last look; else (or the first time) the
+      // server lists the answered mails itself, which is far less than every mail's flags.
+      const answered =
         same && highest !== null && saved.modseq !== null
-          ? { uid: true, changedSince: saved.modseq }
-          : { uid: true };
-      const messages = await client.fetchAll('1:*', { uid: true, flags: true }, options);
-      const answered = messages.filter((m) => m.flags?.has('\\Answered')).map((m) => m.uid);
+          ? (
+              await client.fetchAll(
+                '1:*',
+                { uid: true, flags: true },
+                { uid: true, changedSince: saved.modseq },
+              )
+            )
+              .filter((m) => m.flags?.has('\\Answered'))
+              .map((m) => m.uid)
+          : (await client.search({ answered: true }, { uid: true })) || [];
       if (answered.length) {
         const refs = await this.deps.caseStore.locatedRefs(path, uidValidity, answered);
+        // Only a case still waiting can take an answer from a flag: one query sorts them out.
+        const waiting = await this.deps.caseStore.awaitingAmong(refs.filter((r): r is string => r !== null));
         const at = this.now();
         for (let i = 0; i < answered.length; i++) {
           const ref = refs[i];
-          if (!ref) continue;
+          if (!ref || !waiting.has(ref)) continue;
           if (await this.recordFlag(ref, path, uidValidity, answered[i] as number, at)) result.answers++;
         }
       }
