@@ -246,6 +246,87 @@ program
     process.exit(await migrateCommand(opts));
   });
 
+const users = program
+  .command('utilisateurs')
+  .alias('users')
+  .usage('<commande> [options]')
+  .description(
+    'Gère les comptes du tableau de bord : technicien, superviseur, administrateur, comité. Les mots de passe sont lus sur l’entrée standard, jamais en argument.',
+  )
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage utilisateurs ajouter mdupont --role technicien --nom "Marie Dupont"\n  $ cdap-triage utilisateurs mot-de-passe mdupont\n  $ cdap-triage utilisateurs désactiver mdupont\n  $ cdap-triage utilisateurs lister\n  $ cdap-triage utilisateurs jeton supervision' +
+      '\n\nAu terminal, le mot de passe est demandé deux fois sans s’afficher ; par un tube, la première ligne est lue (au moins 12 caractères).' +
+      exitCodes({
+        0: 'fait',
+        1: 'refusé (compte inconnu ou déjà existant, mot de passe refusé, base inaccessible)',
+        ...COMMON_EXIT_CODES,
+      }),
+  );
+const usersHelp = (extra: string) =>
+  extra +
+  exitCodes({
+    0: 'fait',
+    1: 'refusé (compte inconnu ou déjà existant, mot de passe refusé)',
+    ...COMMON_EXIT_CODES,
+  });
+async function runUsers(action: import('./commands/users.js').UsersAction): Promise<void> {
+  const { usersCommand } = await import('./commands/users.js');
+  process.exitCode = await usersCommand(action);
+}
+users
+  .command('ajouter')
+  .alias('add')
+  .description('Crée un compte ; son mot de passe est lu sur l’entrée standard.')
+  .argument('<identifiant>', 'identifiant de connexion (lettres sans accent, chiffres, . _ @ -)')
+  .requiredOption('--role <rôle>', 'technicien, superviseur, administrateur ou comité')
+  .option('--nom <nom>', 'nom affiché (par défaut l’identifiant)')
+  .addHelpText(
+    'after',
+    usersHelp(
+      '\nExemples :\n  $ cdap-triage utilisateurs ajouter mdupont --role technicien --nom "Marie Dupont"\n  $ printf \'%s\\n\' "$MOT_DE_PASSE" | cdap-triage utilisateurs ajouter comite35 --role comité',
+    ),
+  )
+  .action((login: string, opts: { role: string; nom?: string }) =>
+    runUsers({ kind: 'add', login, role: opts.role, ...(opts.nom ? { name: opts.nom } : {}) }),
+  );
+users
+  .command('mot-de-passe')
+  .alias('password')
+  .description('Change le mot de passe d’un compte (et le réactive) ; ses sessions ouvertes sont fermées.')
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs mot-de-passe mdupont'))
+  .action((login: string) => runUsers({ kind: 'password', login }));
+users
+  .command('désactiver')
+  .aliases(['desactiver', 'disable'])
+  .description(
+    'Désactive un compte : ses sessions sont fermées à leur prochaine requête, son jeton ne sert plus.',
+  )
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs désactiver mdupont'))
+  .action((login: string) => runUsers({ kind: 'disable', login }));
+users
+  .command('lister')
+  .alias('list')
+  .description('Liste les comptes : rôle, état, jeton d’API, dernière connexion.')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs lister'))
+  .action(() => runUsers({ kind: 'list' }));
+users
+  .command('jeton')
+  .alias('token')
+  .description(
+    'Crée un jeton d’API pour un compte (scripts, supervision) et l’affiche une seule fois ; le précédent ne sert plus.',
+  )
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText(
+    'after',
+    usersHelp(
+      '\nExemples :\n  $ cdap-triage utilisateurs jeton supervision\n  $ curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/cases',
+    ),
+  )
+  .action((login: string) => runUsers({ kind: 'token', login }));
+
 program
   .command('config')
   .description(

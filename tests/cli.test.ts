@@ -23,7 +23,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
   return runCli(args, { ...base, ...env }, input);
 }
 
-const COMMANDS = ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo'];
+const COMMANDS = ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo', 'utilisateurs'];
 /** commander's own English, which must never reach a user. */
 const ENGLISH = /Usage:|Options:|Commands:|Arguments:|display help|\(default:|choices:|error:|Did you mean/;
 
