@@ -274,7 +274,9 @@ nav.tabs a{padding:.4rem .8rem;text-decoration:none;color:#12355b;border-radius:
 nav.tabs a.current{background:#12355b;color:#fff}nav.tabs .count{font-size:.85em;opacity:.85}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-bottom:.8rem}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;gap:.15rem;max-width:100%}form.filters label.check{flex-direction:row;align-items:center;gap:.3rem}
-form.filters label.search{flex:1 1 16rem}form.filters input,form.filters select{font:inherit;max-width:100%}
+form.filters label.search{flex:1 1 16rem}details.more-filters{flex:1 1 100%}details.more-filters summary{cursor:pointer;color:#12355b}
+.filter-fields{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-top:.4rem}
+@media (min-width:601px){details.more-filters{flex:0 1 auto}}form.filters input,form.filters select{font:inherit;max-width:100%}
 .flash{background:#dff3e3;border-left:4px solid #1d5e2b;padding:.5rem .8rem}
 button.link{background:none;border:0;color:#12355b;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
 .work-panel .actions{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}.work-panel .actions form{margin:0}
@@ -291,7 +293,7 @@ table.work td{border:0;padding:.15rem 0;overflow-wrap:anywhere}
 table.work td::before{content:attr(data-label) "\u00a0: ";font-weight:bold;color:#555}
 table.work tr.empty td::before{content:none}
 tr.urgent td:first-child{border-left:0}table.work tr.urgent{border-left:4px solid #b00020}
-form.filters label{flex:1 1 100%}form.filters label.check{flex:1 1 auto}
+form.filters label,.filter-fields label{flex:1 1 100%}form.filters label.check{flex:1 1 auto}
 pre.reply{max-width:100%}
 }
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}

@@ -3,6 +3,7 @@ import { addNote, NOTE_MAX, notesOf } from '../../cases/caseNotes.js';
 import type { CaseRecord } from '../../cases/caseRecord.js';
 import {
   CASE_STATUSES,
+  type CaseFilters,
   type CaseListRow,
   cdasNames,
   countViews,
@@ -206,6 +207,9 @@ export function registerWorkViewRoutes(
           href: link({ view, offset: 0 }),
         })),
         f,
+        filterCount: filterCount(f),
+        // Narrow screens fold the filters away, unless one is set.
+        filtersOpen: filterCount(f) > 0,
         statusDefault: awaitingByDefault ? 'en attente de réponse' : 'tous',
         statuses: options(
           CASE_STATUSES,
@@ -396,6 +400,12 @@ export function registerWorkViewRoutes(
   }
 
   return { workPanels };
+}
+
+/** The filters set, the search aside. */
+function filterCount(f: CaseFilters): number {
+  return [f.status, f.route, f.cdas, f.prestation, f.from || f.to, f.overdue, f.assignee].filter(Boolean)
+    .length;
 }
 
 function clearedLink(q: CaseListQuery, limit: number | null): string {

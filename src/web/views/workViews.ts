@@ -43,6 +43,7 @@ export const casesPage = hb.compile(`{{#> layout title="Dossiers"}}
 <form method="get" action="/cases" class="filters" role="search">
   {{#if keepView}}<input type="hidden" name="view" value="{{keepView}}">{{/if}}
   <label class="search">Rechercher <input type="search" name="q" value="{{f.search}}" placeholder="référence, CDAS ou mots de l’objet" maxlength="200"></label>
+  <details class="more-filters"{{#if filtersOpen}} open{{/if}}><summary>Filtres{{#if filterCount}} ({{filterCount}}){{/if}}</summary><div class="filter-fields">
   <label>Statut <select name="status"><option value="">{{statusDefault}}</option>{{#each statuses}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{name}}</option>{{/each}}</select></label>
   <label>File <select name="route"><option value="">toutes</option>{{#each routes}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{name}}</option>{{/each}}</select></label>
   <label>CDAS <select name="cdas"><option value="">tous</option>{{#each cdasList}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{name}}</option>{{/each}}</select></label>
@@ -51,6 +52,7 @@ export const casesPage = hb.compile(`{{#> layout title="Dossiers"}}
   <label>au <input type="date" name="to" value="{{f.to}}"></label>
   <label>Attribué à <select name="assignee"><option value="">tous</option>{{#each assignees}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{name}}</option>{{/each}}</select></label>
   <label class="check"><input type="checkbox" name="overdue" value="1"{{#if f.overdue}} checked{{/if}}> en retard seulement</label>
+  </div></details>
   <button type="submit" class="primary">Filtrer</button>
   {{#if clear}}<a href="{{clear}}" class="clear">Effacer les filtres</a>{{/if}}
 </form>
