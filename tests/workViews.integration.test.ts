@@ -570,7 +570,7 @@ describe('work views: tabs, filters, search, assignment, notes (real PostgreSQL 
       await page.click(`a[href="/cases/${refs.s3}"]`);
       await page.waitForSelector('#take');
       await page.click('#take');
-      await page.waitForSelector('p.flash');
+      await page.waitForSelector('div.flash');
       expect(await page.getAttribute('#case-status', 'data-status')).toBe('pris en charge');
       expect(await page.textContent('#case-status')).toContain('pris en charge');
       await page.screenshot({ path: 'test-results/work-views-take.png', fullPage: true });

@@ -133,7 +133,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
   <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}}{{#if work.deadline}}, {{work.deadline}}{{/if}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
-  <dt>Statut</dt><dd id="case-status" data-status="{{c.status}}">{{label "status" c.status}}{{#if c.answeredAt}} le {{dateTime c.answeredAt}}{{/if}}{{#if c.assignee}} — pris en charge par {{c.assignee}}{{/if}}</dd>
+  <dt>Statut</dt><dd id="case-status" data-status="{{c.status}}">{{label "status" c.status}}{{#if c.answeredAt}} le {{dateTime c.answeredAt}}{{/if}}{{#if c.assignee}} — attribué à {{#if work.assigneeName}}{{work.assigneeName}}{{else}}{{c.assignee}}{{/if}}{{/if}}</dd>
   <dt>Allers-retours</dt><dd id="case-round-trips">{{c.roundTrips}}</dd>
   {{#if c.firstAnsweredAt}}<dt>Première réponse</dt><dd>{{dateTime c.firstAnsweredAt}}</dd>{{/if}}
 </dl>
@@ -145,7 +145,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
 </div>
 <section id="assignment" class="work-panel">
 <h2>Attribution</h2>
-{{#if work.flash}}<p class="flash" role="status">{{work.flash}}{{#if work.undo}} <form method="post" action="/cases/{{c.ref}}/{{work.undo.action}}" class="inline">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}{{#if work.undo.assignee}}<input type="hidden" name="assignee" value="{{work.undo.assignee}}">{{/if}}<button type="submit" class="link" id="undo">Annuler</button></form>{{/if}}</p>{{/if}}
+{{#if work.flash}}<div class="flash" role="status">{{work.flash}}{{#if work.undo}} <form method="post" action="/cases/{{c.ref}}/{{work.undo.action}}" class="inline">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}{{#if work.undo.assignee}}<input type="hidden" name="assignee" value="{{work.undo.assignee}}">{{/if}}<button type="submit" class="link" id="undo">Annuler</button></form>{{/if}}</div>{{/if}}
 <p id="assignee">{{#if c.assignee}}Attribué à {{work.assigneeName}}{{#if c.takenAt}} depuis le {{dateTime c.takenAt}}{{/if}}.{{else}}Attribué à personne.{{/if}}</p>
 <div class="actions">
 {{#if work.canTake}}<form method="post" action="/cases/{{c.ref}}/prendre">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary" id="take">Je prends</button></form>{{/if}}
@@ -277,7 +277,7 @@ form.filters label{display:flex;flex-direction:column;font-size:.85rem;gap:.15re
 form.filters label.search{flex:1 1 16rem}details.more-filters{flex:1 1 100%}details.more-filters summary{cursor:pointer;color:#12355b}
 .filter-fields{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-top:.4rem}
 @media (min-width:601px){details.more-filters{flex:0 1 auto}}form.filters input,form.filters select{font:inherit;max-width:100%}
-.flash{background:#dff3e3;border-left:4px solid #1d5e2b;padding:.5rem .8rem}
+.flash{background:#dff3e3;border-left:4px solid #1d5e2b;padding:.5rem .8rem;margin:.8rem 0}
 button.link{background:none;border:0;color:#12355b;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
 .work-panel .actions{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}.work-panel .actions form{margin:0}
 ol.notes{list-style:none;padding:0}ol.notes li{background:#fff;border:1px solid #ddd;padding:.4rem .8rem;margin-bottom:.5rem}

@@ -35,7 +35,6 @@ hb.registerPartial(
 
 export const casesPage = hb.compile(`{{#> layout title="Dossiers"}}
 <h1>Dossiers</h1>
-{{#if flash}}<p class="flash" role="status">{{flash}}</p>{{/if}}
 <nav class="tabs" aria-label="Vues">
 {{#each tabs}}<a href="{{href}}"{{#if current}} aria-current="page" class="current"{{/if}} data-view="{{view}}">{{name}} <span class="count">{{number count}}</span></a>{{/each}}
 </nav>
