@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { AnswerWatchMark } from './answers/answerWatchMark.js';
 import { AnswerWatcher } from './answers/answerWatcher.js';
+import { AnswerWatchMark } from './answers/answerWatchMark.js';
 import { checkAnswerPractices } from './answers/checkAnswerPractices.js';
 import { CaseStore } from './cases/caseStore.js';
 import { startMaintenance } from './cases/maintenance.js';
@@ -81,6 +81,12 @@ export async function startService(
     },
   );
 
+  if (!config.cases.familyKeySecret) {
+    log.warn(
+      { event: 'service.no_family_key' },
+      'CDAP_FAMILY_KEY is not set: cases are not linked to their family history',
+    );
+  }
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
   const caseStore = new CaseStore(db, { log, sla: config.cases });
