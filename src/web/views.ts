@@ -30,7 +30,7 @@ import {
  * unescaped block is the JSON for the charts, serialised by us and made safe
  * for a <script type="application/json"> element.
  */
-const hb = Handlebars.create();
+export const hb = Handlebars.create();
 
 hb.registerHelper('dateTime', (iso: unknown) => (typeof iso === 'string' ? formatDateTime(iso) : '—'));
 hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDate(iso) : '—'));
@@ -206,6 +206,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <h2>Suites reçues</h2>
 <ul>{{#each c.followUps}}<li>{{dateTime receivedAt}}</li>{{/each}}</ul>
 {{/if}}
+{{#if family}}{{> familyPanels family}}{{/if}}
 {{/layout}}`);
 
 const countTable = `<table class="counts" id="{{id}}">

@@ -16,6 +16,7 @@ import type { CaseStore } from '../cases/caseStore.js';
 import { readStats, type Stats, yearsWithIndicators } from '../cases/indicators.js';
 import { isAwaiting } from '../cases/lifecycle.js';
 import { type OpenCasesPage, readOpenCases, type Queue as WorkQueue } from '../cases/openCases.js';
+import type { CaseOutbox } from '../cases/outbox.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
@@ -29,6 +30,8 @@ import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
 import { offsetOf, PAGE_DEFAULT, type ParamError, pageOf, statsRangeOf } from './queryParams.js';
 import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
+import { familyPanels, registerCaseMailRoutes } from './routes/caseMail.js';
+import { registerQuarantineRoutes } from './routes/quarantine.js';
 import { SessionStore } from './sessionStore.js';
 import { appCss, casePage, casesPage, loginPage, statsJs, statsPage } from './views.js';
 
@@ -43,6 +46,8 @@ export interface WebDeps {
   /** Sessions and login failures live here, under config.redis.prefix. */
   redis: Redis;
   log: Logger;
+  /** Dispatches the intents of a case released from quarantine right after its commit (else the sweep does). */
+  outbox?: CaseOutbox;
   now?: () => Date;
 }
 
@@ -376,6 +381,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         answers: answers.map((a) => ({ ...a, checked: a.findings !== null, advice: a.findings ?? [] })),
         facts: describeFacts(record.facts ?? [], new Date(record.receivedAt)),
         sla: slaStatus(record, now()),
+        ...(await familyPanels(deps, req, record)),
       }),
     );
   });
@@ -388,6 +394,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.redirect(wanted === 'take' ? `/cases/${encodeURIComponent(ref)}` : '/cases', 303);
   });
+
+  registerCaseMailRoutes(app, deps);
+  registerQuarantineRoutes(app, deps);
 
   app.get('/stats', async (req, reply) => {
     const [asked, years] = await Promise.all([statsFor(req.query), yearsWithIndicators(db)]);
