@@ -42,6 +42,10 @@ export function caseTimeline(c: CaseRecord, answers: StoredAnswer[], audit: Audi
       }
     } else if (e.action === 'file') {
       entries.push({ at: e.at, text: 'Passé en file prioritaire (URGENCE DEFINIE)', actor: e.actor });
+    } else if (e.action === 'libération de quarantaine') {
+      entries.push({ at: e.at, text: 'Libéré de la quarantaine comme demande', actor: e.actor });
+    } else if (e.action === 'quarantaine confirmée') {
+      entries.push({ at: e.at, text: 'Quarantaine confirmée', actor: e.actor });
     } else if (e.action === 'prise en charge') {
       entries.push({ at: e.at, text: 'Pris en charge', actor: e.actor });
     } else if (e.action === 'attribution') {

@@ -180,6 +180,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <h2>Suites reçues</h2>
 <ul>{{#each c.followUps}}<li>{{dateTime receivedAt}}</li>{{/each}}</ul>
 {{/if}}
+{{#if family}}{{> familyPanels family}}{{/if}}
 {{/layout}}`);
 
 const countTable = `<table class="counts" id="{{id}}">

@@ -15,6 +15,7 @@ import type { CaseRecord } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
 import { readStats, type Stats, yearsWithIndicators } from '../cases/indicators.js';
 import { isAwaiting } from '../cases/lifecycle.js';
+import type { CaseOutbox } from '../cases/outbox.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
@@ -31,6 +32,8 @@ import type { Metrics } from './metrics.js';
 import { type ParamError, statsRangeOf } from './queryParams.js';
 import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
 import { registerAuditRoutes } from './routes/auditRoutes.js';
+import { familyPanels, registerCaseMailRoutes } from './routes/caseMail.js';
+import { registerQuarantineRoutes } from './routes/quarantine.js';
 import { registerWorkViewRoutes } from './routes/workViews.js';
 import { SessionStore } from './sessionStore.js';
 import { appCss, casePage, loginPage, statsJs, statsPage } from './views.js';
@@ -46,6 +49,8 @@ export interface WebDeps {
   /** Sessions and login failures live here, under config.redis.prefix. */
   redis: Redis;
   log: Logger;
+  /** Dispatches the intents of a case released from quarantine right after its commit (else the sweep does). */
+  outbox?: CaseOutbox;
   now?: () => Date;
 }
 
@@ -334,6 +339,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         answers: answers.map((a) => ({ ...a, checked: a.findings !== null, advice: a.findings ?? [] })),
         facts: describeFacts(record.facts ?? [], new Date(record.receivedAt)),
         sla: slaStatus(record, now()),
+        ...(await familyPanels(deps, req, record)),
       }),
     );
   });
@@ -346,6 +352,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.redirect(wanted === 'take' ? `/cases/${encodeURIComponent(ref)}` : '/cases', 303);
   });
+
+  registerCaseMailRoutes(app, deps);
+  registerQuarantineRoutes(app, deps);
 
   app.get('/stats', { config: { role: 'comite' } }, async (req, reply) => {
     const [asked, years] = await Promise.all([statsFor(req.query), yearsWithIndicators(db)]);

@@ -71,7 +71,7 @@ const done: Record<string, string> = {
 
 /** Before named accounts, the one shared login is the bootstrap administrator. */
 function roleOf(req: FastifyRequest): Role {
-  return (req.auth as { role?: Role } | undefined)?.role ?? 'administrateur';
+  return req.auth?.role ?? 'comite';
 }
 
 const supervises = (role: Role) => role === 'superviseur' || role === 'administrateur';
