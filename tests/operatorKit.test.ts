@@ -228,7 +228,7 @@ describe('deploy/systemd', () => {
     expect(read.size).toBeGreaterThan(20);
     expect(Object.keys(env).sort()).toEqual([...read].sort());
     for (const [name, value] of Object.entries(env)) {
-      if (/PASSWORD|SECRET/.test(name)) expect(value, name).toMatch(/^(change-me-[a-z-]+)?$/);
+      if (/PASSWORD|SECRET|_KEY$/.test(name)) expect(value, name).toMatch(/^(change-me-[a-z-]+)?$/);
     }
     // The file named by CONFIG_FILE is the operator's: validate the rest.
     const { CONFIG_FILE: _file, ...rest } = env;

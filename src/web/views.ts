@@ -24,6 +24,7 @@ import {
   urgencyCheckLabel,
   urgencySourceLabels,
 } from '../labels/words.js';
+import { allows, type Role, type RouteRole } from './accounts/roles.js';
 
 /**
  * The dashboard's pages, in French. Handlebars escapes every value; the only
@@ -32,6 +33,10 @@ import {
  */
 export const hb = Handlebars.create();
 
+// What the menu offers: the pages the account's role opens (no role given: the least, comité).
+hb.registerHelper('can', (role: unknown, needed: RouteRole) =>
+  allows(typeof role === 'string' ? (role as Role) : 'comite', needed),
+);
 hb.registerHelper('dateTime', (iso: unknown) => (typeof iso === 'string' ? formatDateTime(iso) : '—'));
 hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDate(iso) : '—'));
 /** A day written YYYY-MM-DD (a chart bucket), as the calendar day it names. */
@@ -90,9 +95,10 @@ hb.registerPartial(
   <strong>cdap-triage</strong>
   {{#if user}}
   <nav>
-    <a href="/cases">Dossiers ouverts</a>
+    {{#if (can role "technicien")}}<a href="/cases">Dossiers</a>{{/if}}
     <a href="/stats">Indicateurs</a>
-    <a href="/admin/queues">Files (Bull Board)</a>
+    {{#if (can role "superviseur")}}<a href="/audit">Journal</a>
+    <a href="/admin/queues">Files (Bull Board)</a>{{/if}}
     <form method="post" action="/logout" class="inline">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Se déconnecter</button></form>
   </nav>
   {{/if}}

@@ -331,6 +331,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       casePage({
         ...(await workPanels(req, record)),
         user: req.auth?.user,
+        role: req.auth?.role,
         csrf: csrfOf(req),
         c: record,
         awaiting: isAwaiting(record.status),
@@ -363,6 +364,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return reply.type('text/html; charset=utf-8').send(
       statsPage({
         user: req.auth?.user,
+        role: req.auth?.role,
         csrf: csrfOf(req),
         s,
         years: years.map((year) => ({ year, selected: year === s.year })),
@@ -447,7 +449,21 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       return adapter;
     }),
     serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'cdap-triage' } },
+    options: {
+      uiConfig: {
+        boardTitle: 'cdap-triage',
+        miscLinks: [{ text: 'Retour au tableau de bord', url: '/cases' }],
+        hideDocsLink: true,
+        locale: { lng: 'fr-FR' },
+      },
+    },
+  });
+  // Bull Board's page asks Google for its fonts: the dashboard makes no request outside (CSP
+  // would block it anyway); the system fonts do.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.url.startsWith('/admin/queues') || typeof payload !== 'string') return payload;
+    if (!String(reply.getHeader('content-type') ?? '').includes('text/html')) return payload;
+    return payload.replace(/<link[^>]+fonts\.(googleapis|gstatic)\.com[^>]*>/g, '');
   });
   board.setBasePath('/admin/queues');
   await app.register(board.registerPlugin(), { prefix: '/admin/queues' });

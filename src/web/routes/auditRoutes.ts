@@ -68,6 +68,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
       .send(
         auditPage({
           user: auth?.user,
+          role: auth?.role,
           csrf: auth?.via === 'session' ? auth.session.csrfToken : null,
           error: error ?? (offset.ok ? null : offset.error.fr),
           filter,

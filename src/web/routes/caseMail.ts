@@ -237,6 +237,7 @@ export function registerCaseMailRoutes(app: FastifyInstance, deps: WebDeps): voi
       composerPage({
         title: `Réponse — ${ref}`,
         user: req.auth?.user,
+        role: req.auth?.role,
         csrf: csrfOf(req),
         ref,
         composer: { ...d, domains: config.allowedDomains.join(', ') },

@@ -133,7 +133,14 @@ export function registerWorkViewRoutes(
 
   function refuse(reply: FastifyReply, code: number, title: string, message: string, ref?: string) {
     return html(reply.code(code)).send(
-      refusedPage({ user: reply.request.auth?.user, csrf: csrfOf(reply.request), title, message, ref }),
+      refusedPage({
+        user: reply.request.auth?.user,
+        role: reply.request.auth?.role,
+        csrf: csrfOf(reply.request),
+        title,
+        message,
+        ref,
+      }),
     );
   }
 
@@ -141,6 +148,7 @@ export function registerWorkViewRoutes(
     html(reply.code(404)).send(
       notFoundPage({
         user: reply.request.auth?.user,
+        role: reply.request.auth?.role,
         csrf: csrfOf(reply.request),
         message:
           'Aucun dossier ne porte cette référence (il a peut-être été supprimé au terme de sa conservation).',
@@ -195,6 +203,7 @@ export function registerWorkViewRoutes(
     return html(reply).send(
       casesPage({
         user: req.auth?.user,
+        role: req.auth?.role,
         csrf: csrfOf(req),
         view: q.view,
         keepView: q.view === PAGE_VIEW ? null : q.view,
@@ -359,7 +368,9 @@ export function registerWorkViewRoutes(
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?', 1)[0] ?? '/';
     if (path === '/api' || path.startsWith('/api/')) return reply.code(404).send({ error: 'not found' });
-    return html(reply.code(404)).send(notFoundPage({ user: req.auth?.user, csrf: csrfOf(req) }));
+    return html(reply.code(404)).send(
+      notFoundPage({ user: req.auth?.user, role: req.auth?.role, csrf: csrfOf(req) }),
+    );
   });
 
   /** The case page's assignment and notes (spread into its data by GET /cases/:ref). */
