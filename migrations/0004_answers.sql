@@ -32,7 +32,6 @@ ALTER TABLE cases
   ADD COLUMN closed_by text;
 
 -- Cases answered from the dashboard before this version ("Marquer comme traité").
-INSERT INTO store_meta (key, value) VALUES ('lifecycle-migrated', now()::text) ON CONFLICT DO NOTHING;
 UPDATE cases SET
   message_id_hash = record ->> 'messageIdHash',
   round_started_at = received_at,

@@ -45,23 +45,58 @@ program
   .command('lint')
   .alias('relire')
   .description(
-    'Relit un brouillon de message (fichier ou entrée standard) et affiche les remarques qu’un CDAS recevrait.',
+    'Relit un brouillon de message d’un CDAS et affiche les remarques qu’il recevrait. Avec --reponse, relit la réponse d’un technicien de la CAF à un CDAS.',
   )
-  .argument('[fichier]', 'brouillon (texte ou .eml) ; sans argument, l’entrée standard', '-')
+  .argument('[fichier]', 'brouillon ou réponse (texte ou .eml) ; sans argument, l’entrée standard', '-')
+  .option(
+    '--reponse',
+    'le fichier est la réponse d’un technicien de la CAF à un CDAS : vérifie les bonnes pratiques de réponse de la convention',
+  )
+  .addOption(new Option('--answer').hideHelp())
+  .addOption(
+    new Option(
+      '--urgence <verdict>',
+      'avec --reponse : la demande portait le mot-clé URGENCE DEFINIE, et l’urgence est justifiée ou non',
+    ).choices(['justifiee', 'non-justifiee']),
+  )
+  .option(
+    '--prestations <codes>',
+    'avec --reponse : les prestations de la demande, séparées par des virgules (par exemple RSA,AAH)',
+  )
   .addHelpText(
     'after',
     '\nExemples :\n  $ cdap-triage lint brouillon.txt\n  $ pbpaste | cdap-triage lint' +
+      '\n  $ cdap-triage lint --reponse reponse.eml\n  $ cdap-triage lint --reponse --urgence justifiee --prestations RSA reponse.txt' +
+      '\n\n--answer est accepté pour --reponse.' +
       exitCodes({
         0: 'rien à corriger (au plus des remarques pour information)',
         1: 'au moins une remarque à corriger avant l’envoi',
         ...COMMON_EXIT_CODES,
-        2: 'brouillon illisible, ou commande mal écrite',
+        2: 'brouillon ou réponse illisible, ou commande mal écrite',
       }),
   )
-  .action(async (file: string) => {
-    const { lintDraft } = await import('./commands/analyze.js');
-    process.exitCode = await lintDraft(file);
-  });
+  .action(
+    async (
+      file: string,
+      opts: {
+        reponse?: boolean;
+        answer?: boolean;
+        urgence?: 'justifiee' | 'non-justifiee';
+        prestations?: string;
+      },
+    ) => {
+      if (opts.reponse || opts.answer) {
+        const { lintAnswerFile } = await import('./commands/lintAnswer.js');
+        process.exitCode = await lintAnswerFile(file, opts);
+        return;
+      }
+      if (opts.urgence !== undefined || opts.prestations !== undefined) {
+        program.error('les options --urgence et --prestations vont avec --reponse', { exitCode: 2 });
+      }
+      const { lintDraft } = await import('./commands/analyze.js');
+      process.exitCode = await lintDraft(file);
+    },
+  );
 
 program
   .command('web')
@@ -210,6 +245,87 @@ program
     const { migrateCommand } = await import('./commands/migrateFromRedis.js');
     process.exit(await migrateCommand(opts));
   });
+
+const users = program
+  .command('utilisateurs')
+  .alias('users')
+  .usage('<commande> [options]')
+  .description(
+    'Gère les comptes du tableau de bord : technicien, superviseur, administrateur, comité. Les mots de passe sont lus sur l’entrée standard, jamais en argument.',
+  )
+  .addHelpText(
+    'after',
+    '\nExemples :\n  $ cdap-triage utilisateurs ajouter mdupont --role technicien --nom "Marie Dupont"\n  $ cdap-triage utilisateurs mot-de-passe mdupont\n  $ cdap-triage utilisateurs désactiver mdupont\n  $ cdap-triage utilisateurs lister\n  $ cdap-triage utilisateurs jeton supervision' +
+      '\n\nAu terminal, le mot de passe est demandé deux fois sans s’afficher ; par un tube, la première ligne est lue (au moins 12 caractères).' +
+      exitCodes({
+        0: 'fait',
+        1: 'refusé (compte inconnu ou déjà existant, mot de passe refusé, base inaccessible)',
+        ...COMMON_EXIT_CODES,
+      }),
+  );
+const usersHelp = (extra: string) =>
+  extra +
+  exitCodes({
+    0: 'fait',
+    1: 'refusé (compte inconnu ou déjà existant, mot de passe refusé)',
+    ...COMMON_EXIT_CODES,
+  });
+async function runUsers(action: import('./commands/users.js').UsersAction): Promise<void> {
+  const { usersCommand } = await import('./commands/users.js');
+  process.exitCode = await usersCommand(action);
+}
+users
+  .command('ajouter')
+  .alias('add')
+  .description('Crée un compte ; son mot de passe est lu sur l’entrée standard.')
+  .argument('<identifiant>', 'identifiant de connexion (lettres sans accent, chiffres, . _ @ -)')
+  .requiredOption('--role <rôle>', 'technicien, superviseur, administrateur ou comité')
+  .option('--nom <nom>', 'nom affiché (par défaut l’identifiant)')
+  .addHelpText(
+    'after',
+    usersHelp(
+      '\nExemples :\n  $ cdap-triage utilisateurs ajouter mdupont --role technicien --nom "Marie Dupont"\n  $ printf \'%s\\n\' "$MOT_DE_PASSE" | cdap-triage utilisateurs ajouter comite35 --role comité',
+    ),
+  )
+  .action((login: string, opts: { role: string; nom?: string }) =>
+    runUsers({ kind: 'add', login, role: opts.role, ...(opts.nom ? { name: opts.nom } : {}) }),
+  );
+users
+  .command('mot-de-passe')
+  .alias('password')
+  .description('Change le mot de passe d’un compte (et le réactive) ; ses sessions ouvertes sont fermées.')
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs mot-de-passe mdupont'))
+  .action((login: string) => runUsers({ kind: 'password', login }));
+users
+  .command('désactiver')
+  .aliases(['desactiver', 'disable'])
+  .description(
+    'Désactive un compte : ses sessions sont fermées à leur prochaine requête, son jeton ne sert plus.',
+  )
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs désactiver mdupont'))
+  .action((login: string) => runUsers({ kind: 'disable', login }));
+users
+  .command('lister')
+  .alias('list')
+  .description('Liste les comptes : rôle, état, jeton d’API, dernière connexion.')
+  .addHelpText('after', usersHelp('\nExemple :\n  $ cdap-triage utilisateurs lister'))
+  .action(() => runUsers({ kind: 'list' }));
+users
+  .command('jeton')
+  .alias('token')
+  .description(
+    'Crée un jeton d’API pour un compte (scripts, supervision) et l’affiche une seule fois ; le précédent ne sert plus.',
+  )
+  .argument('<identifiant>', 'identifiant du compte')
+  .addHelpText(
+    'after',
+    usersHelp(
+      '\nExemples :\n  $ cdap-triage utilisateurs jeton supervision\n  $ curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/cases',
+    ),
+  )
+  .action((login: string) => runUsers({ kind: 'token', login }));
 
 program
   .command('config')

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AnswerWatcher } from './answers/answerWatcher.js';
+import { AnswerWatchMark } from './answers/answerWatchMark.js';
 import { checkAnswerPractices } from './answers/checkAnswerPractices.js';
 import { CaseStore } from './cases/caseStore.js';
 import { startMaintenance } from './cases/maintenance.js';
@@ -147,7 +148,11 @@ export async function startService(
             config.intake.leaseTtlMs,
           ),
           checkAnswer: checkAnswerPractices,
-          onSettled: (settled) => syncWork(queues, settled, config.cases.retentionDays),
+          mark: new AnswerWatchMark(db, producer, prefix),
+          onAnswer: async (answer, settled) => {
+            metrics.answered(answer.channel, settled, answer.findings);
+            await syncWork(queues, settled, config.cases.retentionDays);
+          },
           log,
         })
       : null;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CaseStore } from './cases/caseStore.js';
 import type { CaseOutbox } from './cases/outbox.js';
 import type { Config } from './config/schema.js';
+import type { Database } from './infra/database.js';
 import { QUEUE, type Queues } from './infra/queues.js';
 import type { Logger } from './log.js';
 import type { RawMailStore } from './mailbox/rawMailStore.js';
@@ -27,6 +28,7 @@ export interface Workers {
 export async function startWorkers(deps: {
   config: Config;
   caseStore: CaseStore;
+  db: Database;
   outbox: CaseOutbox;
   queues: Queues;
   rawMail: RawMailStore;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -16,14 +16,14 @@ import { replyFileName, replyRef } from '../src/local/localSmtpSink.js';
 import { runCli } from './support/cli.js';
 
 /** The CLI as a person runs it: the built bin, a shell's environment without our settings. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
   const base = { ...process.env };
   for (const k of ['CDAP_RELAY_SENDERS', 'IMAP_HOST', 'CONFIG_FILE', 'LOG_LEVEL', 'QUEUE_PREFIX'])
     delete base[k];
-  return runCli(args, { ...base, ...env });
+  return runCli(args, { ...base, ...env }, input);
 }
 
-const COMMANDS = ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo'];
+const COMMANDS = ['run', 'web', 'analyze', 'lint', 'backfill', 'reprocess', 'config', 'demo', 'utilisateurs'];
 /** commander's own English, which must never reach a user. */
 const ENGLISH = /Usage:|Options:|Commands:|Arguments:|display help|\(default:|choices:|error:|Did you mean/;
 
@@ -98,6 +98,68 @@ describe('command line in French', () => {
     const { code, err } = await cli(['analyze', '/nonexistent/x.eml']);
     expect(code).toBe(1);
     expect(err).toContain('impossible de lire /nonexistent/x.eml\u00a0: fichier introuvable');
+  });
+});
+
+describe('lint --reponse: a technician’s answer to a CDAS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cdap-answer-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads an answer mail, the CDAS’s request quoted below it, and finds nothing to correct', async () => {
+    const file = join(dir, 'reponse.eml');
+    writeFileSync(
+      file,
+      [
+        'From: Claire Lebrun <c.lebrun@caf35.example.fr>',
+        'To: camille.essai@ille-et-vilaine.fr',
+        'Subject: RE: Demande',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        'Bonjour Madame,',
+        '',
+        'Vous nous interrogez sur l’aide au logement de Monsieur K., non versée depuis le 05/10/2026.',
+        'Le versement reprendra dès réception de l’attestation de loyer.',
+        '',
+        'Cordialement,',
+        'C. Lebrun',
+        '',
+        'Le 20/11/2026 à 10:02, Camille Essai <camille.essai@ille-et-vilaine.fr> a écrit :',
+        '> Prestation(s) concernée(s) : APL',
+        '',
+      ].join('\r\n'),
+    );
+    const { code, out } = await cli(['lint', '--reponse', file]);
+    expect(code).toBe(0);
+    expect(out).toContain('Aucune remarque\u00a0: la réponse suit les bonnes pratiques de la convention.');
+    expect(out).toContain('précisez --urgence et --prestations');
+  });
+
+  it('lists what to correct, errors first, and exits 1', async () => {
+    const { code, out } = await cli(
+      ['relire', '--answer', '--urgence', 'justifiee', '--prestations', 'rsa'],
+      {},
+      'Bonjour,\nLe RSA est interrompu.\nCordialement\n',
+    );
+    expect(code).toBe(1);
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('5\u00a0remarques sur la réponse\u00a0:');
+    expect(lines[1]).toMatch(
+      /^ {2}\[à corriger\] La demande est une urgence qui concerne le revenu de solidarité active/,
+    );
+    expect(lines[2]).toMatch(/^ {2}\[à corriger\] Votre réponse ne se termine pas par votre identité/);
+    expect(out).toContain('«\u00a0revenu de solidarité active\u00a0» plutôt que RSA');
+    expect(out).not.toContain('précisez --urgence');
+  });
+
+  it('refuses an unknown benefit, and the answer options without --reponse, with exit 2', async () => {
+    const unknown = await cli(['lint', '--reponse', '--prestations', 'RSA,XYZ', '-'], {}, 'Bonjour');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('prestation inconnue «\u00a0XYZ\u00a0»');
+    const alone = await cli(['lint', '--urgence', 'justifiee', '-'], {}, 'Bonjour');
+    expect(alone.code).toBe(2);
+    expect(alone.err).toContain('les options --urgence et --prestations vont avec --reponse');
   });
 });
 

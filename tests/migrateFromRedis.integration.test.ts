@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../src/cases/caseRecord.js';
 import { CaseStore } from '../src/cases/caseStore.js';
+import { type LegacyCase, withLifecycle } from '../src/cases/migrateFromRedis.js';
 import { loadConfig } from '../src/config/loadConfig.js';
 import { type Database, openDatabase } from '../src/infra/database.js';
 import { runCli } from './support/cli.js';
@@ -110,7 +111,16 @@ describe('migrate-from-redis (a 0.1 Redis into PostgreSQL, real servers)', () =>
     const stored = await store.getMany(refs);
     const byRef = new Map(stored.map((c) => [c.ref, c]));
     for (const s of seeded) {
-      expect(byRef.get(s.record.ref)).toEqual({ ...s.record, replyState: s.reply } satisfies CaseRecord);
+      const legacy = s.record as unknown as LegacyCase;
+      const expected = withLifecycle(legacy);
+      expect(byRef.get(s.record.ref)).toEqual({ ...expected, replyState: s.reply } satisfies CaseRecord);
+      // 0.1's "handled" (marked in the dashboard) is an answer given from the dashboard, at that time.
+      const wanted = { open: 'nouveau', handled: 'répondu', recorded: 'enregistré' }[legacy.status];
+      expect([legacy.status, expected.status, expected.answeredAt]).toEqual([
+        legacy.status,
+        wanted,
+        legacy.status === 'handled' ? legacy.handledAt : null,
+      ]);
       if (s.filed) expect(await store.filedAt(s.record.ref)).toEqual(s.filed);
     }
 
@@ -168,7 +178,7 @@ describe('migrate-from-redis (a 0.1 Redis into PostgreSQL, real servers)', () =>
     const store = new CaseStore(db);
     const [extra] = synthetic01Cases({ count: 1, from: now, to: new Date(now.getTime() + 1000), seed: 99 });
     if (!extra) throw new Error('no case');
-    const { ref: _ref, ...draft } = extra.record;
+    const { ref: _ref, ...draft } = withLifecycle(extra.record as unknown as LegacyCase);
     const year = new Date(draft.receivedAt).getUTCFullYear();
     const mail = { mailboxId: 'default', uidValidity: '1', uid: 50_000 };
     const outcome = await store.createCase(

@@ -34,6 +34,7 @@ function sources(change: Partial<MetricSources> = {}): MetricSources {
     leaseHeld: async () => ({ caf35: true, caf22: false }),
     activeIntakes: () => ({ caf35: true, caf22: false }),
     connections: async () => ({ redis: true, database: true, imap: false, smtp: true }),
+    secondsSinceAnswerWatch: async () => 20,
     ...change,
   };
 }

@@ -226,14 +226,19 @@ describe('security: follow-ups, oversize mail, outsiders (real Dovecot, Redis an
     const env = testEnv(prefix, server, { IMAP_PORT: String(proxy.port) });
     const leaseKey = `${prefix}:lease:default`;
     const replicas: Service[] = [];
+    // The intake's connections only: the answer watcher would open its own through the proxy.
+    const intakeOnly = () =>
+      testConfig(env, (c) => {
+        c.answers.watch = false;
+      });
     try {
-      const first = await startService(testConfig(env), quietLog(), { web: false });
+      const first = await startService(intakeOnly(), quietLog(), { web: false });
       replicas.push(first);
       // The first replica holds the lease and its connection is open, its greeting on the way.
       const owner = await waitFor('first replica connecting', async () =>
         proxy.connections() === 1 ? redis.get(leaseKey) : null,
       );
-      const second = await startService(testConfig(env), quietLog(), { web: false });
+      const second = await startService(intakeOnly(), quietLog(), { web: false });
       replicas.push(second);
       let secondConnected = false;
       second.intakes[0]?.on('connected', () => {

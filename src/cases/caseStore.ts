@@ -582,6 +582,22 @@ export class CaseStore {
     return r.rows[0]?.received_at ?? null;
   }
 
+  /** Those of these cases that still wait for an answer. */
+  async awaitingAmong(refs: string[]): Promise<Set<string>> {
+    if (refs.length === 0) return new Set();
+    const r = await sql<{ ref: string }>`SELECT ref FROM cases
+      WHERE ref = ANY(${[...new Set(refs)]}::text[]) AND awaiting`.execute(this.db);
+    return new Set(r.rows.map((row) => row.ref));
+  }
+
+  /** When the oldest case still waiting for an answer was received; null when none waits. */
+  async oldestAwaitingReceivedAt(): Promise<Date | null> {
+    const r = await sql<{ at: Date | null }>`SELECT min(received_at) AS at FROM cases WHERE awaiting`.execute(
+      this.db,
+    );
+    return r.rows[0]?.at ?? null;
+  }
+
   /** The case's audit trail: who did what, when. */
   async auditOf(ref: string): Promise<AuditEvent[]> {
     const r = await sql<{ at: Date; actor: string; action: string; detail: Record<string, unknown> }>`

@@ -72,6 +72,12 @@ export interface Lifecycle {
 }
 
 const time = (iso: string) => new Date(iso).getTime();
+/**
+ * Events are ordered to the second: IMAP dates (a follow-up's reception) have
+ * no milliseconds, and an answer recorded at 10:00:00.700 came before a
+ * follow-up the server dated 10:00:00.
+ */
+const second = (ms: number) => Math.floor(ms / 1000);
 
 /**
  * Where a case stands, from its events in time order: an answer answers the
@@ -106,7 +112,7 @@ export function settleLifecycle(events: CaseEvents, settings: SlaSettings): Life
       (followUp): Step => ({ kind: 'follow-up', at: time(followUp.receivedAt), followUp }),
     ),
     ...(events.closedAt ? [{ kind: 'close', at: time(events.closedAt) } as Step] : []),
-  ].sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
+  ].sort((a, b) => second(a.at) - second(b.at) || order[a.kind] - order[b.kind] || a.at - b.at);
 
   let urgent = events.urgentAtStart;
   const rounds: Round[] = [

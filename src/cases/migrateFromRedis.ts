@@ -112,9 +112,10 @@ async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
 }
 
 /** A case as 0.1 kept it: `open`, `handled` (marked treated in the dashboard) or `recorded`. */
-type LegacyCase = Omit<CaseRecord, 'status'> & { status: string; handledAt?: string | null };
+export type LegacyCase = Omit<CaseRecord, 'status'> & { status: string; handledAt?: string | null };
 
-function withLifecycle(legacy: LegacyCase): CaseRecord {
+/** A 0.1 case as this version keeps it: its status in the lifecycle, "handled" an answer given from the dashboard. */
+export function withLifecycle(legacy: LegacyCase): CaseRecord {
   const { handledAt, ...rest } = legacy;
   const answeredAt = handledAt ?? null;
   const statuses: Record<string, CaseStatus> = {

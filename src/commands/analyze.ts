@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { analyzerSettings } from '../analysis/settings.js';
 import type { Config } from '../config/schema.js';
 import { frenchTypography } from './french.js';
+import { hasMailHeaders, readInput, unreadable } from './readInput.js';
 
 /*
  * `analyze` and `lint`: the analyzer in this process, nothing else (no Redis,
@@ -21,28 +21,6 @@ async function analyzerAndConfig(): Promise<{
   ]);
   const config = configOrExit();
   return { config, analyze: createAnalyzer(analyzerSettings(config)), describeAnalysis };
-}
-
-async function readInput(file: string): Promise<Buffer> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
-  return readFile(file);
-}
-
-function unreadable(file: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'fichier introuvable'
-      : code === 'EISDIR'
-        ? 'c’est un dossier'
-        : code === 'EACCES'
-          ? 'lecture interdite'
-          : (err as Error).message;
-  return frenchTypography(`cdap-triage : impossible de lire ${file} : ${why}\n`);
 }
 
 /** Exit code: 0 all analysed, 1 some file could not be read. */
@@ -67,8 +45,7 @@ export async function analyzeFiles(files: string[], opts: { json?: boolean }): P
 
 /** A draft typed without headers becomes a minimal mail, so the analyzer reads it like any other. */
 export function asMail(raw: Buffer): Buffer {
-  const head = raw.subarray(0, 2000).toString('utf8');
-  if (/^[A-Za-z-]+:[^\n]*\r?\n(?:[A-Za-z-]+:|[ \t])/.test(head)) return raw;
+  if (hasMailHeaders(raw)) return raw;
   return Buffer.concat([
     Buffer.from(
       'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n',

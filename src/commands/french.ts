@@ -1,5 +1,5 @@
 import type { Command, Help } from 'commander';
-import { agree } from '../labels/formats.js';
+import { agree, frenchTypography } from '../labels/formats.js';
 
 /**
  * The command line speaks French: commander's own words (titles, defaults,
@@ -7,12 +7,7 @@ import { agree } from '../labels/formats.js';
  * French typography (non-breaking spaces inside « » and before : ; ? !).
  */
 
-const NBSP = '\u00a0';
-
-/** Non-breaking spaces where French typography wants them; idempotent. */
-export function frenchTypography(text: string): string {
-  return text.replace(/« /g, `«${NBSP}`).replace(/ ([»:;?!])/g, `${NBSP}$1`);
-}
+export { frenchTypography };
 
 const titles: Record<string, string> = {
   'Usage:': 'Utilisation :',

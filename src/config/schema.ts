@@ -207,7 +207,9 @@ export const configSchema = z.strictObject({
     /** Signs session cookies; a random one per process when empty (sessions end at restart). */
     sessionSecret: z.string().default(''),
     sessionHours: z.number().positive(),
-    /** Bull Board may retry/remove jobs only when this is true. */
+    /** A session unused this long ends, before its sessionHours. */
+    idleMinutes: z.number().positive().default(30),
+    /** Administrators may retry/remove jobs in Bull Board only when this is true; nobody else ever may. */
     queueAdminWrites: z.boolean(),
     loginAttemptsPerMinute: z.number().int().min(1),
     /** Failed logins are counted over this window; a lock lasts until it ends. */

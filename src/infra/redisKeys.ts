@@ -46,6 +46,8 @@ export function redisKeys(prefix: string) {
     lease: (mailboxId: string) => `${prefix}:lease:${mailboxId}`,
     /** Held by the one replica that watches for the CAF's answers. */
     answersLease: `${prefix}:lease:answers`,
+    /** Set by triage to have the answer watcher look now (a follow-up may answer a mail it has not seen yet). */
+    answersWake: `${prefix}:answers:wake`,
     /** UIDVALIDITY, last UID seen and last successful cycle of a mailbox. */
     intake: (mailboxId: string) => `${prefix}:intake:${mailboxId}`,
     /** A large raw mail handed from intake to triage, deleted once triaged. */

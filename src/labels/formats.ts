@@ -94,3 +94,18 @@ export function agree(n: number, singular: string, pluralForm = `${singular}s`):
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatNumber(n, 1)}${NBSP}${agree(n, singular, pluralForm)}`;
 }
+
+/**
+ * Non-breaking spaces where French typography wants them (inside « », before
+ * : ; ? !), for what the command line prints and what the rules of the answers
+ * stage say; idempotent. A reply to a CDAS has its own, finer version
+ * (replies/frenchTypography.ts: narrow spaces, apostrophes).
+ */
+export function frenchTypography(text: string): string {
+  return text.replace(/« /g, `«${NBSP}`).replace(/ ([»:;?!])/g, `${NBSP}$1`);
+}
+
+/** "A", "A et B", "A, B et C". */
+export function frenchList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} et ${items.at(-1)}`;
+}

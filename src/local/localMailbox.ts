@@ -121,6 +121,8 @@ async function appendDemoMails(imap: Config['imap']): Promise<number> {
   client.on('error', () => {});
   await client.connect();
   try {
+    // Where a mail client connected to the demo keeps what it sends: the answers the service looks for.
+    await client.mailboxCreate('Sent').catch(() => {});
     for (const file of files) {
       // Demo mail arrives "now", so it is answered like live mail, not treated as backfill.
       await client.append('INBOX', readFileSync(join(fixtures, file)), [], new Date());

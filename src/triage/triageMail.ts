@@ -1,9 +1,10 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Analyzer } from '../analysis/analyzeMail.js';
 import { carriesLoopHeader } from '../analysis/classifyKind.js';
 import { withVerifiedDmarc } from '../analysis/decideRoute.js';
 import type { Analysis } from '../analysis/types.js';
 import { readHead, unreadable } from '../analysis/unreadable.js';
+import type { AnswerWatchMark } from '../answers/answerWatchMark.js';
 import { buildCase, type CaseRecord, hashMessageId, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
 import { isAwaiting } from '../cases/lifecycle.js';
@@ -59,6 +60,11 @@ export interface TriageDeps {
   /** mailauth verification, when the deployment enables it. */
   verifySender?: SenderVerifier | null;
   events?: TriageEvents;
+  /**
+   * The answer watcher's marks, when it runs: a mail answering an unknown
+   * Message-ID waits up to maxWaitMs for a look at the sent folders.
+   */
+  answers?: { mark: Pick<AnswerWatchMark, 'watchedSince' | 'wake'>; maxWaitMs: number } | null;
   /** Moves a case's own mail to another folder (an escalated follow-up); absent in tests without a mailbox. */
   refile?: (ref: string, folder: FolderKey, flagged: boolean) => Promise<void>;
   now?: () => Date;
@@ -72,6 +78,9 @@ export interface TriageResult {
   ref: string;
   outcome: TriageOutcome;
 }
+
+/** How long a mail waiting for the answer watcher sleeps between two looks at its mark. */
+const ANSWER_WAIT_STEP_MS = 500;
 
 /** The log event of each follow-up outcome. */
 const followUpEvents: Record<FollowUpOutcome, string> = {
@@ -208,10 +217,10 @@ export function createTriageProcessor(deps: TriageDeps) {
     return { ref: parent.ref, outcome };
   }
 
-  return async function triageMail(job: Job<TriageJobData>): Promise<TriageResult> {
+  return async function triageMail(job: Job<TriageJobData>, token?: string): Promise<TriageResult> {
     const release = await (deps.budget?.acquire(job.data.size) ?? Promise.resolve(() => {}));
     try {
-      const result = await triageOne(job);
+      const result = await triageOne(job, token);
       // Triaged: the large raw mail kept apart is not needed any more.
       if (job.data.rawKey) await deps.rawMail?.delete(job.data.rawKey);
       return result;
@@ -253,7 +262,7 @@ export function createTriageProcessor(deps: TriageDeps) {
     return Buffer.alloc(0);
   }
 
-  async function triageOne(job: Job<TriageJobData>): Promise<TriageResult> {
+  async function triageOne(job: Job<TriageJobData>, token?: string): Promise<TriageResult> {
     const d = job.data;
     const mail: MailRef = { mailboxId: d.mailboxId, uidValidity: d.uidValidity, uid: d.uid };
     const receivedAt = new Date(d.internalDate);
@@ -312,6 +321,16 @@ export function createTriageProcessor(deps: TriageDeps) {
     // not get filed beside a family's request by quoting its (guessable) reference.
     const partner = analysis.route === 'priority' || analysis.route === 'standard';
     const followed = partner ? await followedCase(analysis) : null;
+    if (partner && !followed && (analysis.inReplyTo || analysis.references.length > 0) && deps.answers) {
+      // It answers a mail we do not know: maybe a technician's answer the watcher has not read
+      // yet. It waits (a little) for a look at the sent folders that began after it arrived.
+      const waited = now().getTime() - job.timestamp;
+      if (waited < deps.answers.maxWaitMs && token && !(await deps.answers.mark.watchedSince(receivedAt))) {
+        await deps.answers.mark.wake();
+        await job.moveToDelayed(Date.now() + ANSWER_WAIT_STEP_MS, token);
+        throw new DelayedError();
+      }
+    }
     if (followed) {
       const parent = await deps.caseStore.get(followed.ref);
       if (parent && mayFollowUp(followed, analysis, parent)) {

@@ -3,9 +3,11 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createIsolatedAnalyzer } from '../analysis/isolatedAnalyzer.js';
 import { analyzerSettings } from '../analysis/settings.js';
+import { AnswerWatchMark } from '../answers/answerWatchMark.js';
 import type { CaseStore } from '../cases/caseStore.js';
 import type { CaseOutbox } from '../cases/outbox.js';
 import type { Config } from '../config/schema.js';
+import type { Database } from '../infra/database.js';
 import { QUEUE, type Queues, type TriageJobData, triageBackoff } from '../infra/queues.js';
 import { Semaphore } from '../infra/semaphore.js';
 import { logFailedAttempts, workerOptions } from '../infra/workers.js';
@@ -26,6 +28,8 @@ import { createSenderVerifier } from './verifySender.js';
 export async function startTriageWorker(deps: {
   config: Config;
   caseStore: CaseStore;
+  /** The store of record, for the answer watcher's marks. */
+  db: Database;
   outbox: CaseOutbox;
   queues: Queues;
   rawMail: RawMailStore;
@@ -63,6 +67,13 @@ export async function startTriageWorker(deps: {
     log,
     events: deps.events,
     refile: createRefiler(deps.caseStore, deps.refiles),
+    answers: config.answers.watch
+      ? {
+          mark: new AnswerWatchMark(deps.db, deps.redis, config.redis.prefix),
+          // A few looks' time: past it, the watcher is not running, and the mail is a new request.
+          maxWaitMs: Math.max(30_000, 3 * config.answers.pollMs),
+        }
+      : null,
     backfill: new BackfillWindows(deps.redis, config.redis.prefix),
     rawMail: deps.rawMail,
     // One of the largest mails at a time (small ones still flow beside it).

@@ -21,13 +21,16 @@ export class LoginThrottle {
     private readonly settings: ThrottleSettings,
   ) {}
 
-  private keys(ip: string, user: string): [string, string] {
+  /** No user name (an API token): the address only. */
+  private keys(ip: string, user: string | null): string[] {
     const keys = redisKeys(this.prefix);
-    return [keys.loginFailuresByAddress(ip), keys.loginFailuresByUser(user)];
+    return user === null
+      ? [keys.loginFailuresByAddress(ip)]
+      : [keys.loginFailuresByAddress(ip), keys.loginFailuresByUser(user)];
   }
 
   /** Seconds until an attempt from this address for this user may be tried; 0 when it may now. */
-  async lockedForSeconds(ip: string, user: string): Promise<number> {
+  async lockedForSeconds(ip: string, user: string | null): Promise<number> {
     const keys = this.keys(ip, user);
     const pipeline = this.redis.pipeline();
     for (const k of keys) pipeline.get(k).pttl(k);
@@ -45,7 +48,7 @@ export class LoginThrottle {
     return Math.ceil(waitMs / 1000);
   }
 
-  async recordFailure(ip: string, user: string): Promise<void> {
+  async recordFailure(ip: string, user: string | null): Promise<void> {
     const pipeline = this.redis.multi();
     // The first failure opens the window; INCR keeps the key's expiry.
     for (const k of this.keys(ip, user)) pipeline.set(k, 0, 'PX', this.settings.windowMs, 'NX').incr(k);

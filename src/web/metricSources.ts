@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { countOpenCases } from '../cases/openCases.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
@@ -33,6 +34,11 @@ export function metricSources(deps: {
       const held: Record<string, boolean> = {};
       for (const m of config.mailboxes) held[m.id] = (await deps.redis.exists(leaseKey(m.id))) === 1;
       return held;
+    },
+    async secondsSinceAnswerWatch() {
+      const r = await sql<{ age: number | null }>`SELECT extract(epoch FROM now() - updated_at)::float8 AS age
+        FROM answer_watch WHERE path = 'cycle'`.execute(deps.db);
+      return r.rows[0]?.age ?? null;
     },
     activeIntakes: () => Object.fromEntries([...deps.intakes].map(([id, i]) => [id, i.active])),
     connections: async () => ({

@@ -1,6 +1,7 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CaseRecord, ReplyOutcome, ReplyReason } from '../cases/caseRecord.js';
+import type { AnswerChannel } from '../cases/lifecycle.js';
 import { MAINTENANCE_TASKS, type MaintenanceTask } from '../cases/maintenance.js';
 import type { DeferringLimit } from '../replies/replyRateLimit.js';
 
@@ -16,6 +17,8 @@ export interface MetricSources {
   /** Whether this process holds each mailbox's lease with a working connection; {} without intake. */
   activeIntakes(): Record<string, boolean>;
   connections(): Promise<Record<'redis' | 'database' | 'imap' | 'smtp', boolean>>;
+  /** Seconds since the answer watcher last looked at the mailbox successfully (null: never). */
+  secondsSinceAnswerWatch(): Promise<number | null>;
 }
 
 /** Why a possible mail loop was cut: a robot's mail, our own reply back, a reply rate limit. */
@@ -47,6 +50,9 @@ export class Metrics {
   private readonly unreadable: Counter<'route'>;
   private readonly deferred: Counter<'reason'>;
   private readonly maintenanceFailures: Counter<'task'>;
+  private readonly answers: Counter<'channel'>;
+  private readonly answerAdvice: Counter<'rule'>;
+  private readonly answeredSeconds: Histogram<'urgent'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cdap_' });
@@ -111,6 +117,36 @@ export class Metrics {
       name: 'cdap_replies_deferred_total',
       help: 'Replies put off by a per-recipient rate limit, to be sent later, by limit',
       labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.answers = new Counter({
+      name: 'cdap_answers_total',
+      help: 'Answers of the CAF recorded, by where they were seen (sent-folder, answered-flag, dashboard)',
+      labelNames: ['channel'],
+      registers: [this.registry],
+    });
+    this.answerAdvice = new Counter({
+      name: 'cdap_answer_practices_missed_total',
+      help: 'Answering practices an answer missed, by rule (anonymous: no case, no technician)',
+      labelNames: ['rule'],
+      registers: [this.registry],
+    });
+    this.answeredSeconds = new Histogram({
+      name: 'cdap_round_trip_to_answer_seconds',
+      help: 'From the CDAS mail that opened a round trip to the CAF answer that closed it',
+      labelNames: ['urgent'],
+      // An hour to a month: the convention asks 2 working days (urgent) and 10 days.
+      buckets: [
+        3600,
+        4 * 3600,
+        86_400,
+        2 * 86_400,
+        4 * 86_400,
+        7 * 86_400,
+        10 * 86_400,
+        14 * 86_400,
+        30 * 86_400,
+      ],
       registers: [this.registry],
     });
     this.maintenanceFailures = new Counter({
@@ -207,6 +243,14 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'cdap_answer_watch_seconds_since_last_success',
+      help: 'Seconds since the CAF answers were last looked for in the mailbox (any replica)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await sources.secondsSinceAnswerWatch()) ?? Number.POSITIVE_INFINITY);
+      },
+    });
+    new Gauge({
       name: 'cdap_connection_up',
       help: '1 when the connection to the server works',
       labelNames: ['server'],
@@ -252,6 +296,29 @@ export class Metrics {
   /** A reply put off by a per-recipient rate limit, to go out later; the label is the limit's name. */
   replyDeferred(limit: DeferringLimit): void {
     this.deferred.inc({ reason: limit });
+  }
+
+  /**
+   * An answer recorded. The delay is counted when it closed a round trip (the
+   * case was waiting and is answered now); the practices missed, by rule only.
+   */
+  answered(
+    channel: AnswerChannel,
+    settled: { before: CaseRecord; after: CaseRecord },
+    advice: ReadonlyArray<{ rule: string }> = [],
+  ): void {
+    this.answers.inc({ channel });
+    for (const a of advice) this.answerAdvice.inc({ rule: a.rule });
+    const { before, after } = settled;
+    if (
+      after.answeredAt &&
+      before.answeredAt !== after.answeredAt &&
+      after.roundTrips === before.roundTrips
+    ) {
+      const seconds =
+        (new Date(after.answeredAt).getTime() - new Date(after.roundStartedAt).getTime()) / 1000;
+      this.answeredSeconds.observe({ urgent: String(after.urgent) }, Math.max(0, seconds));
+    }
   }
 
   /** A run of a maintenance task failed (it runs again at its next interval). */

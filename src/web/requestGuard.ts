@@ -1,8 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
+import { forbiddenPage } from './accounts/accountViews.js';
+import type { Authenticator, Principal } from './accounts/authenticator.js';
+import { allows, isRouteRole, type RouteRole } from './accounts/roles.js';
 import type { SessionSigner } from './auth.js';
-import { basicCredentials, type Credentials, credentialsMatch, fingerprint, tokensMatch } from './auth.js';
+import { basicCredentials, type Credentials, fingerprint, tokensMatch } from './auth.js';
 import type { LoginThrottle } from './loginThrottle.js';
 import type { Session, SessionStore } from './sessionStore.js';
 import { loginPage } from './views.js';
@@ -10,17 +13,19 @@ import { loginPage } from './views.js';
 export const SESSION_COOKIE = 'cdap_session';
 /** Read by Bull Board's HTTP client (axios), which sends it back as X-XSRF-TOKEN on its own requests. */
 const BOARD_XSRF_COOKIE = 'XSRF-TOKEN';
-const PUBLIC = new Set(['/healthz', '/login', '/assets/app.css']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Who made a request, and how they proved it. */
-type Authenticated =
-  | { via: 'session'; user: string; sessionId: string; session: Session }
-  | { via: 'basic'; user: string };
+/** Who made a request, and how they proved it (contract 3 of issue 15). */
+export type Authenticated = Principal &
+  ({ via: 'session'; sessionId: string; session: Session } | { via: 'basic' } | { via: 'token' });
 
 declare module 'fastify' {
   interface FastifyRequest {
     auth?: Authenticated;
+  }
+  interface FastifyContextConfig {
+    /** Who may use the route: every route declares it, or is refused (see guardRequests). */
+    role?: RouteRole;
   }
 }
 
@@ -46,46 +51,64 @@ function mediaType(req: FastifyRequest): string {
   return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
+function wantsHtml(req: FastifyRequest, path: string): boolean {
+  return (req.headers.accept ?? '').includes('text/html') && !path.startsWith('/api/');
+}
+
+/** A line of the audit trail about no case (logins); never the password. */
+export type AuditWriter = (actor: string, action: string, detail: Record<string, unknown>) => Promise<void>;
+
 export interface GuardDeps {
-  expected: Credentials;
+  authenticator: Authenticator;
   signer: SessionSigner;
   sessions: SessionStore;
   throttle: LoginThrottle;
+  audit: AuditWriter;
   /** Origins besides the request's own allowed to change state (config http.allowedOrigins). */
   allowedOrigins: readonly string[];
-  /** Bull Board may write: its pages get the cookie its client sends back as a token. */
+  /** Bull Board may write (administrators only): their pages get the cookie its client sends back as a token. */
   queueAdminWrites: boolean;
   log: Logger;
 }
 
+export type PasswordOutcome =
+  | { ok: true; principal: Principal & { generation: number } }
+  | { ok: false; retryAfter: number };
+
 /**
- * Who may do what, before any route runs: credentials (session or HTTP Basic,
- * with failed logins throttled), then for state-changing requests the origin,
- * the media type of API calls and the session's CSRF token. Returns the
- * password check, for the login form to share with HTTP Basic.
+ * Who may do what, before any route runs: the role the route declares
+ * (`config.role`; none declared is refused), credentials (session, API token
+ * or HTTP Basic, with failed logins throttled), the role of the account, then
+ * for state-changing requests the origin, the media type of API calls and the
+ * session's CSRF token. Returns the password check, for the login form to
+ * share with HTTP Basic.
  */
 export function guardRequests(
   app: FastifyInstance,
   deps: GuardDeps,
 ): {
-  checkPassword(
-    req: FastifyRequest,
-    given: Credentials,
-    via: 'form' | 'basic',
-  ): Promise<{ ok: true } | { ok: false; retryAfter: number }>;
+  checkPassword(req: FastifyRequest, given: Credentials, via: 'form' | 'basic'): Promise<PasswordOutcome>;
 } {
-  const { expected, signer, sessions, throttle, log } = deps;
+  const { authenticator, signer, sessions, throttle, log } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins.map((o) => o.toLowerCase()));
+
+  /** The audit trail must not stop a login when the database is away: the log keeps the event. */
+  async function audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
+    await deps.audit(actor, action, detail).catch((err: unknown) => {
+      log.warn({ event: 'web.audit_failed', action, err }, 'audit event not written');
+    });
+  }
 
   /**
    * One check for the form and HTTP Basic: a lock earned on either path holds
-   * on both, and every failure is logged (never the password nor the name).
+   * on both, and every failure is logged (never the password nor the name)
+   * and audited (under the login only when it names an account).
    */
   async function checkPassword(
     req: FastifyRequest,
     given: Credentials,
     via: 'form' | 'basic',
-  ): Promise<{ ok: true } | { ok: false; retryAfter: number }> {
+  ): Promise<PasswordOutcome> {
     const retryAfter = await throttle.lockedForSeconds(req.ip, given.user);
     if (retryAfter > 0) {
       log.warn(
@@ -94,12 +117,14 @@ export function guardRequests(
       );
       return { ok: false, retryAfter };
     }
-    if (expected.user && credentialsMatch(given, expected)) return { ok: true };
+    const principal = given.user ? await authenticator.password(given) : null;
+    if (principal) return { ok: true, principal };
     await throttle.recordFailure(req.ip, given.user);
     log.warn(
       { event: 'web.login_failed', via, ip: req.ip, userHash: fingerprint(given.user) },
       'login failed',
     );
+    await audit('inconnu', 'échec de connexion', { via, compte: fingerprint(given.user) });
     return { ok: false, retryAfter: 0 };
   }
 
@@ -118,6 +143,74 @@ export function guardRequests(
     return reply.code(403).send({ error: `forbidden: ${reason}` });
   }
 
+  /** Logged in, but the route asks for more: 403, a French page for a browser. */
+  function denied(req: FastifyRequest, reply: FastifyReply, path: string, needed: RouteRole): FastifyReply {
+    const auth = req.auth as Authenticated;
+    log.warn(
+      {
+        event: 'web.role_refused',
+        needed,
+        role: auth.role,
+        userHash: fingerprint(auth.user),
+        method: req.method,
+        path,
+      },
+      'role not enough',
+    );
+    reply.code(403);
+    if (wantsHtml(req, path))
+      return reply.type('text/html; charset=utf-8').send(
+        forbiddenPage({
+          user: auth.user,
+          csrf: auth.via === 'session' ? auth.session.csrfToken : null,
+          role: auth.role,
+          needed,
+        }),
+      );
+    return reply.send({ error: `forbidden: this needs the role ${needed}` });
+  }
+
+  /** Session cookie, then API token, then HTTP Basic; a reply when the answer is already known (429). */
+  async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const sessionId = signer.verify(req.cookies[SESSION_COOKIE]);
+    const session = sessionId ? await sessions.use(sessionId) : null;
+    if (sessionId && session) {
+      const principal = await authenticator.session(session);
+      if (principal) {
+        req.auth = { ...principal, via: 'session', sessionId, session };
+        return;
+      }
+      // Disabled, new password, or gone: the session ends here, on every replica.
+      await sessions.revoke(sessionId);
+      log.info(
+        { event: 'web.session_ended', userHash: fingerprint(session.user) },
+        'session of a changed account ended',
+      );
+    }
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      const retryAfter = await throttle.lockedForSeconds(req.ip, null);
+      if (retryAfter > 0) return tooManyAttempts(reply, retryAfter);
+      const principal = await authenticator.token(header.slice(7).trim());
+      if (principal) {
+        req.auth = { ...principal, via: 'token' };
+        return;
+      }
+      await throttle.recordFailure(req.ip, null);
+      log.warn({ event: 'web.login_failed', via: 'token', ip: req.ip }, 'unknown API token');
+      return;
+    }
+    const basic = basicCredentials(header);
+    if (basic) {
+      const outcome = await checkPassword(req, basic, 'basic');
+      if (outcome.ok) {
+        const { generation: _g, ...principal } = outcome.principal;
+        req.auth = { ...principal, via: 'basic' };
+      } else if (outcome.retryAfter > 0) return tooManyAttempts(reply, outcome.retryAfter);
+    }
+    return;
+  }
+
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0] ?? '/';
     if (STATE_CHANGING.has(req.method)) {
@@ -130,23 +223,21 @@ export function guardRequests(
       )
         return forbidden(req, reply, 'foreign origin');
     }
-    if (PUBLIC.has(path)) return;
-
-    const sessionId = signer.verify(req.cookies[SESSION_COOKIE]);
-    const session = sessionId ? await sessions.get(sessionId) : null;
-    if (sessionId && session) req.auth = { via: 'session', user: session.user, sessionId, session };
-    else {
-      const basic = basicCredentials(req.headers.authorization);
-      if (basic) {
-        const outcome = await checkPassword(req, basic, 'basic');
-        if (outcome.ok) req.auth = { via: 'basic', user: basic.user };
-        else if (outcome.retryAfter > 0) return tooManyAttempts(reply, outcome.retryAfter);
-      }
+    // An unknown path answers 404 to those logged in, and says nothing to the others.
+    const needed = req.is404 ? 'comite' : req.routeOptions.config?.role;
+    if (needed === 'public') return;
+    if (!isRouteRole(needed)) {
+      log.error({ event: 'web.route_without_role', method: req.method, path }, 'route declares no role');
+      return reply.code(403).send({ error: 'forbidden: this route declares no role' });
     }
 
+    const early = await authenticate(req, reply);
+    if (early) return early;
+
     if (req.auth) {
+      if (!allows(req.auth.role, needed)) return denied(req, reply, path, needed);
       if (!STATE_CHANGING.has(req.method)) return;
-      // A browser always names the page a POST comes from; only scripts (Basic) may not.
+      // A browser always names the page a POST comes from; only scripts (Basic, token) may not.
       if (req.auth.via === 'session' && claimedOrigin(req) === null)
         return forbidden(req, reply, 'no Origin nor Referer');
       if (path.startsWith('/api/')) {
@@ -157,8 +248,7 @@ export function guardRequests(
       }
       return;
     }
-    const wantsHtml = (req.headers.accept ?? '').includes('text/html') && !path.startsWith('/api/');
-    if (wantsHtml && req.method === 'GET') {
+    if (wantsHtml(req, path) && req.method === 'GET') {
       return reply
         .code(401)
         .type('text/html; charset=utf-8')
@@ -177,7 +267,13 @@ export function guardRequests(
     const path = req.url.split('?', 1)[0] ?? '/';
     const onBoard = path === '/admin/queues' || path.startsWith('/admin/queues/');
     if (!STATE_CHANGING.has(req.method)) {
-      if (onBoard && deps.queueAdminWrites && req.method === 'GET' && !path.includes('/api/'))
+      if (
+        onBoard &&
+        deps.queueAdminWrites &&
+        allows(auth.role, 'administrateur') &&
+        req.method === 'GET' &&
+        !path.includes('/api/')
+      )
         reply.setCookie(BOARD_XSRF_COOKIE, boardToken(auth.session), {
           path: '/admin/queues',
           sameSite: 'strict',

@@ -33,7 +33,7 @@ import { daysText, deadlineText, monthLabel, percentText } from './statsWords.js
  * for a <script type="application/json"> element, and the report's SVG charts
  * (svgBars.ts escapes every text it writes).
  */
-const hb = Handlebars.create();
+export const hb = Handlebars.create();
 
 hb.registerHelper('dateTime', (iso: unknown) => (typeof iso === 'string' ? formatDateTime(iso) : '—'));
 hb.registerHelper('date', (iso: unknown) => (typeof iso === 'string' ? formatDate(iso) : '—'));

@@ -20,6 +20,8 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
 import { syncWork } from '../triage/enqueueWork.js';
+import { Authenticator } from './accounts/authenticator.js';
+import { audit, UserStore } from './accounts/userStore.js';
 import { SessionSigner } from './auth.js';
 import { caseRow, lifecycleOf, slaStatus } from './caseLists.js';
 import { caseTimeline } from './caseTimeline.js';
@@ -30,6 +32,7 @@ import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
 import { offsetOf, PAGE_DEFAULT, type ParamError, pageOf, statsRangeOf } from './queryParams.js';
 import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
+import { registerAuditRoutes } from './routes/auditRoutes.js';
 import { SessionStore } from './sessionStore.js';
 import { chartBox, statsCharts } from './statsCharts.js';
 import { csvFileName, statsTables } from './statsTables.js';
@@ -78,9 +81,15 @@ function isQueue(q: unknown): q is WorkQueue {
 export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   const { config, caseStore, db } = deps;
   const now = deps.now ?? (() => new Date());
-  const expected = { user: config.http.user, password: config.http.password };
+  const authenticator = new Authenticator(new UserStore(db), {
+    user: config.http.user,
+    password: config.http.password,
+  });
   const signer = new SessionSigner(config.http.sessionSecret);
-  const sessions = new SessionStore(deps.redis, config.redis.prefix, config.http.sessionHours * 3_600_000);
+  const sessions = new SessionStore(deps.redis, config.redis.prefix, {
+    ttlMs: config.http.sessionHours * 3_600_000,
+    idleMs: config.http.idleMinutes * 60_000,
+  });
   const throttle = new LoginThrottle(deps.redis, config.redis.prefix, {
     maxFailures: config.http.loginAttemptsPerMinute,
     windowMs: config.http.loginWindowSeconds * 1000,
@@ -122,19 +131,20 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   const { checkPassword } = guardRequests(app, {
-    expected,
+    authenticator,
     signer,
     sessions,
     throttle,
+    audit: (actor, action, detail) => audit(db, actor, action, detail),
     allowedOrigins: config.http.allowedOrigins,
     queueAdminWrites: config.http.queueAdminWrites,
     log: deps.log,
   });
 
   // Liveness: the process answers. Readiness below checks its servers.
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { role: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: { role: 'technicien' } }, async (_req, reply) => {
     const [redis, database, smtp, intake] = await Promise.all([
       deps.health.redis().catch(() => false),
       deps.health.database().catch(() => false),
@@ -159,12 +169,12 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     });
   });
 
-  app.get('/login', async (req, reply) => {
+  app.get('/login', { config: { role: 'public' } }, async (req, reply) => {
     const next = String((req.query as { next?: string }).next ?? '/cases');
     return reply.type('text/html; charset=utf-8').send(loginPage({ next, error: null, user: null }));
   });
 
-  app.post('/login', async (req, reply) => {
+  app.post('/login', { config: { role: 'public' } }, async (req, reply) => {
     const body = (req.body ?? {}) as { user?: string; password?: string; next?: string };
     // Only local paths: no open redirect.
     const next =
@@ -187,8 +197,11 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
           }),
         );
     }
-    const { id } = await sessions.create(given.user);
-    deps.log.info({ event: 'web.login' }, 'login');
+    const { principal } = outcome;
+    const { id } = await sessions.create(principal);
+    await authenticator.recordLogin(principal, now()).catch(() => {});
+    await audit(db, principal.user, 'connexion', { via: 'formulaire' }).catch(() => {});
+    deps.log.info({ event: 'web.login', role: principal.role }, 'login');
     return reply
       .setCookie(SESSION_COOKIE, signer.issue(id), {
         path: '/',
@@ -200,8 +213,11 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       .redirect(next, 303);
   });
 
-  app.post('/logout', async (req, reply) => {
-    if (req.auth?.via === 'session') await sessions.revoke(req.auth.sessionId);
+  app.post('/logout', { config: { role: 'comite' } }, async (req, reply) => {
+    if (req.auth?.via === 'session') {
+      await sessions.revoke(req.auth.sessionId);
+      await audit(db, req.auth.user, 'déconnexion', {}).catch(() => {});
+    }
     return reply
       .clearCookie(SESSION_COOKIE, {
         path: '/',
@@ -212,12 +228,17 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       .redirect('/login', 303);
   });
 
-  app.get('/', async (_req, reply) => reply.redirect('/cases', 303));
-  app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(appCss));
-  app.get('/assets/stats.js', async (_req, reply) =>
+  // The committee's accounts read only the indicators.
+  app.get('/', { config: { role: 'comite' } }, async (req, reply) =>
+    reply.redirect(req.auth?.role === 'comite' ? '/stats' : '/cases', 303),
+  );
+  app.get('/assets/app.css', { config: { role: 'public' } }, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').send(appCss),
+  );
+  app.get('/assets/stats.js', { config: { role: 'comite' } }, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').send(statsJs),
   );
-  app.get('/assets/chart.umd.min.js', async (_req, reply) =>
+  app.get('/assets/chart.umd.min.js', { config: { role: 'comite' } }, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'max-age=86400').send(chartJs),
   );
 
@@ -256,6 +277,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
               sourceKey: `dashboard:${record.roundTrips}`,
             });
     if (!settled) return null;
+    if (action === 'answered' && 'recorded' in settled && settled.recorded)
+      deps.metrics.answered('dashboard', settled);
     const { priority, standard } = deps.queues;
     if (priority && standard) await syncWork({ priority, standard }, settled, config.cases.retentionDays);
     deps.log.info({ event: `web.case_${action}`, ref, status: settled.after.status }, 'case changed');
@@ -264,7 +287,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
 
   const actorOf = (req: FastifyRequest) => req.auth?.user ?? 'tableau de bord';
 
-  app.get('/api/cases', async (req, reply) => {
+  app.get('/api/cases', { config: { role: 'technicien' } }, async (req, reply) => {
     const q = req.query as { queue?: string; limit?: string; offset?: string };
     if (q.queue !== undefined && !isQueue(q.queue))
       return reply.code(400).send({ error: 'queue must be priority or standard' });
@@ -285,7 +308,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get('/api/cases/:ref', async (req, reply) => {
+  app.get('/api/cases/:ref', { config: { role: 'technicien' } }, async (req, reply) => {
     const ref = (req.params as { ref: string }).ref;
     const [record, answers, audit] = await Promise.all([
       caseStore.get(ref),
@@ -302,7 +325,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     take: 'take',
     close: 'close',
   };
-  app.post('/api/cases/:ref/:action', async (req, reply) => {
+  app.post('/api/cases/:ref/:action', { config: { role: 'technicien' } }, async (req, reply) => {
     const { ref, action } = req.params as { ref: string; action: string };
     const wanted = actions[action];
     if (!wanted) return reply.code(404).send({ error: 'no such action' });
@@ -311,13 +334,13 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return { ...lifecycleOf(record), case: record };
   });
 
-  app.get('/api/stats', async (req, reply) => {
+  app.get('/api/stats', { config: { role: 'comite' } }, async (req, reply) => {
     const asked = await statsFor(req.query);
     if (!asked.ok) return reply.code(400).send({ error: asked.error.en });
     return asked.stats;
   });
 
-  app.get('/cases', async (req, reply) => {
+  app.get('/cases', { config: { role: 'technicien' } }, async (req, reply) => {
     const q = req.query as { priorityOffset?: string; standardOffset?: string };
     const offsets = { priority: offsetOf(q.priorityOffset), standard: offsetOf(q.standardOffset) };
     if (!offsets.priority.ok) return refusePage(reply, offsets.priority.error);
@@ -358,7 +381,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.get('/cases/:ref', async (req, reply) => {
+  app.get('/cases/:ref', { config: { role: 'technicien' } }, async (req, reply) => {
     const ref = (req.params as { ref: string }).ref;
     const [record, answers, audit] = await Promise.all([
       caseStore.get(ref),
@@ -381,7 +404,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.post('/cases/:ref/:action', async (req, reply: FastifyReply) => {
+  app.post('/cases/:ref/:action', { config: { role: 'technicien' } }, async (req, reply: FastifyReply) => {
     const { ref, action } = req.params as { ref: string; action: string };
     const wanted = actions[action];
     if (!wanted) return reply.code(404).type('text/plain; charset=utf-8').send('Action inconnue.');
@@ -390,7 +413,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return reply.redirect(wanted === 'take' ? `/cases/${encodeURIComponent(ref)}` : '/cases', 303);
   });
 
-  app.get('/stats', async (req, reply) => {
+  app.get('/stats', { config: { role: 'comite' } }, async (req, reply) => {
     const [asked, years] = await Promise.all([statsFor(req.query), yearsWithIndicators(db)]);
     if (!asked.ok) return refusePage(reply, asked.error);
     const s = asked.stats;
@@ -405,7 +428,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.get('/stats.csv', async (req, reply) => {
+  app.get('/stats.csv', { config: { role: 'comite' } }, async (req, reply) => {
     const q = req.query as { table?: string };
     const asked = await statsFor(req.query);
     if (!asked.ok) return refusePage(reply, asked.error);
@@ -425,7 +448,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
 
   // The yearly committee's report; without a range, the last whole calendar year.
-  app.get('/rapport', async (req, reply) => {
+  app.get('/rapport', { config: { role: 'comite' } }, async (req, reply) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
     const ranged = ['from', 'to', 'year', 'period'].some((k) => q[k] !== undefined);
     const asked = await statsFor(ranged ? q : { year: String(now().getUTCFullYear() - 1) });
@@ -435,10 +458,20 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       .send(reportPage({ user: req.auth?.user, csrf: csrfOf(req), r: committeeReport(asked.stats, now()) }));
   });
 
-  app.get('/metrics', async (_req, reply) =>
+  // Prometheus scrapes with a technicien account's token or HTTP Basic (docs/operations.md).
+  app.get('/metrics', { config: { role: 'technicien' } }, async (_req, reply) =>
     reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
 
+  registerAuditRoutes(app, { db });
+
+  // Bull Board's routes cannot take options: supervisors read, administrators act on jobs.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/admin/queues')) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const reads = methods.every((m) => m === 'GET' || m === 'HEAD');
+    route.config = { ...route.config, role: reads ? 'superviseur' : 'administrateur' };
+  });
   const board = new FastifyAdapter();
   createBullBoard({
     queues: Object.values(deps.queues).map((q) => {
