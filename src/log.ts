@@ -16,6 +16,7 @@ const personalKeys = [
   'nomPrenom',
   'adresseElectronique',
   'numeroAllocataire',
+  'family',
   'organisme',
   'subject',
   'text',

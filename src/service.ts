@@ -81,6 +81,12 @@ export async function startService(
     },
   );
 
+  if (!config.cases.familyKeySecret) {
+    log.warn(
+      { event: 'service.no_family_key' },
+      'CDAP_FAMILY_KEY is not set: cases are not linked to their family history',
+    );
+  }
   const prefix = config.redis.prefix;
   const retentionMs = config.cases.retentionDays * 86_400_000;
   const caseStore = new CaseStore(db, { log, sla: config.cases });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { familyKeysOf } from '../src/cases/familyKeys.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { fixture, fixturesDir, mail, rubrics } from './support/analyzer.js';
@@ -15,7 +16,7 @@ import {
   testEnv,
   waitFor,
 } from './support/pipeline.js';
-import { everyRowAsText } from './support/records.js';
+import { everyRowAsText, queryRecords } from './support/records.js';
 import { deleteKeys, uniquePrefix } from './support/redis.js';
 import { type SmtpSink, startSmtpSink } from './support/smtpSink.js';
 
@@ -194,5 +195,24 @@ describe('personal data: never in logs, never a NIR in Redis (whole pipeline ove
       if (holdsHostileNumber(row) || /dupontel/i.test(row)) hits.push(`hostile: ${row.slice(0, 160)}`);
     }
     expect(hits.slice(0, 5)).toEqual([]);
+  });
+
+  it('links families by keyed hashes only: the fixture naming a number and a NIR has both keys, neither number', async () => {
+    const rows = await queryRecords<{ family_keys: string[]; record: { familyKeys?: string[] } }>(
+      prefix,
+      'SELECT family_keys, record FROM cases',
+    );
+    const linked = rows.filter((r) => r.family_keys.length > 0);
+    expect(linked.length).toBeGreaterThan(3);
+    for (const r of linked) {
+      expect(r.record.familyKeys).toEqual(r.family_keys);
+      for (const k of r.family_keys) expect(k).toMatch(/^[0-9a-f]{32}$/);
+    }
+    // form-allocataire-number-and-nir.eml: its allocataire number and its NIR, as HMACs with the key.
+    const keys = familyKeysOf(
+      { allocataireNumbers: ['1975326'], nirs: ['1960235288017'] },
+      'test-family-key-0123456789abcdef',
+    );
+    expect(rows.some((r) => keys.every((k) => r.family_keys.includes(k)))).toBe(true);
   });
 });

@@ -228,6 +228,8 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       await page.fill('input[name=password]', PASSWORD);
       await page.click('button[type=submit]');
       await page.waitForSelector('table.cases');
+      // Both queues, waiting for the answer (the tabs show one queue each).
+      await page.goto(`${base}/cases?view=open`);
       const rows = await page.$$eval('tr[data-ref]', (trs) =>
         trs.map((tr) => ({ ref: tr.getAttribute('data-ref'), urgent: tr.classList.contains('urgent') })),
       );
@@ -244,6 +246,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       );
       await page.click('text=Marquer comme répondu');
       await page.waitForURL(`${base}/cases`);
+      await page.goto(`${base}/cases?view=open`);
       const after = await page.$$eval('tr[data-ref]', (trs) => trs.map((tr) => tr.getAttribute('data-ref')));
       expect(after).not.toContain(urgentRef);
       expect(after).toHaveLength(2);
@@ -963,31 +966,28 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       ]);
     });
 
-    it('shows one page per queue on /cases, with counts and links to the next and previous pages', async () => {
+    it('shows one page of a view on /cases, with counts per tab and links to the next and previous pages', async () => {
       const page = async (path: string) => {
         const res = await fetch(url + path, { headers: { authorization: auth } });
         expect(res.status).toBe(200);
         const html = unescapeHtml(await res.text());
-        const section = (id: string) =>
-          html.slice(html.indexOf(`<section id="${id}">`)).split('</section>')[0] ?? '';
-        const rows = (h: string) => [...h.matchAll(/<tr [^>]*data-ref="([^"]+)"/g)].map((m) => m[1]);
-        return { html, priority: rows(section('priority')), standard: rows(section('standard')), section };
+        const rows = [...html.matchAll(/<tr [^>]*data-ref="([^"]+)"/g)].map((m) => m[1]);
+        return { html, rows };
       };
       const first = await page('/cases');
-      expect(first.priority).toEqual(refsBy.priority);
-      expect(first.standard).toEqual(refsBy.standard?.slice(0, 100));
-      expect(first.section('standard')).toContain('Dossiers 1 à 100 sur 251');
-      expect(first.section('standard')).toContain('href="/cases?standardOffset=100"');
-      expect(first.section('standard')).not.toContain('rel="prev"');
-      expect(first.section('priority')).not.toContain('rel="next"');
-      const last = await page('/cases?standardOffset=200');
-      expect(last.standard).toEqual(refsBy.standard?.slice(200));
-      expect(last.section('standard')).toContain('Dossiers 201 à 251 sur 251');
-      expect(last.section('standard')).toContain('href="/cases?standardOffset=100"');
-      expect(last.section('standard')).not.toContain('rel="next"');
-      expect(
-        (await fetch(`${url}/cases?standardOffset=x`, { headers: { authorization: auth } })).status,
-      ).toBe(400);
+      expect(first.rows).toEqual(refsBy.priority);
+      expect(first.html).toMatch(/data-view="standard">Standard <span class="count">251<\/span>/);
+      const standard = await page('/cases?view=standard');
+      expect(standard.rows).toEqual(refsBy.standard?.slice(0, 100));
+      expect(standard.html).toContain('Dossiers 1 à 100 sur 251');
+      expect(standard.html).toContain('href="/cases?view=standard&offset=100"');
+      expect(standard.html).not.toContain('rel="prev"');
+      const last = await page('/cases?view=standard&offset=200');
+      expect(last.rows).toEqual(refsBy.standard?.slice(200));
+      expect(last.html).toContain('Dossiers 201 à 251 sur 251');
+      expect(last.html).toContain('href="/cases?view=standard&offset=100"');
+      expect(last.html).not.toContain('rel="next"');
+      expect((await fetch(`${url}/cases?offset=x`, { headers: { authorization: auth } })).status).toBe(400);
     });
 
     it('counts open and overdue cases for the metrics in SQL, as the lists call them', async () => {

@@ -11,6 +11,7 @@ import { type ParsedMail, type ParseLimits, parseMail } from './parseMail.js';
 import { ownText, quoteStart } from './quotedText.js';
 import { trustedDmarc } from './readAuthenticationResults.js';
 import { readFacts } from './readFacts.js';
+import { readFamilyIds } from './readFamilyIds.js';
 import { readFormFields } from './readFormFields.js';
 import { readRubrics } from './readRubrics.js';
 import { lintMail } from './rules/index.js';
@@ -176,6 +177,7 @@ export function createAnalyzer(settings: AnalyzerSettings): Analyzer {
       inReplyTo: mail.inReplyTo,
       references: mail.references,
       fields: form.fields,
+      family: readFamilyIds(`${foldedSubject}\n${own}`, form.fields.numeroAllocataire),
       rubrics,
       prestations,
       urgent,

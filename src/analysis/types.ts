@@ -67,6 +67,18 @@ export interface FormFields {
   numeroAllocataire: string | null;
 }
 
+/**
+ * The numbers naming the family a request is about, normalised (see
+ * readFamilyIds). In memory only: never stored, logged or queued; triage
+ * keeps their keyed hashes to link a family's cases.
+ */
+export interface FamilyIds {
+  /** Digits only. */
+  allocataireNumbers: string[];
+  /** 13 characters (2A/2B in capitals), without the key. */
+  nirs: string[];
+}
+
 export interface CdasRef {
   id: string;
   name: string;
@@ -158,6 +170,8 @@ export interface Analysis {
   inReplyTo: string | null;
   references: string[];
   fields: FormFields;
+  /** The family's allocataire numbers and NIRs (in memory only, see FamilyIds). */
+  family: FamilyIds;
   rubrics: Rubrics;
   prestations: PrestationCode[];
   urgent: boolean;

@@ -41,6 +41,7 @@ export function unreadable(reason: string, mail: Buffer | MailHead): Analysis {
     inReplyTo: null,
     references: [],
     fields: { organisme: null, nomPrenom: null, adresseElectronique: null, numeroAllocataire: null },
+    family: { allocataireNumbers: [], nirs: [] },
     rubrics: noRubrics(),
     prestations: [],
     urgent: false,

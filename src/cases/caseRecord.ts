@@ -57,6 +57,11 @@ export interface CaseRecord {
    * benefit (no names: see readFacts). Absent on cases made before they were read.
    */
   facts?: Fact[];
+  /**
+   * Keyed hashes of the family's allocataire numbers and NIRs (familyKeys.ts):
+   * cases sharing one are about the same family. Never the numbers.
+   */
+  familyKeys?: string[];
   /** DMARC verdict on the From domain when sender verification is on. */
   dmarc: string | null;
   lint: Finding[];
@@ -199,6 +204,8 @@ export interface CaseInput {
   backfill: boolean;
   now: Date;
   sla: SlaSettings;
+  /** The family's keys (familyKeysOf); none when no secret is configured. */
+  familyKeys?: string[];
 }
 
 /** Everything of a case but its reference, which Redis allocates. */
@@ -229,6 +236,7 @@ export function buildCase(input: CaseInput): Omit<CaseRecord, 'ref'> {
     motif: categorizeMotif(a.rubrics.motif.value),
     multipleSituations: a.multipleSituations,
     facts: a.facts,
+    familyKeys: input.familyKeys ?? [],
     dmarc: a.authentication.dmarc,
     lint: a.lint,
     lintErrors: a.lint.filter((f) => f.severity === 'error').length,

@@ -442,6 +442,27 @@ export class CaseStore {
     );
   }
 
+  /**
+   * A case given to a technician (by themselves or a supervisor), or given
+   * back (null): while it waits for the answer it becomes `pris en charge`, or
+   * `nouveau` again. Audited as an attribution {from, to}. Only a case waiting
+   * for the answer is given; any case can be given back. Unchanged (before =
+   * after) when there is nothing to do; null for an unknown case.
+   */
+  async assign(ref: string, assignee: string | null, actor: string, at: Date): Promise<Settled | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const [current] = await this.read(tx, sql`c.ref = ${ref}`, true);
+      if (!current) return null;
+      if (current.assignee === assignee || (assignee !== null && !isAwaiting(current.status)))
+        return { before: current, after: current };
+      const detail = JSON.stringify({ from: current.assignee, to: assignee });
+      await sql`INSERT INTO audit_events (actor, action, ref, detail)
+        VALUES (${actor}, 'attribution', ${ref}, ${detail}::jsonb)`.execute(tx);
+      const edited = { ...current, assignee, takenAt: assignee ? at.toISOString() : null };
+      return this.settleIn(tx, current, edited, actor, null);
+    });
+  }
+
   /** Cases answered before this time and not closed since: closed by the service. */
   async closeAnsweredBefore(before: Date, at: Date, limit = 500): Promise<string[]> {
     const r = await sql<{ ref: string }>`SELECT ref FROM cases

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { analyzerSettings } from '../analysis/settings.js';
 import { buildCase, type CaseRecord } from '../cases/caseRecord.js';
 import type { FiledAt } from '../cases/caseStore.js';
+import { familyKeysOf } from '../cases/familyKeys.js';
 import { CdapError } from '../infra/errors.js';
 import { redisKeys } from '../infra/redisKeys.js';
 import { plural } from '../labels/formats.js';
@@ -122,6 +123,7 @@ export async function reprocessCase(
       backfill: before.backfill,
       now: new Date(),
       sla: config.cases,
+      familyKeys: familyKeysOf(analysis.family, config.cases.familyKeySecret),
     });
     const after: CaseRecord = {
       ...draft,

@@ -59,6 +59,7 @@ const envMapping: Record<string, { path: string[]; list?: boolean; number?: bool
   HTTP_USER: { path: ['http', 'user'] },
   HTTP_PASSWORD: { path: ['http', 'password'] },
   HTTP_SESSION_SECRET: { path: ['http', 'sessionSecret'] },
+  CDAP_FAMILY_KEY: { path: ['cases', 'familyKeySecret'] },
 };
 
 /** "true"/"false" and their usual spellings; anything else is left for the schema to reject. */
@@ -198,17 +199,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       throw new ConfigError(`CONFIG_FILE ${file} doit contenir un bloc de réglages YAML (clé: valeur).`);
     }
     if (override) {
-      const secrets = ['imap.password', 'smtp.password', 'http.password', 'http.sessionSecret'].filter(
-        (path) => {
-          const [section, key] = path.split('.') as [string, string];
-          const block = (override as Plain)[section];
-          return isPlain(block) && block[key] !== undefined;
-        },
-      );
+      const secrets = [
+        'imap.password',
+        'smtp.password',
+        'http.password',
+        'http.sessionSecret',
+        'cases.familyKeySecret',
+      ].filter((path) => {
+        const [section, key] = path.split('.') as [string, string];
+        const block = (override as Plain)[section];
+        return isPlain(block) && block[key] !== undefined;
+      });
       if (secrets.length) {
         throw new ConfigError(
           `CONFIG_FILE ${file} contient ${secrets.join(', ')} : les secrets ne se lisent que dans l’environnement ` +
-            '(IMAP_PASSWORD, SMTP_PASSWORD, HTTP_PASSWORD, HTTP_SESSION_SECRET). Retirez-les du fichier.',
+            '(IMAP_PASSWORD, SMTP_PASSWORD, HTTP_PASSWORD, HTTP_SESSION_SECRET, CDAP_FAMILY_KEY). Retirez-les du fichier.',
         );
       }
       raw = mergeInto(raw, override);
@@ -218,7 +223,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const [name, spec] of Object.entries(envMapping)) {
     const value = env[name];
     if (value === undefined || value.trim() === '') continue;
-    const isSecret = /PASSWORD|SECRET/.test(name);
+    const isSecret = /PASSWORD|SECRET|_KEY$/.test(name);
     const parsed = spec.list
       ? value
           .split(',')

@@ -146,6 +146,11 @@ export const configSchema = z.strictObject({
     urgentDueWorkingDays: z.number().int().min(1),
     /** How often the outbox is swept for intents a crash or a Redis restart left undispatched. */
     outboxSweepMs: z.number().int().min(100),
+    /**
+     * Secret of the family's keys (HMAC of allocataire numbers and NIRs), from
+     * CDAP_FAMILY_KEY only. Empty: cases are not linked to their family's history.
+     */
+    familyKeySecret: z.string().default(''),
   }),
   answers: z.strictObject({
     /** Watch the mailbox for the CAF's answers (sent folders, \\Answered on filed mail). */

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { demoFamilySecret } from '../cases/familyKeys.js';
 import { amendConfig, projectRoot } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { CdapError } from '../infra/errors.js';
@@ -100,6 +101,9 @@ export async function withLocalMailbox(
   return {
     config: amendConfig(config, (c) => {
       c.imap = { ...imap };
+      // The demo's mail names invented families: a key derived from its mailbox shows their
+      // history run after run. A real mailbox has CDAP_FAMILY_KEY, or no history.
+      c.cases.familyKeySecret ||= demoFamilySecret(localMailboxDir());
     }),
     local: { port: imap.port, user: imap.user, demoMails },
   };

@@ -7,6 +7,7 @@ import { readHead, unreadable } from '../analysis/unreadable.js';
 import type { AnswerWatchMark } from '../answers/answerWatchMark.js';
 import { buildCase, type CaseRecord, hashMessageId, type MailRef } from '../cases/caseRecord.js';
 import type { CaseStore, CreateOutcome, FolderKey } from '../cases/caseStore.js';
+import { familyKeysOf } from '../cases/familyKeys.js';
 import { isAwaiting } from '../cases/lifecycle.js';
 import type { Config } from '../config/schema.js';
 import { failpoint } from '../infra/failpoint.js';
@@ -350,6 +351,7 @@ export function createTriageProcessor(deps: TriageDeps) {
       backfill,
       now: now(),
       sla: deps.config.cases,
+      familyKeys: familyKeysOf(analysis.family, deps.config.cases.familyKeySecret),
     });
     const folder = folderFor(draft);
     // One transaction: the case, its mail and bytes, its filing, and its intents (work item,

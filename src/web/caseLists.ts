@@ -3,7 +3,7 @@ import type { SlaStatus } from '../cases/computeSla.js';
 import { isAwaiting } from '../cases/lifecycle.js';
 import type { OpenCaseRow } from '../cases/openCases.js';
 
-function slaOf(dueAt: string, warnAt: string | null, now: Date): SlaStatus {
+export function slaOf(dueAt: string, warnAt: string | null, now: Date): SlaStatus {
   if (now.getTime() > new Date(dueAt).getTime()) return 'overdue';
   if (warnAt && now.getTime() > new Date(warnAt).getTime()) return 'due-soon';
   return 'on-time';

@@ -42,8 +42,19 @@ export function caseTimeline(c: CaseRecord, answers: StoredAnswer[], audit: Audi
       }
     } else if (e.action === 'file') {
       entries.push({ at: e.at, text: 'Passé en file prioritaire (URGENCE DEFINIE)', actor: e.actor });
+    } else if (e.action === 'libération de quarantaine') {
+      entries.push({ at: e.at, text: 'Libéré de la quarantaine comme demande', actor: e.actor });
+    } else if (e.action === 'quarantaine confirmée') {
+      entries.push({ at: e.at, text: 'Quarantaine confirmée', actor: e.actor });
     } else if (e.action === 'prise en charge') {
       entries.push({ at: e.at, text: 'Pris en charge', actor: e.actor });
+    } else if (e.action === 'attribution') {
+      const to = typeof e.detail.to === 'string' ? e.detail.to : null;
+      const text =
+        to === null ? 'Rendu\u00a0: plus attribué' : to === e.actor ? 'Pris en charge' : `Attribué à ${to}`;
+      entries.push({ at: e.at, text, actor: e.actor });
+    } else if (e.action === 'note') {
+      entries.push({ at: e.at, text: 'Note interne ajoutée', actor: e.actor });
     } else if (e.action === 'clôture' || e.action === 'clôture automatique') {
       entries.push({
         at: e.at,

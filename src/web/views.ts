@@ -128,51 +128,9 @@ export const loginPage = hb.compile(`{{#> layout title="Connexion"}}
 </form>
 {{/layout}}`);
 
-const caseTable = `<table class="cases">
-<thead><tr><th>Référence</th><th>Reçu le</th><th>CDAS</th><th>Prestations</th><th>Format</th><th>Échéance</th></tr></thead>
-<tbody>
-{{#each rows}}
-<tr class="sla-{{sla}}{{#if urgent}} urgent{{/if}}" data-ref="{{ref}}">
-  <td><a href="/cases/{{ref}}">{{ref}}</a>{{#if urgent}} <span class="badge urgent">urgent{{#if (eq urgencyCheck "unsubstantiated")}} non justifié{{/if}}</span>{{/if}}{{#if unreadable}} <span class="badge error">illisible</span>{{/if}}{{#if followUps}} <span class="badge">+{{plural followUps "suite"}}</span>{{/if}}</td>
-  <td>{{dateTime receivedAt}}</td>
-  <td>{{#if cdas}}{{cdas}}{{else}}—{{/if}}</td>
-  <td>{{join prestations}}</td>
-  <td>{{#if lintErrors}}<span class="badge error">{{plural lintErrors "erreur"}}</span>{{else}}{{#if lintWarnings}}<span class="badge warning">{{plural lintWarnings "remarque"}}</span>{{else}}<span class="badge ok">conforme</span>{{/if}}{{/if}}</td>
-  <td class="sla">{{#if dueAt}}{{dateTime dueAt}} — {{label "sla" sla}}{{#if (eq sla "overdue")}}{{else}} ({{number hoursLeft}}\u00a0h){{/if}}{{else}}—{{/if}}</td>
-</tr>
-{{else}}
-<tr><td colspan="6">Aucun dossier ouvert.</td></tr>
-{{/each}}
-</tbody>
-</table>`;
-hb.registerPartial('caseTable', caseTable);
-
-/** One page of a queue: where it stands among the queue's open cases, and the links to the pages around it. */
-hb.registerPartial(
-  'pager',
-  `<nav class="pager" aria-label="Pages de la file">{{#if total}}<span class="count">Dossiers {{number first}} à {{number last}} sur {{number total}}</span>{{/if}}
-{{#if previous}}<a rel="prev" href="{{previous}}">← précédents</a>{{/if}}
-{{#if next}}<a rel="next" href="{{next}}">suivants →</a>{{/if}}</nav>`,
-);
-
-export const casesPage = hb.compile(`{{#> layout title="Dossiers ouverts"}}
-<h1>Dossiers ouverts</h1>
-<p class="summary">{{plural priority.total "prioritaire"}}, {{number standard.total}}\u00a0standard — les urgences d’abord, puis les plus anciens. Engagement : une réponse sous 7 à 10 jours hors urgence.</p>
-<section id="priority">
-<h2>{{capitalise (label "queue" "priority")}}</h2>
-{{> pager priority}}
-{{> caseTable rows=priority.rows}}
-</section>
-<section id="standard">
-<h2>{{capitalise (label "queue" "standard")}}</h2>
-{{> pager standard}}
-{{> caseTable rows=standard.rows}}
-</section>
-{{/layout}}`);
-
 export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <h1>Dossier {{c.ref}}</h1>
-<p><a href="/cases">← dossiers ouverts</a></p>
+<p><a href="/cases">← dossiers</a></p>
 {{#if facts.length}}
 <ul class="case-facts">{{#each facts}}<li>{{this}}</li>{{/each}}</ul>
 {{/if}}
@@ -187,18 +145,34 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
   <dt>Urgence</dt><dd>{{#if c.urgent}}oui, mot-clé trouvé dans {{label "source" c.urgencySource}} — {{label "check" c.urgencyCheck}}<br><small>{{c.urgencyReason}}</small>{{else}}non{{/if}}</dd>
   {{#if c.dmarc}}<dt>Authentification (DMARC)</dt><dd>{{c.dmarc}}</dd>{{/if}}
   <dt>Plusieurs situations</dt><dd>{{#if c.multipleSituations}}oui{{else}}non{{/if}}</dd>
-  <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
-  <dt>Statut</dt><dd id="case-status" data-status="{{c.status}}">{{label "status" c.status}}{{#if c.answeredAt}} le {{dateTime c.answeredAt}}{{/if}}{{#if c.assignee}} — pris en charge par {{c.assignee}}{{/if}}</dd>
+  <dt>Échéance</dt><dd>{{#if c.sla}}{{date c.sla.dueAt}}{{#if work.deadline}}, {{work.deadline}}{{/if}} — {{label "sla" sla}}{{else}}—{{/if}}</dd>
+  <dt>Statut</dt><dd id="case-status" data-status="{{c.status}}">{{label "status" c.status}}{{#if c.answeredAt}} le {{dateTime c.answeredAt}}{{/if}}{{#if c.assignee}} — attribué à {{#if work.assigneeName}}{{work.assigneeName}}{{else}}{{c.assignee}}{{/if}}{{/if}}</dd>
   <dt>Allers-retours</dt><dd id="case-round-trips">{{c.roundTrips}}</dd>
   {{#if c.firstAnsweredAt}}<dt>Première réponse</dt><dd>{{dateTime c.firstAnsweredAt}}</dd>{{/if}}
 </dl>
 <div class="actions">
 {{#if awaiting}}
-{{#unless c.assignee}}<form method="post" action="/cases/{{c.ref}}/take">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Prendre en charge</button></form>{{/unless}}
 <form method="post" action="/cases/{{c.ref}}/answered">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary" title="Réponse donnée hors messagerie (téléphone, courrier)">Marquer comme répondu</button></form>
 {{/if}}
 {{#if closable}}<form method="post" action="/cases/{{c.ref}}/close">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit">Clore</button></form>{{/if}}
 </div>
+<section id="assignment" class="work-panel">
+<h2>Attribution</h2>
+{{#if work.flash}}<div class="flash" role="status">{{work.flash}}{{#if work.undo}} <form method="post" action="/cases/{{c.ref}}/{{work.undo.action}}" class="inline">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}{{#if work.undo.assignee}}<input type="hidden" name="assignee" value="{{work.undo.assignee}}">{{/if}}<button type="submit" class="link" id="undo">Annuler</button></form>{{/if}}</div>{{/if}}
+<p id="assignee">{{#if c.assignee}}Attribué à {{work.assigneeName}}{{#if c.takenAt}} depuis le {{dateTime c.takenAt}}{{/if}}.{{else}}Attribué à personne.{{/if}}</p>
+<div class="actions">
+{{#if work.canTake}}<form method="post" action="/cases/{{c.ref}}/prendre">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" class="primary" id="take">Je prends</button></form>{{/if}}
+{{#if work.canGiveBack}}<form method="post" action="/cases/{{c.ref}}/rendre">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<button type="submit" id="give-back" title="Le dossier n’est plus attribué : un collègue peut le prendre">Rendre</button></form>{{/if}}
+{{#if work.canAssign}}<form method="post" action="/cases/{{c.ref}}/attribuer" class="assign">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<label>Attribuer à <select name="assignee" required><option value="">choisir un collègue</option>{{#each work.colleagues}}<option value="{{login}}">{{name}}</option>{{/each}}</select></label> <button type="submit">Attribuer</button></form>{{/if}}
+</div>
+{{#if work.noColleagues}}<p class="hint">Aucun compte nommé à qui attribuer le dossier (les comptes se créent avec <code>cdap-triage utilisateurs ajouter</code>).</p>{{/if}}
+</section>
+<section id="notes" class="work-panel">
+<h2>Notes internes</h2>
+<p class="hint">Pour les collègues de la CAF, jamais transmises au CDAS. Les numéros (NIR, allocataire), les adresses et les noms après «\u00a0Madame\u00a0» ou «\u00a0Monsieur\u00a0» sont masqués à l’enregistrement.</p>
+{{#if work.notes.length}}<ol class="notes">{{#each work.notes}}<li data-note="{{id}}"><p class="note-meta"><strong>{{#if authorName}}{{authorName}}{{else}}{{author}}{{/if}}</strong>, le {{dateTime at}}</p><p class="note-body">{{body}}</p></li>{{/each}}</ol>{{else}}<p>Aucune note.</p>{{/if}}
+<form method="post" action="/cases/{{c.ref}}/notes" class="note-form">{{#if csrf}}<input type="hidden" name="_csrf" value="{{csrf}}">{{/if}}<label>Nouvelle note <textarea name="body" rows="3" maxlength="{{work.noteMax}}" required></textarea></label> <button type="submit">Ajouter la note</button></form>
+</section>
 <h2>Historique</h2>
 <ol class="timeline">{{#each timeline}}<li><time datetime="{{at}}">{{dateTime at}}</time> — {{text}}{{#if actor}} ({{actor}}){{/if}}</li>{{/each}}</ol>
 {{#if answers.length}}
@@ -219,6 +193,7 @@ export const casePage = hb.compile(`{{#> layout title=c.ref}}
 <h2>Suites reçues</h2>
 <ul>{{#each c.followUps}}<li>{{dateTime receivedAt}}</li>{{/each}}</ul>
 {{/if}}
+{{#if family}}{{> familyPanels family}}{{/if}}
 {{/layout}}`);
 
 const countTable = `<table class="counts" id="{{id}}">
@@ -429,7 +404,8 @@ export const reportPage = hb.compile(`{{#> layout title=r.title}}
 
 export const appCss = `
 *{box-sizing:border-box}body{margin:0;font-family:system-ui,Arial,sans-serif;font-size:15px;color:#1b1b1b;background:#f7f7f5}
-header{display:flex;gap:2rem;align-items:center;padding:.6rem 1.5rem;background:#12355b;color:#fff}
+header{display:flex;flex-wrap:wrap;gap:.4rem 2rem;align-items:center;padding:.6rem 1.5rem;background:#12355b;color:#fff}
+header nav{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem 0}
 header a,header button{color:#fff;margin-right:1.2rem;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer}
 main{padding:1rem 1.5rem;max-width:1280px}
 table{border-collapse:collapse;width:100%;background:#fff;margin-bottom:.5rem}
@@ -444,6 +420,33 @@ dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.3rem 1rem}dt{font-wei
 pre.reply{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:.8rem;max-width:60rem}
 button.primary{background:#12355b;color:#fff;border:0;padding:.5rem 1rem;border-radius:.3rem;cursor:pointer}
 form.inline{display:inline}form.period{display:inline-block;margin:0 1.5rem .5rem 0}nav.pager a{margin-left:1rem}.note{color:#555}form.login{display:grid;gap:.8rem;max-width:22rem}.error{color:#b00020}
+nav.tabs{display:flex;flex-wrap:wrap;gap:.3rem;margin:.5rem 0 1rem;border-bottom:2px solid #12355b}
+nav.tabs a{padding:.4rem .8rem;text-decoration:none;color:#12355b;border-radius:.3rem .3rem 0 0}
+nav.tabs a.current{background:#12355b;color:#fff}nav.tabs .count{font-size:.85em;opacity:.85}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-bottom:.8rem}
+form.filters label{display:flex;flex-direction:column;font-size:.85rem;gap:.15rem;max-width:100%}form.filters label.check{flex-direction:row;align-items:center;gap:.3rem}
+form.filters label.search{flex:1 1 16rem}details.more-filters{flex:1 1 100%}details.more-filters summary{cursor:pointer;color:#12355b}
+.filter-fields{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-top:.4rem}
+@media (min-width:601px){details.more-filters{flex:0 1 auto}}form.filters input,form.filters select{font:inherit;max-width:100%}
+.flash{background:#dff3e3;border-left:4px solid #1d5e2b;padding:.5rem .8rem;margin:.8rem 0}
+button.link{background:none;border:0;color:#12355b;text-decoration:underline;cursor:pointer;font:inherit;padding:0}
+.work-panel .actions{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}.work-panel .actions form{margin:0}
+ol.notes{list-style:none;padding:0}ol.notes li{background:#fff;border:1px solid #ddd;padding:.4rem .8rem;margin-bottom:.5rem}
+.note-meta{margin:0;font-size:.85rem;color:#555}.note-body{margin:.3rem 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
+form.note-form label{display:flex;flex-direction:column;max-width:40rem}form.note-form textarea{font:inherit;width:100%}
+td.subject{max-width:24rem;overflow-wrap:anywhere}.actions{display:flex;flex-wrap:wrap;gap:.5rem}
+@media (max-width:600px){
+main{padding:.6rem .7rem}header{padding:.5rem .7rem}header a,header button{margin-right:.8rem}
+dl.facts{grid-template-columns:1fr}dl.facts dd{margin:0 0 .4rem}
+table.work thead{display:none}table.work,table.work tbody,table.work tr,table.work td{display:block;width:100%}
+table.work tr{background:#fff;border:1px solid #ddd;border-radius:.3rem;margin-bottom:.6rem;padding:.3rem .5rem}
+table.work td{border:0;padding:.15rem 0;overflow-wrap:anywhere}
+table.work td::before{content:attr(data-label) "\u00a0: ";font-weight:bold;color:#555}
+table.work tr.empty td::before{content:none}
+tr.urgent td:first-child{border-left:0}table.work tr.urgent{border-left:4px solid #b00020}
+form.filters label,.filter-fields label{flex:1 1 100%}form.filters label.check{flex:1 1 auto}
+pre.reply{max-width:100%}
+}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
 figure{background:#fff;margin:0;padding:.5rem;border:1px solid #ddd}figcaption{text-align:center;font-size:.9rem}
 figure.wide{grid-column:1/-1}.chart-box{position:relative;width:100%}.hint,.what{color:#444;max-width:60rem}

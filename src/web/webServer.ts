@@ -15,7 +15,7 @@ import type { CaseRecord } from '../cases/caseRecord.js';
 import type { CaseStore } from '../cases/caseStore.js';
 import { readStats, type Stats, yearsWithIndicators } from '../cases/indicators.js';
 import { isAwaiting } from '../cases/lifecycle.js';
-import { type OpenCasesPage, readOpenCases, type Queue as WorkQueue } from '../cases/openCases.js';
+import type { CaseOutbox } from '../cases/outbox.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../log.js';
@@ -23,20 +23,23 @@ import { syncWork } from '../triage/enqueueWork.js';
 import { Authenticator } from './accounts/authenticator.js';
 import { audit, UserStore } from './accounts/userStore.js';
 import { SessionSigner } from './auth.js';
-import { caseRow, lifecycleOf, slaStatus } from './caseLists.js';
+import { lifecycleOf, slaStatus } from './caseLists.js';
 import { caseTimeline } from './caseTimeline.js';
 import { committeeReport } from './committeeReport.js';
 import { toCsv, toCsvSections } from './csv.js';
 import type { Health, IntakeHealth } from './health.js';
 import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
-import { offsetOf, PAGE_DEFAULT, type ParamError, pageOf, statsRangeOf } from './queryParams.js';
+import { type ParamError, statsRangeOf } from './queryParams.js';
 import { guardRequests, SESSION_COOKIE } from './requestGuard.js';
 import { registerAuditRoutes } from './routes/auditRoutes.js';
+import { familyPanels, registerCaseMailRoutes } from './routes/caseMail.js';
+import { registerQuarantineRoutes } from './routes/quarantine.js';
+import { registerWorkViewRoutes } from './routes/workViews.js';
 import { SessionStore } from './sessionStore.js';
 import { chartBox, statsCharts } from './statsCharts.js';
 import { csvFileName, statsTables } from './statsTables.js';
-import { appCss, casePage, casesPage, loginPage, reportPage, statsJs, statsPage } from './views.js';
+import { appCss, casePage, loginPage, reportPage, statsJs, statsPage } from './views.js';
 
 export interface WebDeps {
   config: Config;
@@ -49,6 +52,8 @@ export interface WebDeps {
   /** Sessions and login failures live here, under config.redis.prefix. */
   redis: Redis;
   log: Logger;
+  /** Dispatches the intents of a case released from quarantine right after its commit (else the sweep does). */
+  outbox?: CaseOutbox;
   now?: () => Date;
 }
 
@@ -67,10 +72,6 @@ function jobDataForBoard(data: unknown): unknown {
 /** A parameter the HTML pages and CSV refuse: 400, said in French. */
 function refusePage(reply: FastifyReply, error: ParamError): FastifyReply {
   return reply.code(400).type('text/plain; charset=utf-8').send(error.fr);
-}
-
-function isQueue(q: unknown): q is WorkQueue {
-  return q === 'priority' || q === 'standard';
 }
 
 /**
@@ -287,26 +288,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
 
   const actorOf = (req: FastifyRequest) => req.auth?.user ?? 'tableau de bord';
 
-  app.get('/api/cases', { config: { role: 'technicien' } }, async (req, reply) => {
-    const q = req.query as { queue?: string; limit?: string; offset?: string };
-    if (q.queue !== undefined && !isQueue(q.queue))
-      return reply.code(400).send({ error: 'queue must be priority or standard' });
-    const page = pageOf(q);
-    if (!page.ok) return reply.code(400).send({ error: page.error.en });
-    const { limit, offset } = page.value;
-    const queue = q.queue ?? null;
-    const at = now();
-    const { rows, total } = await readOpenCases(db, { queue, limit, offset });
-    const params = (o: number) =>
-      new URLSearchParams({ ...(queue ? { queue } : {}), limit: String(limit), offset: String(o) });
-    return {
-      cases: rows.map((c) => caseRow(c, at)),
-      total,
-      limit,
-      offset,
-      next: offset + limit < total ? `/api/cases?${params(offset + limit)}` : null,
-    };
-  });
+  const { workPanels } = registerWorkViewRoutes(app, { ...deps, now });
 
   app.get('/api/cases/:ref', { config: { role: 'technicien' } }, async (req, reply) => {
     const ref = (req.params as { ref: string }).ref;
@@ -340,47 +322,6 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     return asked.stats;
   });
 
-  app.get('/cases', { config: { role: 'technicien' } }, async (req, reply) => {
-    const q = req.query as { priorityOffset?: string; standardOffset?: string };
-    const offsets = { priority: offsetOf(q.priorityOffset), standard: offsetOf(q.standardOffset) };
-    if (!offsets.priority.ok) return refusePage(reply, offsets.priority.error);
-    if (!offsets.standard.ok) return refusePage(reply, offsets.standard.error);
-    const at = now();
-    const offset = { priority: offsets.priority.value, standard: offsets.standard.value };
-    const [priority, standard] = await Promise.all([
-      readOpenCases(db, { queue: 'priority', limit: PAGE_DEFAULT, offset: offset.priority }),
-      readOpenCases(db, { queue: 'standard', limit: PAGE_DEFAULT, offset: offset.standard }),
-    ]);
-    // Each queue's links keep the other queue's page.
-    const link = (queue: WorkQueue, o: number) => {
-      const params = new URLSearchParams();
-      const wanted = { ...offset, [queue]: o };
-      if (wanted.priority) params.set('priorityOffset', String(wanted.priority));
-      if (wanted.standard) params.set('standardOffset', String(wanted.standard));
-      const text = params.toString();
-      return text ? `/cases?${text}` : '/cases';
-    };
-    const section = (queue: WorkQueue, page: OpenCasesPage) => {
-      const o = offset[queue];
-      return {
-        rows: page.rows.map((c) => caseRow(c, at)),
-        total: page.total,
-        first: page.rows.length ? o + 1 : 0,
-        last: o + page.rows.length,
-        previous: o > 0 ? link(queue, Math.max(0, o - PAGE_DEFAULT)) : null,
-        next: o + PAGE_DEFAULT < page.total ? link(queue, o + PAGE_DEFAULT) : null,
-      };
-    };
-    return reply.type('text/html; charset=utf-8').send(
-      casesPage({
-        user: req.auth?.user,
-        csrf: csrfOf(req),
-        priority: section('priority', priority),
-        standard: section('standard', standard),
-      }),
-    );
-  });
-
   app.get('/cases/:ref', { config: { role: 'technicien' } }, async (req, reply) => {
     const ref = (req.params as { ref: string }).ref;
     const [record, answers, audit] = await Promise.all([
@@ -388,9 +329,10 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
       caseStore.answersOf(ref),
       caseStore.auditOf(ref),
     ]);
-    if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
+    if (!record) return reply.callNotFound();
     return reply.type('text/html; charset=utf-8').send(
       casePage({
+        ...(await workPanels(req, record)),
         user: req.auth?.user,
         csrf: csrfOf(req),
         c: record,
@@ -400,6 +342,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         answers: answers.map((a) => ({ ...a, checked: a.findings !== null, advice: a.findings ?? [] })),
         facts: describeFacts(record.facts ?? [], new Date(record.receivedAt)),
         sla: slaStatus(record, now()),
+        ...(await familyPanels(deps, req, record)),
       }),
     );
   });
@@ -412,6 +355,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if (!record) return reply.code(404).type('text/plain; charset=utf-8').send('Dossier inconnu.');
     return reply.redirect(wanted === 'take' ? `/cases/${encodeURIComponent(ref)}` : '/cases', 303);
   });
+
+  registerCaseMailRoutes(app, deps);
+  registerQuarantineRoutes(app, deps);
 
   app.get('/stats', { config: { role: 'comite' } }, async (req, reply) => {
     const [asked, years] = await Promise.all([statsFor(req.query), yearsWithIndicators(db)]);

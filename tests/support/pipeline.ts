@@ -43,6 +43,8 @@ export function testEnv(
     // Test mail carries no Authentication-Results; the refusal itself is tested on its own.
     SENDER_VERIFICATION: 'off',
     SENDER_VERIFICATION_ACKNOWLEDGE_OFF: 'true',
+    // The family's history is linked in every test, as in production.
+    CDAP_FAMILY_KEY: 'test-family-key-0123456789abcdef',
     ...extra,
   };
 }
