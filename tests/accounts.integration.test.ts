@@ -41,6 +41,7 @@ const MATRIX: Array<{ method: string; path: string; route: string; needs: Expect
   { method: 'GET', path: '/stats', route: '/stats', needs: 'comite' },
   { method: 'GET', path: '/stats.csv?table=cdas', route: '/stats.csv', needs: 'comite' },
   { method: 'GET', path: '/api/stats', route: '/api/stats', needs: 'comite' },
+  { method: 'GET', path: '/rapport?year=2025', route: '/rapport', needs: 'comite' },
   { method: 'GET', path: '/cases', route: '/cases', needs: 'technicien' },
   { method: 'GET', path: '/cases/CDAP-2000-000001', route: '/cases/:ref', needs: 'technicien' },
   { method: 'POST', path: '/cases/CDAP-2000-000001/take', route: '/cases/:ref/:action', needs: 'technicien' },

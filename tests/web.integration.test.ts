@@ -125,6 +125,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       ['GET', `/api/cases/${ref}`],
       ['POST', `/api/cases/${ref}/handled`],
       ['GET', '/api/stats'],
+      ['GET', '/rapport?year=2025'],
       ['GET', '/metrics'],
       ['GET', '/readyz'],
       ['GET', '/admin/queues'],
@@ -186,8 +187,8 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     const csv = await fetch(`${base}/stats.csv?table=routes&period=week`, {
       headers: { authorization: auth },
     });
-    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
-    expect(await csv.text()).toContain('standard,2');
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(await csv.text()).toContain('standard;2\r\n');
   });
 
   it('exposes Prometheus metrics and readiness', async () => {
@@ -581,11 +582,19 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
     const seqs = new Map<number, number>();
     const refsBy: Record<string, string[]> = { priority: [], standard: [] };
 
-    /** One case row as the store writes it; only what lists and indicators read is given. */
+    /** One round trip of a request: the CDAS mail that opened it, its deadline, the CAF's answer. */
+    type SeedRound = { startedAt: string; dueAt?: string | null; answeredAt?: string | null };
+
+    /**
+     * One case row as the store writes it, with its round trips (case_rounds) for a request;
+     * only what lists and indicators read is given. Without `rounds`, a request has one: from
+     * its receipt, to `dueAt`, answered at `answeredAt`. The case's columns follow its rounds:
+     * the current (last) one's deadline and answer, the first one's answer.
+     */
     async function insertCase(c: {
       receivedAt: string;
       route: 'priority' | 'standard' | 'quarantine' | 'ignored';
-      status?: 'nouveau' | 'répondu' | 'enregistré';
+      status?: 'nouveau' | 'répondu' | 'clos' | 'enregistré';
       urgent?: boolean;
       urgencyCheck?: string | null;
       cdas?: string | null;
@@ -597,13 +606,22 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       multipleSituations?: boolean;
       dueAt?: string | null;
       answeredAt?: string | null;
+      rounds?: SeedRound[];
     }): Promise<string> {
       const received = new Date(c.receivedAt);
       const year = received.getUTCFullYear();
       const seq = (seqs.get(year) ?? 0) + 1;
       seqs.set(year, seq);
       const ref = `CDAP-${year}-${String(seq).padStart(6, '0')}`;
-      const dueAt = c.dueAt ?? null;
+      const isRequest = c.route === 'priority' || c.route === 'standard';
+      const rounds: SeedRound[] =
+        c.rounds ??
+        (isRequest ? [{ startedAt: c.receivedAt, dueAt: c.dueAt, answeredAt: c.answeredAt }] : []);
+      const first = rounds[0];
+      const last = rounds[rounds.length - 1];
+      const dueAt = last ? (last.dueAt ?? null) : (c.dueAt ?? null);
+      const answeredAt = last ? (last.answeredAt ?? null) : (c.answeredAt ?? null);
+      const at = (iso: string | null | undefined) => (iso ? new Date(iso) : null);
       await db
         .insertInto('cases')
         .values({
@@ -617,7 +635,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
           received_at: received,
           triaged_at: received,
           route: c.route,
-          status: c.status ?? (c.answeredAt ? 'répondu' : 'nouveau'),
+          status: c.status ?? (isRequest ? (answeredAt ? 'répondu' : 'nouveau') : 'enregistré'),
           kind: 'cdap-form',
           urgent: c.urgent ?? false,
           urgency_check: c.urgencyCheck ?? null,
@@ -631,13 +649,19 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
           lint_errors: c.lintErrors ?? 0,
           lint_warnings: 0,
           backfill: false,
-          due_at: dueAt ? new Date(dueAt) : null,
-          answered_at: c.answeredAt ? new Date(c.answeredAt) : null,
-          first_answered_at: c.answeredAt ? new Date(c.answeredAt) : null,
-          round_started_at: received,
+          due_at: at(dueAt),
+          answered_at: at(answeredAt),
+          first_answered_at: at(first ? first.answeredAt : c.answeredAt),
+          round_trips: Math.max(1, rounds.length),
+          round_started_at: last ? new Date(last.startedAt) : received,
           record: JSON.stringify({ sla: dueAt ? { dueAt, warnAt: dueAt } : null }),
         } as never)
         .execute();
+      for (const [i, r] of rounds.entries())
+        await sql`INSERT INTO case_rounds (ref, round, started_at, due_at, answered_at)
+          VALUES (${ref}, ${i + 1}, ${new Date(r.startedAt)}, ${at(r.dueAt)}, ${at(r.answeredAt)})`.execute(
+          db,
+        );
       return ref;
     }
 
@@ -656,12 +680,16 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         c.database.schema = schemaOf(seedPrefix);
       });
       db = await openDatabase(config.database, quietLog());
-      // The year 2024, hand-counted in the tests below.
+      // The year 2024, hand-counted in the tests below. Deadlines: standard 10 days after
+      // the round trip began, urgent 2 working days (the round's due_at).
       await insertCase({
         receivedAt: '2023-12-31T23:50:00Z',
         route: 'standard',
         answeredAt: '2024-01-02T00:00:00Z',
       });
+      // January, CDAS Rennes: an urgency answered in 24 h; a standard request answered at the
+      // tenth day to the minute (its due_at says 10:00, but the standard deadline is counted
+      // 10 days from the start: within, and a breach of its due_at for slaBreaches).
       await insertCase({
         receivedAt: '2024-01-10T08:00:00Z',
         route: 'priority',
@@ -684,6 +712,78 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         dueAt: '2024-01-20T10:00:00Z',
         answeredAt: '2024-01-20T15:00:00Z',
       });
+      // March, CDAS Fougères: standard answered in 3 days (then closed) and in 12 days (late),
+      // one with a format error (50 % without error); CDAS Redon: an urgency (Wednesday)
+      // answered after 1 working day, without format error.
+      await insertCase({
+        receivedAt: '2024-03-04T09:00:00Z',
+        route: 'standard',
+        status: 'clos',
+        cdas: 'CDAS Fougères',
+        prestations: ['RSA'],
+        motif: 'non-paiement',
+        dueAt: '2024-03-14T09:00:00Z',
+        answeredAt: '2024-03-07T09:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2024-03-05T09:00:00Z',
+        route: 'standard',
+        cdas: 'CDAS Fougères',
+        prestations: ['APL'],
+        motif: 'baisse',
+        rules: ['rubric-empty'],
+        lintErrors: 1,
+        dueAt: '2024-03-15T09:00:00Z',
+        answeredAt: '2024-03-17T09:00:00Z',
+      });
+      await insertCase({
+        receivedAt: '2024-03-06T10:00:00Z',
+        route: 'priority',
+        urgent: true,
+        urgencyCheck: 'substantiated',
+        cdas: 'CDAS Redon',
+        prestations: ['AAH'],
+        motif: 'non-paiement',
+        dueAt: '2024-03-08T10:00:00Z',
+        answeredAt: '2024-03-07T10:00:00Z',
+      });
+      // April, CDAS Fougères: two round trips (answered in 48 h; the CDAS wrote again after the
+      // answer, answered in 36 h), no format error (100 %); CDAS Redon: an urgency received on
+      // a Friday, due Tuesday, answered Thursday after 4 working days (late), with a format error (0 %).
+      await insertCase({
+        receivedAt: '2024-04-02T09:00:00Z',
+        route: 'standard',
+        cdas: 'CDAS Fougères',
+        prestations: ['RSA'],
+        motif: 'autre',
+        rounds: [
+          {
+            startedAt: '2024-04-02T09:00:00Z',
+            dueAt: '2024-04-12T09:00:00Z',
+            answeredAt: '2024-04-04T09:00:00Z',
+          },
+          {
+            startedAt: '2024-04-15T09:00:00Z',
+            dueAt: '2024-04-25T09:00:00Z',
+            answeredAt: '2024-04-16T21:00:00Z',
+          },
+        ],
+      });
+      await insertCase({
+        receivedAt: '2024-04-05T10:00:00Z',
+        route: 'priority',
+        urgent: true,
+        urgencyCheck: 'substantiated',
+        cdas: 'CDAS Redon',
+        prestations: ['RSA'],
+        motif: 'non-paiement',
+        rules: ['rubric-missing'],
+        lintErrors: 1,
+        dueAt: '2024-04-09T10:00:00Z',
+        answeredAt: '2024-04-11T10:00:00Z',
+      });
+      // June: an urgency that does not meet the definition (urgent deadline all the same),
+      // answered in 36 h.
       await insertCase({
         receivedAt: '2024-06-03T09:00:00Z',
         route: 'standard',
@@ -696,7 +796,7 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         dueAt: '2024-06-05T09:00:00Z',
         answeredAt: '2024-06-04T21:00:00Z',
       });
-      // Never handled: past its deadline, and still in the standard queue (its oldest case).
+      // Never answered: past its deadline, and still in the standard queue (its oldest case).
       const forgotten = await insertCase({
         receivedAt: '2024-06-05T09:00:00Z',
         route: 'standard',
@@ -713,7 +813,8 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         route: 'standard',
         answeredAt: '2025-01-02T00:00:00Z',
       });
-      // February 2024's cases went with retention: their anonymous counts stay.
+      // February 2024's cases went with retention: their anonymous counts stay. Written before
+      // the answer tracking (`handled`, read as answered), then merged with newer counts.
       await aggregate('2024-02-01', {
         mails: 10,
         requests: 8,
@@ -729,6 +830,17 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         slaBreaches: 1,
         formatMails: 8,
         formatOk: 5,
+        formatMailsByCdas: { 'CDAS Rennes': 5, 'CDAS Fougères': 3 },
+        formatOkByCdas: { 'CDAS Rennes': 3, 'CDAS Fougères': 2 },
+        // 7 settled in one round trip, 1 in three: 10 round trips.
+        settled: 8,
+        settledRoundTrips: 10,
+        settledInOne: 7,
+        settledInMore: 1,
+        standardRounds: 8,
+        standardRoundsWithin: 6,
+        urgentRounds: 2,
+        urgentRoundsWithin: 2,
       });
       await aggregate('2023-11-01', { mails: 100, requests: 100, byRoute: { standard: 100 } });
       // The open queues: 3 urgent cases (one overdue), 250 standard ones (the first 40 overdue).
@@ -882,63 +994,335 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       expect(await countOpenCases(db)).toEqual({ open: 254, overdue: 42 });
     });
 
-    it('computes a past calendar year from its cases and its months emptied by retention', async () => {
-      const { status, body } = await api<Stats>('/api/stats?year=2024');
+    it('computes a past year from its cases, its round trips and its months emptied by retention', async () => {
+      const { status, body } = await api<Stats>('/api/stats?from=2024-01-01&to=2024-12-31');
       expect(status).toBe(200);
+      const months = Array.from({ length: 12 }, (_, m) => `2024-${String(m + 1).padStart(2, '0')}-01`);
+      const noFlow = { mails: 0, requests: 0, urgent: 0, urgentUnsubstantiated: 0, answered: 0 };
+      const noNature = { byCdas: [], byPrestation: [], byMotif: [] };
+      const none = { rounds: 0, withinDeadline: 0, pending: 0, share: null };
+      const unsettled = {
+        settled: 0,
+        average: null,
+        one: 0,
+        two: 0,
+        threeOrMore: 0,
+        settledInOneShare: null,
+      };
+      const noFormat = { mails: 0, withoutFormatError: 0, share: null };
+      /** A year of months, `given` filled in, the others `empty`. */
+      const year = (empty: object, given: Record<number, object>) =>
+        months.map((month, m) => ({ month, ...empty, ...(given[m + 1] ?? {}) }));
       expect(body).toEqual({
-        period: 'calendar-year',
-        year: 2024,
-        query: 'year=2024',
+        period: 'dates',
+        year: null,
+        query: 'from=2024-01-01&to=2024-12-31',
         from: '2024-01-01T00:00:00.000Z',
         to: '2024-12-31T23:59:59.999Z',
         firstDay: '2024-01-01',
         lastDay: '2024-12-31',
+        months,
         granularity: 'week',
-        mails: 6 + 10,
-        requests: 4 + 8,
+        // 11 live (9 requests, an ignored mail, a quarantined one) + February's aggregate.
+        mails: 11 + 10,
+        requests: 9 + 8,
         byRoute: [
-          { key: 'standard', count: 3 + 6 },
+          { key: 'standard', count: 6 + 6 },
+          { key: 'priority', count: 3 + 2 },
           { key: 'ignored', count: 1 + 2 },
-          { key: 'priority', count: 1 + 2 },
           { key: 'quarantine', count: 1 },
         ],
         byCdas: [
           { key: 'CDAS Rennes', count: 2 + 5 },
-          { key: 'CDAS Fougères', count: 3 },
+          { key: 'CDAS Fougères', count: 3 + 3 },
+          { key: 'CDAS Redon', count: 2 },
           { key: 'CDAS Vitré', count: 1 },
           { key: 'non identifié', count: 1 },
         ],
         byPrestation: [
-          { key: 'RSA', count: 2 + 4 },
+          { key: 'RSA', count: 5 + 4 },
           { key: 'non indiquée', count: 1 + 4 },
-          { key: 'AAH', count: 1 },
-          { key: 'APL', count: 1 },
+          { key: 'AAH', count: 2 },
+          { key: 'APL', count: 2 },
         ],
         byMotif: [
-          { key: 'non-paiement', count: 2 + 5 },
-          { key: 'autre', count: 3 },
-          { key: 'baisse', count: 1 },
+          { key: 'non-paiement', count: 5 + 5 },
+          { key: 'autre', count: 1 + 3 },
+          { key: 'baisse', count: 2 },
           { key: 'explication', count: 1 },
         ],
         byRule: [
           { key: 'subject', count: 2 + 3 },
+          { key: 'rubric-empty', count: 1 },
+          { key: 'rubric-missing', count: 1 },
           { key: 'signature', count: 1 },
         ],
-        urgent: 2 + 2,
+        // Rennes, Redon (×2), the unsubstantiated one in June.
+        urgent: 4 + 2,
         urgentUnsubstantiated: 1 + 1,
         multipleSituations: 1 + 1,
+        // All live requests but the forgotten one; February's `handled`.
+        answered: 8 + 8,
+        // First answers of the live cases: 24, 24, 36, 48, 72, 144, 240, 288 h → (48 + 72) / 2.
+        medianHoursToFirstAnswer: 60,
+        // Answered after their current due_at (January's standard, March's 12 days, April's
+        // urgency) and the forgotten one; February's one.
+        slaBreaches: 4 + 1,
+        byMonth: year(
+          { ...noFlow, ...noNature },
+          {
+            1: {
+              mails: 2,
+              requests: 2,
+              urgent: 1,
+              answered: 2,
+              byCdas: [{ key: 'CDAS Rennes', count: 2 }],
+              byPrestation: [
+                { key: 'RSA', count: 2 },
+                { key: 'APL', count: 1 },
+              ],
+              byMotif: [
+                { key: 'baisse', count: 1 },
+                { key: 'non-paiement', count: 1 },
+              ],
+            },
+            2: {
+              mails: 10,
+              requests: 8,
+              urgent: 2,
+              urgentUnsubstantiated: 1,
+              answered: 8,
+              byCdas: [
+                { key: 'CDAS Rennes', count: 5 },
+                { key: 'CDAS Fougères', count: 3 },
+              ],
+              byPrestation: [
+                { key: 'non indiquée', count: 4 },
+                { key: 'RSA', count: 4 },
+              ],
+              byMotif: [
+                { key: 'non-paiement', count: 5 },
+                { key: 'autre', count: 3 },
+              ],
+            },
+            3: {
+              mails: 3,
+              requests: 3,
+              urgent: 1,
+              answered: 3,
+              byCdas: [
+                { key: 'CDAS Fougères', count: 2 },
+                { key: 'CDAS Redon', count: 1 },
+              ],
+              byPrestation: [
+                { key: 'AAH', count: 1 },
+                { key: 'APL', count: 1 },
+                { key: 'RSA', count: 1 },
+              ],
+              byMotif: [
+                { key: 'non-paiement', count: 2 },
+                { key: 'baisse', count: 1 },
+              ],
+            },
+            4: {
+              mails: 2,
+              requests: 2,
+              urgent: 1,
+              answered: 2,
+              byCdas: [
+                { key: 'CDAS Fougères', count: 1 },
+                { key: 'CDAS Redon', count: 1 },
+              ],
+              byPrestation: [{ key: 'RSA', count: 2 }],
+              byMotif: [
+                { key: 'autre', count: 1 },
+                { key: 'non-paiement', count: 1 },
+              ],
+            },
+            6: {
+              mails: 2,
+              requests: 2,
+              urgent: 1,
+              urgentUnsubstantiated: 1,
+              answered: 1,
+              byCdas: [
+                { key: 'CDAS Vitré', count: 1 },
+                { key: 'non identifié', count: 1 },
+              ],
+              byPrestation: [
+                { key: 'AAH', count: 1 },
+                { key: 'non indiquée', count: 1 },
+              ],
+              byMotif: [
+                { key: 'explication', count: 1 },
+                { key: 'non-paiement', count: 1 },
+              ],
+            },
+            9: { mails: 1 },
+            12: { mails: 1 },
+          },
+        ),
+        delays: {
+          standardDueDays: 10,
+          urgentDueWorkingDays: 2,
+          // Round trips started in 2024. Standard: January (at the 10th day: within), March
+          // (3 days: within; 12 days: late), April's two (48 h, 36 h: within), the forgotten one
+          // (unanswered, past due: late) → 4 of 6; February's 6 of 8.
+          // Urgent: January (24 h), March (1 working day), June (36 h) within, April's (4 working
+          // days) late → 3 of 4; February's 2 of 2.
+          all: {
+            rounds: 6 + 4 + 10,
+            withinDeadline: 4 + 3 + 8,
+            pending: 0,
+            share: 75,
+            // Live answered round trips: 24, 24, 36, 36, 48, 72, 144, 240, 288 h.
+            answered: 9,
+            medianHours: 48,
+            // percentile_cont: rank 0.9 × 8 = 7.2 → 240 + 0.2 × (288 − 240).
+            p90Hours: 249.6,
+          },
+          standard: {
+            rounds: 6 + 8,
+            withinDeadline: 4 + 6,
+            pending: 0,
+            // 10 / 14.
+            share: 71.4,
+            // 36, 48, 72, 240, 288 h: the median is 72; rank 0.9 × 4 = 3.6 → 240 + 0.6 × 48.
+            answered: 5,
+            medianHours: 72,
+            p90Hours: 268.8,
+          },
+          urgent: {
+            rounds: 4 + 2,
+            withinDeadline: 3 + 2,
+            pending: 0,
+            // 5 / 6.
+            share: 83.3,
+            // 24, 24, 36, 144 h: (24 + 36) / 2; rank 0.9 × 3 = 2.7 → 36 + 0.7 × (144 − 36).
+            answered: 4,
+            medianHours: 30,
+            p90Hours: 111.6,
+          },
+          byMonth: months.map((month, m) => ({
+            month,
+            standard: {
+              ...none,
+              ...[
+                {},
+                { rounds: 1, withinDeadline: 1, share: 100 },
+                { rounds: 8, withinDeadline: 6, share: 75 },
+                { rounds: 2, withinDeadline: 1, share: 50 },
+                { rounds: 2, withinDeadline: 2, share: 100 },
+                {},
+                { rounds: 1, withinDeadline: 0, share: 0 },
+              ][m + 1],
+            },
+            urgent: {
+              ...none,
+              ...[
+                {},
+                { rounds: 1, withinDeadline: 1, share: 100 },
+                { rounds: 2, withinDeadline: 2, share: 100 },
+                { rounds: 1, withinDeadline: 1, share: 100 },
+                { rounds: 1, withinDeadline: 0, share: 0 },
+                {},
+                { rounds: 1, withinDeadline: 1, share: 100 },
+              ][m + 1],
+            },
+          })),
+        },
+        // Requests received in 2024 and answered or closed: the 8 live ones (April's Fougères in
+        // two round trips), February's 8 (one in three) → 19 round trips for 16 situations.
+        roundTrips: {
+          settled: 8 + 8,
+          average: 1.19,
+          one: 7 + 7,
+          two: 1,
+          threeOrMore: 1,
+          settledInOneShare: 87.5,
+          byMonth: year(unsettled, {
+            1: { settled: 2, average: 1, one: 2, settledInOneShare: 100 },
+            2: { settled: 8, average: 1.25, one: 7, threeOrMore: 1, settledInOneShare: 87.5 },
+            3: { settled: 3, average: 1, one: 3, settledInOneShare: 100 },
+            4: { settled: 2, average: 1.5, one: 1, two: 1, settledInOneShare: 50 },
+            6: { settled: 1, average: 1, one: 1, settledInOneShare: 100 },
+          }),
+        },
         // Live cases only: the unreadable one is not a format sample; ISO weeks start on Monday.
         formatOverTime: [
           { bucket: '2024-01-08', mails: 2, withoutFormatError: 1, share: 50 },
+          { bucket: '2024-03-04', mails: 3, withoutFormatError: 2, share: 66.7 },
+          { bucket: '2024-04-01', mails: 2, withoutFormatError: 1, share: 50 },
           { bucket: '2024-06-03', mails: 1, withoutFormatError: 0, share: 0 },
         ],
-        handled: 3 + 8,
-        // Of 24 h, 240 h and 36 h (the live cases).
-        medianHoursToHandled: 36,
-        // Handled after its deadline, and the forgotten one.
-        slaBreaches: 2 + 1,
+        // Alphabetical, the unidentified last; Vitré's only request is unreadable: no format to show.
+        formatByCdas: [
+          {
+            cdas: 'CDAS Fougères',
+            mails: 3 + 2 + 1,
+            withoutFormatError: 2 + 1 + 1,
+            share: 66.7,
+            byMonth: year(noFormat, {
+              2: { mails: 3, withoutFormatError: 2, share: 66.7 },
+              3: { mails: 2, withoutFormatError: 1, share: 50 },
+              4: { mails: 1, withoutFormatError: 1, share: 100 },
+            }),
+          },
+          {
+            cdas: 'CDAS Redon',
+            mails: 2,
+            withoutFormatError: 1,
+            share: 50,
+            byMonth: year(noFormat, {
+              3: { mails: 1, withoutFormatError: 1, share: 100 },
+              4: { mails: 1, withoutFormatError: 0, share: 0 },
+            }),
+          },
+          {
+            cdas: 'CDAS Rennes',
+            mails: 2 + 5,
+            withoutFormatError: 1 + 3,
+            share: 57.1,
+            byMonth: year(noFormat, {
+              1: { mails: 2, withoutFormatError: 1, share: 50 },
+              2: { mails: 5, withoutFormatError: 3, share: 60 },
+            }),
+          },
+          {
+            cdas: 'non identifié',
+            mails: 1,
+            withoutFormatError: 0,
+            share: 0,
+            byMonth: year(noFormat, { 6: { mails: 1, withoutFormatError: 0, share: 0 } }),
+          },
+        ],
         archivedMonths: ['2024-02-01'],
       });
+      // The calendar year asks for the same range.
+      const calendar = await api<Stats>('/api/stats?year=2024');
+      expect(calendar.body).toEqual({ ...body, period: 'calendar-year', year: 2024, query: 'year=2024' });
+    });
+
+    it('leaves out of the delays a round trip not yet due, and says so', async () => {
+      // November 2026: three urgencies, the first past its due_at unanswered, the two others due in 2099.
+      const { body } = await api<Stats>('/api/stats?from=2026-11-01&to=2026-11-30');
+      expect(body.delays.urgent).toEqual({
+        rounds: 1,
+        withinDeadline: 0,
+        pending: 2,
+        share: 0,
+        answered: 0,
+        medianHours: null,
+        p90Hours: null,
+      });
+      expect(body.delays.all).toMatchObject({ rounds: 1, pending: 2, share: 0 });
+      const html = await (
+        await fetch(`${url}/stats?from=2026-11-01&to=2026-11-30`, { headers: { authorization: auth } })
+      ).text();
+      expect(html).toContain('n’est pas compté');
+      expect(html).toMatch(
+        /<tr><td>Urgences \(sous 2\u00a0jours ouvrés\)<\/td><td>1<\/td><td>0<\/td><td>0\u00a0%<\/td><td>2<\/td>/,
+      );
     });
 
     it('takes any two dates; a month counts its aggregate only when wholly inside them', async () => {
@@ -982,8 +1366,9 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
         (m) => `${m[1]}${m[2] ?? ''}`,
       );
       expect(years).toEqual(['2026', '2025', '2024 selected', '2023']);
-      expect(html).toContain('<strong id="fig-mails">16</strong>');
+      expect(html).toContain('<strong id="fig-mails">21</strong>');
       expect(html).toContain('href="/stats.csv?table=routes&year=2024"');
+      expect(html).toContain('href="/rapport?year=2024"');
       expect(html).toContain('id="archived"');
       const bad = await fetch(`${url}/stats?from=2024-05-01&to=2024-04-01`, {
         headers: { authorization: auth },
@@ -995,11 +1380,119 @@ describe('web: dashboard, API, metrics and health (real Redis, Dovecot, browser)
       });
       expect(badCsv.status).toBe(400);
       expect(await badCsv.text()).toContain('L’année');
-      const csv = await fetch(`${url}/stats.csv?table=routes&year=2024`, {
+      const unknown = await fetch(`${url}/stats.csv?table=nope&year=2024`, {
         headers: { authorization: auth },
       });
-      expect(csv.headers.get('content-disposition')).toContain('cdap-routes-2024.csv');
-      expect(await csv.text()).toContain('standard,9\r\n');
+      expect([unknown.status, await unknown.text()]).toEqual([
+        400,
+        expect.stringContaining('Le tableau (table) est l’un de\u00a0: mois, cdas,'),
+      ]);
+    });
+
+    it('exports CSV that French Excel opens: BOM, “;”, decimal comma, CRLF, French headers and file name', async () => {
+      const csv = async (query: string) => {
+        const res = await fetch(`${url}/stats.csv?${query}`, { headers: { authorization: auth } });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        // UTF-8 with its byte order mark, decoded without dropping it.
+        expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+        const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).slice(1);
+        expect(text.endsWith('\r\n')).toBe(true);
+        expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+        return {
+          disposition: res.headers.get('content-disposition'),
+          lines: text.split('\r\n').slice(0, -1),
+        };
+      };
+      const routes = await csv('table=routes&year=2024');
+      expect(routes.disposition).toBe('attachment; filename="indicateurs-cdap-2024-par-file.csv"');
+      expect(routes.lines).toEqual([
+        'File;Messages',
+        'standard;12',
+        'prioritaire;5',
+        'ignoré;3',
+        'quarantaine;1',
+      ]);
+
+      const delays = await csv('table=delais&from=2024-01-01&to=2024-12-31');
+      expect(delays.disposition).toBe(
+        'attachment; filename="indicateurs-cdap-2024-01-01-au-2024-12-31-delais.csv"',
+      );
+      expect(delays.lines).toEqual([
+        'Allers-retours;Comptés (répondus ou échus);Répondus dans le délai;Part dans le délai (%);Non échus, non comptés;Répondus;Délai médian (heures);90e centile (heures)',
+        'standard (10\u00a0jours);14;10;71,4;0;5;72;268,8',
+        'urgents (2\u00a0jours ouvrés);6;5;83,3;0;4;30;111,6',
+        'ensemble;20;15;75;0;9;48;249,6',
+      ]);
+
+      const roundTrips = await csv('table=allers-retours&year=2024');
+      expect(roundTrips.lines[0]).toBe(
+        'Mois de réception;Situations réglées;En 1 aller-retour;En 2 allers-retours;En 3 allers-retours ou plus;Part réglée en un seul aller-retour (%);Allers-retours en moyenne',
+      );
+      expect(roundTrips.lines.slice(1, 5)).toEqual([
+        'janvier 2024;2;2;0;0;100;1',
+        'février 2024;8;7;0;1;87,5;1,25',
+        'mars 2024;3;3;0;0;100;1',
+        'avril 2024;2;1;1;0;50;1,5',
+      ]);
+      expect(roundTrips.lines.at(-1)).toBe('ensemble de la période;16;14;1;1;87,5;1,19');
+
+      const format = await csv('table=forme-cdas&year=2024');
+      expect(format.lines[0]).toBe('CDAS;Mois;Demandes lisibles;Sans erreur de forme;Part sans erreur (%)');
+      expect(format.lines).toContain('CDAS Fougères;février 2024;3;2;66,7');
+      expect(format.lines).toContain('CDAS Redon;avril 2024;1;0;0');
+      expect(format.lines).toContain('CDAS Fougères;mai 2024;0;0;');
+      expect(format.lines).toContain('CDAS Rennes;ensemble de la période;7;4;57,1');
+
+      const months = await csv('table=mois-cdas&year=2024');
+      expect(months.lines[0]).toBe(
+        'CDAS;janvier 2024;février 2024;mars 2024;avril 2024;mai 2024;juin 2024;juillet 2024;août 2024;septembre 2024;octobre 2024;novembre 2024;décembre 2024;Total',
+      );
+      expect(months.lines[1]).toBe('CDAS Rennes;2;5;0;0;0;0;0;0;0;0;0;0;7');
+
+      // Every table in one file, each under its title.
+      const all = await csv('year=2024');
+      expect(all.disposition).toBe('attachment; filename="indicateurs-cdap-2024.csv"');
+      expect(all.lines[0]).toBe('Flux par mois de réception');
+      expect(all.lines[1]).toBe(
+        'Mois;Messages reçus;Demandes des partenaires;Urgences signalées;Urgences non justifiées;Demandes répondues',
+      );
+      expect(all.lines).toContain('ensemble de la période;21;17;6;2;16');
+      expect(all.lines).toContain('Délais de réponse, par aller-retour commencé dans la période');
+    });
+
+    it('prints a report for the yearly committee: French, tables, SVG charts, a print style sheet', async () => {
+      const res = await fetch(`${url}/rapport?year=2024`, { headers: { authorization: auth } });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('<h1>Rapport au comité de suivi de la convention CAF – Département</h1>');
+      expect(html).toContain('Année 2024, du lundi 1 janvier 2024 au mardi 31 décembre 2024.');
+      for (const section of ['flows', 'urgencies', 'delays', 'round-trips', 'format'])
+        expect(html).toContain(`<section id="${section}">`);
+      expect(html.match(/<svg /g)?.length).toBe(8);
+      // The hand-counted figures, in French.
+      expect(html).toContain('21\u00a0messages reçus, dont 17\u00a0demandes des partenaires');
+      expect(html).toContain('Réponses dans le délai\u00a0: 71,4\u00a0% des allers-retours standard');
+      expect(html).toContain(
+        'Situations réglées en un seul aller-retour\u00a0: 87,5\u00a0%\u00a0; 1,19 aller-retour',
+      );
+      expect(html).toContain(
+        '<td>Urgences (2\u00a0jours ouvrés)</td><td>6</td><td>5</td><td>83,3\u00a0%</td><td>0</td><td>4</td><td>1,3\u00a0jour</td><td>4,7\u00a0jours</td>',
+      );
+      expect(html).toContain('<td>CDAS Rennes</td><td>50\u00a0%</td><td>60\u00a0%</td>');
+      expect(html).not.toContain('<script');
+      const css = await (await fetch(`${url}/assets/app.css`)).text();
+      expect(css).toContain('@media print');
+      expect(css).toContain('size:A4');
+      // Without a range: the last whole year; a wrong one is said in French.
+      const lastYear = new Date().getUTCFullYear() - 1;
+      expect(await (await fetch(`${url}/rapport`, { headers: { authorization: auth } })).text()).toContain(
+        `Année ${lastYear},`,
+      );
+      const bad = await fetch(`${url}/rapport?year=24`, { headers: { authorization: auth } });
+      expect([bad.status, await bad.text()]).toEqual([400, expect.stringContaining('L’année')]);
+      expect((await fetch(`${url}/rapport?year=2024`, { redirect: 'manual' })).status).toBe(401);
     });
   });
 

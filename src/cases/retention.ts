@@ -5,6 +5,8 @@ import type { Database } from '../infra/database.js';
  * What a month's deleted cases leave behind: counts only, no reference, no
  * date finer than the month, so the committee can compare years after the
  * cases themselves are gone. Every field is a sum, so batches add up.
+ * Requests are counted in the month they were received; round trips in the
+ * month they started.
  */
 export interface MonthCounts {
   mails: number;
@@ -17,11 +19,28 @@ export interface MonthCounts {
   urgent: number;
   urgentUnsubstantiated: number;
   multipleSituations: number;
-  handled: number;
+  /** Requests answered at least once. */
+  answered: number;
+  /** Aggregates written before the answer tracking: requests marked handled (read as answered). */
+  handled?: number;
   slaBreaches: number;
   /** Readable requests, and those without a format error (the format indicator). */
   formatMails: number;
   formatOk: number;
+  /** The same, per CDAS (the CDAP workshops). */
+  formatMailsByCdas: Record<string, number>;
+  formatOkByCdas: Record<string, number>;
+  /** Requests settled (answered or closed), the sum of their round trips, and how many took 1, 2, 3 or more. */
+  settled: number;
+  settledRoundTrips: number;
+  settledInOne: number;
+  settledInTwo: number;
+  settledInMore: number;
+  /** Round trips answered or past their deadline, of each class, and those answered by it. */
+  standardRounds: number;
+  standardRoundsWithin: number;
+  urgentRounds: number;
+  urgentRoundsWithin: number;
 }
 
 export function emptyCounts(): MonthCounts {
@@ -36,10 +55,21 @@ export function emptyCounts(): MonthCounts {
     urgent: 0,
     urgentUnsubstantiated: 0,
     multipleSituations: 0,
-    handled: 0,
+    answered: 0,
     slaBreaches: 0,
     formatMails: 0,
     formatOk: 0,
+    formatMailsByCdas: {},
+    formatOkByCdas: {},
+    settled: 0,
+    settledRoundTrips: 0,
+    settledInOne: 0,
+    settledInTwo: 0,
+    settledInMore: 0,
+    standardRounds: 0,
+    standardRoundsWithin: 0,
+    urgentRounds: 0,
+    urgentRoundsWithin: 0,
   };
 }
 
@@ -70,8 +100,17 @@ interface DoomedRow {
   multiple_situations: boolean;
   unreadable: boolean;
   lint_errors: number;
-  handled: boolean;
+  answered: boolean;
   breached: boolean;
+  settled: boolean;
+  round_trips: number;
+}
+
+interface DoomedRounds {
+  month: string;
+  urgent: boolean;
+  rounds: number;
+  within: number;
 }
 
 const bump = (m: Record<string, number>, key: string) => {
@@ -90,11 +129,33 @@ function countRow(c: MonthCounts, r: DoomedRow): void {
   if (r.urgent) c.urgent++;
   if (r.urgency_check === 'unsubstantiated') c.urgentUnsubstantiated++;
   if (r.multiple_situations) c.multipleSituations++;
-  if (r.handled) c.handled++;
+  if (r.answered) c.answered++;
   if (r.breached) c.slaBreaches++;
   if (!r.unreadable) {
+    const cdas = r.cdas_name ?? 'non identifié';
     c.formatMails++;
-    if (r.lint_errors === 0) c.formatOk++;
+    bump(c.formatMailsByCdas, cdas);
+    if (r.lint_errors === 0) {
+      c.formatOk++;
+      bump(c.formatOkByCdas, cdas);
+    }
+  }
+  if (r.settled) {
+    c.settled++;
+    c.settledRoundTrips += r.round_trips;
+    if (r.round_trips === 1) c.settledInOne++;
+    else if (r.round_trips === 2) c.settledInTwo++;
+    else c.settledInMore++;
+  }
+}
+
+function countRounds(c: MonthCounts, r: DoomedRounds): void {
+  if (r.urgent) {
+    c.urgentRounds += r.rounds;
+    c.urgentRoundsWithin += r.within;
+  } else {
+    c.standardRounds += r.rounds;
+    c.standardRoundsWithin += r.within;
   }
 }
 
@@ -117,18 +178,31 @@ export async function deleteExpiredCases(
       const doomed = await sql<DoomedRow>`
         SELECT ref, to_char(date_trunc('month', received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS month,
           route, cdas_name, prestations, motif, rules, urgent, urgency_check, multiple_situations,
-          unreadable, lint_errors, first_answered_at IS NOT NULL AS handled,
-          (due_at IS NOT NULL AND COALESCE(first_answered_at, now()) > due_at) AS breached
+          unreadable, lint_errors, first_answered_at IS NOT NULL AS answered,
+          (due_at IS NOT NULL AND COALESCE(answered_at, now()) > due_at) AS breached,
+          status IN ('répondu', 'clos') AS settled, round_trips
         FROM cases WHERE received_at < ${before}
         ORDER BY received_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED`.execute(tx);
       if (doomed.rows.length === 0) return 0;
+      const refs = doomed.rows.map((r) => r.ref);
+      // Their round trips, in the month each started, against the deadline it had (for a
+      // standard one, standardDueDays days as configured then); one not yet due is left out.
+      const rounds = await sql<DoomedRounds>`
+        SELECT to_char(date_trunc('month', r.started_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS month,
+          c.urgent, count(*)::int AS rounds, count(*) FILTER (WHERE r.answered_at <= r.due_at)::int AS within
+        FROM case_rounds r JOIN cases c ON c.ref = r.ref
+        WHERE r.ref = ANY(${refs}::text[]) AND c.route IN ('priority', 'standard')
+          AND (r.answered_at IS NOT NULL OR r.due_at < now())
+        GROUP BY 1, 2`.execute(tx);
       const byMonth = new Map<string, MonthCounts>();
-      for (const row of doomed.rows) {
-        const c = byMonth.get(row.month) ?? emptyCounts();
-        countRow(c, row);
-        byMonth.set(row.month, c);
-      }
+      const monthOf = (month: string) => {
+        const c = byMonth.get(month) ?? emptyCounts();
+        byMonth.set(month, c);
+        return c;
+      };
+      for (const row of doomed.rows) countRow(monthOf(row.month), row);
+      for (const row of rounds.rows) countRounds(monthOf(row.month), row);
       for (const [month, counts] of byMonth) {
         const current = await sql<{ counts: MonthCounts }>`
           SELECT counts FROM monthly_indicators WHERE month = ${month}::date FOR UPDATE`.execute(tx);
@@ -137,7 +211,6 @@ export async function deleteExpiredCases(
           VALUES (${month}::date, ${JSON.stringify(merged)}::jsonb, now())
           ON CONFLICT (month) DO UPDATE SET counts = EXCLUDED.counts, updated_at = now()`.execute(tx);
       }
-      const refs = doomed.rows.map((r) => r.ref);
       await sql`DELETE FROM cases WHERE ref = ANY(${refs}::text[])`.execute(tx);
       return refs.length;
     });

@@ -34,6 +34,9 @@ describe('statsRangeOf', () => {
       until: '2024-03-01T00:00:00.000Z',
     });
     expect(range({ from: '2024-02-28', to: '2024-02-28' }).until).toBe('2024-02-29T00:00:00.000Z');
+    // Up to ten calendar years: 2016 to 2025 are ten.
+    expect(range({ from: '2016-01-01', to: '2025-12-31' }).period).toBe('dates');
+    expect(statsRangeOf({ from: '2016-01-01', to: '2026-01-01' }, now)).toMatchObject({ ok: false });
   });
 
   it('refuses what is not a period, a year or two real days in order, in French and in English', () => {
@@ -45,6 +48,7 @@ describe('statsRangeOf', () => {
       { to: '2024-01-01' },
       { from: '2023-02-29', to: '2023-03-01' },
       { from: '2024-1-1', to: '2024-01-02' },
+      { from: '1970-01-01', to: '2100-12-31' },
       { from: '2024-03-02', to: '2024-03-01' },
     ].map((q) => statsRangeOf(q, now));
     expect(refused.every((r) => !r.ok)).toBe(true);

@@ -28,6 +28,9 @@ function calendarDay(text: string): Date | null {
   return day;
 }
 
+/** The longest range of indicators, in calendar years (ten committees). */
+export const MAX_RANGE_YEARS = 10;
+
 /**
  * The range of the indicators asked for: `from` and `to` (two days, both
  * included), else `year` (a calendar year), else `period` (week, month or
@@ -49,6 +52,12 @@ export function statsRangeOf(
       return refuse(
         'La date de début (from) est postérieure à la date de fin (to).',
         'from must not be after to',
+      );
+    // Every monthly breakdown has a row per month: a century of them is no report.
+    if (last.getUTCFullYear() - first.getUTCFullYear() >= MAX_RANGE_YEARS)
+      return refuse(
+        `La période demandée (from, to) couvre au plus ${MAX_RANGE_YEARS}\u00a0années civiles.`,
+        `from and to must span at most ${MAX_RANGE_YEARS} calendar years`,
       );
     return { ok: true, value: datesRange(first, last) };
   }

@@ -25,7 +25,8 @@ import { audit, UserStore } from './accounts/userStore.js';
 import { SessionSigner } from './auth.js';
 import { lifecycleOf, slaStatus } from './caseLists.js';
 import { caseTimeline } from './caseTimeline.js';
-import { toCsv } from './csv.js';
+import { committeeReport } from './committeeReport.js';
+import { toCsv, toCsvSections } from './csv.js';
 import type { Health, IntakeHealth } from './health.js';
 import { LoginThrottle } from './loginThrottle.js';
 import type { Metrics } from './metrics.js';
@@ -36,7 +37,9 @@ import { familyPanels, registerCaseMailRoutes } from './routes/caseMail.js';
 import { registerQuarantineRoutes } from './routes/quarantine.js';
 import { registerWorkViewRoutes } from './routes/workViews.js';
 import { SessionStore } from './sessionStore.js';
-import { appCss, casePage, loginPage, statsJs, statsPage } from './views.js';
+import { chartBox, statsCharts } from './statsCharts.js';
+import { csvFileName, statsTables } from './statsTables.js';
+import { appCss, casePage, loginPage, reportPage, statsJs, statsPage } from './views.js';
 
 export interface WebDeps {
   config: Config;
@@ -250,7 +253,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const at = now();
     const range = statsRangeOf((query ?? {}) as Record<string, unknown>, at);
     if (!range.ok) return range;
-    return { ok: true, stats: await readStats(db, range.value, at) };
+    return { ok: true, stats: await readStats(db, range.value, at, config.cases) };
   }
 
   type CaseAction = 'answered' | 'take' | 'close';
@@ -368,6 +371,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
         csrf: csrfOf(req),
         s,
         years: years.map((year) => ({ year, selected: year === s.year })),
+        charts: statsCharts(s).map((c) => ({ ...c, ...chartBox(c) })),
       }),
     );
   });
@@ -377,54 +381,29 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     const asked = await statsFor(req.query);
     if (!asked.ok) return refusePage(reply, asked.error);
     const s = asked.stats;
-    const tables: Record<string, () => string> = {
-      cdas: () =>
-        toCsv(
-          ['cdas', 'messages'],
-          s.byCdas.map((r) => [r.key, r.count]),
-        ),
-      prestations: () =>
-        toCsv(
-          ['prestation', 'messages'],
-          s.byPrestation.map((r) => [r.key, r.count]),
-        ),
-      motifs: () =>
-        toCsv(
-          ['motif', 'messages'],
-          s.byMotif.map((r) => [r.key, r.count]),
-        ),
-      routes: () =>
-        toCsv(
-          ['file', 'messages'],
-          s.byRoute.map((r) => [r.key, r.count]),
-        ),
-      rules: () =>
-        toCsv(
-          ['regle', 'messages'],
-          s.byRule.map((r) => [r.key, r.count]),
-        ),
-      format: () =>
-        toCsv(
-          ['periode', 'demandes', 'sans_erreur_de_forme', 'part_pourcent'],
-          s.formatOverTime.map((p) => [p.bucket, p.mails, p.withoutFormatError, p.share]),
-        ),
-    };
-    const table = q.table && tables[q.table] ? q.table : null;
-    if (!table)
+    const tables = statsTables(s);
+    // Without `table`: every table of the range in one file, one after the other.
+    const table = q.table === undefined ? null : tables.find((t) => t.key === q.table);
+    if (table === undefined)
       return reply
         .code(400)
         .type('text/plain; charset=utf-8')
-        .send(`Le tableau (table) est l’un de : ${Object.keys(tables).join(', ')}.`);
-    const name =
-      s.period === 'calendar-year'
-        ? String(s.year)
-        : s.period === 'dates'
-          ? `${s.firstDay}_${s.lastDay}`
-          : s.period;
+        .send(`Le tableau (table) est l’un de\u00a0: ${tables.map((t) => t.key).join(', ')}.`);
     return reply
       .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="cdap-${table}-${name}.csv"`)
-      .send(`\ufeff${(tables[table] as () => string)()}`);
+      .header('Content-Disposition', `attachment; filename="${csvFileName(s, table)}"`)
+      .send(table ? toCsv(table.header, table.rows) : toCsvSections(tables));
+  });
+
+  // The yearly committee's report; without a range, the last whole calendar year.
+  app.get('/rapport', { config: { role: 'comite' } }, async (req, reply) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const ranged = ['from', 'to', 'year', 'period'].some((k) => q[k] !== undefined);
+    const asked = await statsFor(ranged ? q : { year: String(now().getUTCFullYear() - 1) });
+    if (!asked.ok) return refusePage(reply, asked.error);
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(reportPage({ user: req.auth?.user, csrf: csrfOf(req), r: committeeReport(asked.stats, now()) }));
   });
 
   // Prometheus scrapes with a technicien account's token or HTTP Basic (docs/operations.md).
