@@ -63,7 +63,7 @@ hb.registerHelper('plural-word', (n: unknown, singular: string, pluralForm: unkn
 );
 hb.registerHelper('percent', (share: unknown) => percentText(typeof share === 'number' ? share : null));
 hb.registerHelper('days', (hours: unknown) => daysText(typeof hours === 'number' ? hours : null));
-hb.registerHelper('deadline', (n: unknown, unit: 'jour' | 'jour ouvré') => deadlineText(Number(n), unit));
+hb.registerHelper('dueWithin', (n: unknown, unit: 'jour' | 'jour ouvré') => deadlineText(Number(n), unit));
 hb.registerHelper('decimal', (n: unknown) => (typeof n === 'number' ? formatNumber(n, 2) : '—'));
 /** A month written YYYY-MM-01, as "janvier 2024". */
 hb.registerHelper('month', (month: unknown) => (typeof month === 'string' ? monthLabel(month) : '—'));
@@ -254,7 +254,7 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
   <li><strong id="fig-urgent">{{number s.urgent}}</strong> {{plural-word s.urgent "urgence signalée" "urgences signalées"}}, dont <strong id="fig-unsubstantiated">{{number s.urgentUnsubstantiated}}</strong> {{plural-word s.urgentUnsubstantiated "non justifiée" "non justifiées"}}</li>
   <li><strong id="fig-multiple">{{number s.multipleSituations}}</strong> {{plural-word s.multipleSituations "message" "messages"}} à plusieurs situations</li>
   <li><strong id="fig-answered">{{number s.answered}}</strong> {{plural-word s.answered "demande répondue" "demandes répondues"}}\u00a0; délai médian de la première réponse\u00a0: <strong id="fig-median">{{days s.medianHoursToFirstAnswer}}</strong></li>
-  <li>Allers-retours répondus dans le délai\u00a0: <strong id="fig-standard-share">{{percent s.delays.standard.share}}</strong> des demandes standard (sous {{deadline s.delays.standardDueDays "jour"}}), <strong id="fig-urgent-share">{{percent s.delays.urgent.share}}</strong> des urgences (sous {{deadline s.delays.urgentDueWorkingDays "jour ouvré"}})</li>
+  <li>Allers-retours répondus dans le délai\u00a0: <strong id="fig-standard-share">{{percent s.delays.standard.share}}</strong> des demandes standard (sous {{dueWithin s.delays.standardDueDays "jour"}}), <strong id="fig-urgent-share">{{percent s.delays.urgent.share}}</strong> des urgences (sous {{dueWithin s.delays.urgentDueWorkingDays "jour ouvré"}})</li>
   <li>Situations réglées en un seul aller-retour\u00a0: <strong id="fig-one-round-trip">{{percent s.roundTrips.settledInOneShare}}</strong>{{#if s.roundTrips.settled}} de {{plural s.roundTrips.settled "situation réglée" "situations réglées"}}{{/if}}</li>
 </ul>
 <div class="charts">
@@ -281,12 +281,12 @@ export const statsPage = hb.compile(`{{#> layout title="Indicateurs"}}
 {{> countTable id="rules" heading="Bonne pratique" unit="Demandes" rows=s.byRule query=s.query labelGroup="rule"}}
 
 <h2 id="delays">Délais de réponse</h2>
-<p class="hint">Par aller-retour commencé dans la période (la demande, ou une relance du CDAS reçue après la réponse). Dans le délai\u00a0: la CAF a répondu au plus tard {{deadline s.delays.standardDueDays "jour"}} après (demande standard), ou dans les {{deadline s.delays.urgentDueWorkingDays "jour ouvré"}} (urgence). Un aller-retour sans réponse dont l’échéance est passée compte hors délai\u00a0; celui dont l’échéance n’est pas encore passée n’est pas compté (colonne «\u00a0non échus\u00a0»).</p>
+<p class="hint">Par aller-retour commencé dans la période (la demande, ou une relance du CDAS reçue après la réponse). Dans le délai\u00a0: la CAF a répondu au plus tard {{dueWithin s.delays.standardDueDays "jour"}} après (demande standard), ou dans les {{dueWithin s.delays.urgentDueWorkingDays "jour ouvré"}} (urgence). Un aller-retour sans réponse dont l’échéance est passée compte hors délai\u00a0; celui dont l’échéance n’est pas encore passée n’est pas compté (colonne «\u00a0non échus\u00a0»).</p>
 <table class="counts" id="delay-table">
 <thead><tr><th>Allers-retours</th><th>Comptés</th><th>Dans le délai</th><th>Part</th><th>Non échus</th><th>Délai médian</th><th>90e\u00a0centile</th></tr></thead>
 <tbody>
-<tr><td>Standard (sous {{deadline s.delays.standardDueDays "jour"}})</td>{{> delayCells s.delays.standard}}</tr>
-<tr><td>Urgences (sous {{deadline s.delays.urgentDueWorkingDays "jour ouvré"}})</td>{{> delayCells s.delays.urgent}}</tr>
+<tr><td>Standard (sous {{dueWithin s.delays.standardDueDays "jour"}})</td>{{> delayCells s.delays.standard}}</tr>
+<tr><td>Urgences (sous {{dueWithin s.delays.urgentDueWorkingDays "jour ouvré"}})</td>{{> delayCells s.delays.urgent}}</tr>
 <tr><td>Ensemble</td>{{> delayCells s.delays.all}}</tr>
 </tbody>
 </table>

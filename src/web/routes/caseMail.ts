@@ -121,7 +121,8 @@ export async function familyPanels(
     readCaseMail(deps, record),
     deps.caseStore.auditOf(ref),
   ]);
-  await audit(deps.db, actorOf(req), 'lecture du message', ref, { found: mail.found });
+  // Who read a family's mail is kept; a page whose mail could not be read showed nothing to keep.
+  if (mail.found) await audit(deps.db, actorOf(req), 'lecture du message', ref, {});
   const open = record.route === 'priority' || record.route === 'standard';
   const notice = notices[String((req.query as { avis?: string }).avis ?? '')] ?? null;
   return {
