@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashMessageId } from '../src/cases/caseRecord.js';
 import { familyKeysOf } from '../src/cases/familyKeys.js';
@@ -338,4 +339,46 @@ describe('family history, quarantine review, the mail and the answer in the dash
     );
     expect(r[0]?.source_key).toBe(hashMessageId(`<${draft}.reponse@caf35.example.fr>`));
   });
+
+  it('in a browser: log in, search the case, read it, answer from the composer; the case is answered', async () => {
+    const ref = refs.nir as string;
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/cases`);
+      await page.fill('input[name=user]', USER);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.click('nav.tabs a[data-view="all"]');
+      await page.fill('input[name=q]', ref);
+      await page.click('form.filters button[type=submit]');
+      await page.click(`a[href="/cases/${ref}"]`);
+      await page.waitForSelector('#composer textarea[name=body]');
+      await page.fill(
+        '#composer textarea[name=body]',
+        'Bonjour,\nVous nous interrogez sur le revenu de solidarité active de la personne : il est de nouveau versé depuis le 5 novembre 2026.\nCordialement,\nC. Morvan',
+      );
+      await page.click('#composer button[value=envoyer]');
+      await page.waitForLoadState('load');
+      const answered = await waitFor('answered from the composer', async () => {
+        const c = await service.caseStore.get(ref);
+        return c?.status === 'répondu' ? c : null;
+      });
+      expect(answered.answerChannel).toBe('dashboard');
+      await page.goto(`${base}/cases/${ref}`);
+      expect(await page.getAttribute('#case-status', 'data-status')).toBe('répondu');
+      await page.screenshot({ path: 'test-results/composer-answered.png', fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
