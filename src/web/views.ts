@@ -69,7 +69,7 @@ hb.registerHelper('decimal', (n: unknown) => (typeof n === 'number' ? formatNumb
 hb.registerHelper('month', (month: unknown) => (typeof month === 'string' ? monthLabel(month) : '—'));
 hb.registerHelper(
   'json',
-  (value: unknown) => new hb.SafeString(JSON.stringify(value).replace(/</g, '\\u003c')),
+  (value: unknown) => new hb.SafeString(JSON.stringify(value ?? null).replace(/</g, '\\u003c')),
 );
 
 /** The label groups templates may name, all from src/labels. */
