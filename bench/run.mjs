@@ -49,7 +49,7 @@ Options:
   --skip-analyzer | --skip-latency | --skip-backlog | --skip-memory | --skip-cli | --skip-records
   --cpu-prof           run the service processes under node --cpu-prof (profiles in bench/profiles/)
   --out FILE           results file (default bench/results.json)
-  --keep               keep the run's temp dir (servers' data and service logs)
+  --keep               keep the run's temp dir (servers' data and service logs) and its database
   --strict             exit 3 when a target is missed (never with --smoke)
   --set KEY=VALUE      extra service setting in its CONFIG_FILE, e.g. --set analysis.isolate=false
                        (repeatable; recorded in the results; for what-if runs, not for the targets)

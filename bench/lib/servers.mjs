@@ -196,6 +196,8 @@ export async function createBenchDatabase(cleanup) {
   cleanup.add(`database ${name}`, async () => {
     await benchPool?.end().catch(() => {});
     benchPool = null;
+    // --keep: the database stays too, to look at its queries afterwards.
+    if (process.env.CDAP_BENCH_KEEP_DIRS) return;
     const c = new pg.Client({ connectionString: adminUrl() });
     await c.connect();
     try {

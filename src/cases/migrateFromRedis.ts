@@ -425,7 +425,15 @@ export async function migrateFromRedis(
   if (report.casesCopied > 0) {
     // After a bulk load: statistics for the planner and the visibility map for index-only
     // scans now, rather than when autovacuum gets to it, in the middle of the first day's work.
-    for (const table of ['cases', 'case_mails', 'case_contents', 'follow_ups', 'located_mails']) {
+    for (const table of [
+      'cases',
+      'case_mails',
+      'case_contents',
+      'follow_ups',
+      'located_mails',
+      'case_rounds',
+      'answers',
+    ]) {
       await sql`VACUUM (ANALYZE) ${sql.table(table)}`.execute(db);
     }
   }

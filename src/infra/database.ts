@@ -109,7 +109,10 @@ function poolFor(config: Config['database'], url: string, max = config.poolSize)
     idleTimeoutMillis: 30_000,
     statement_timeout: config.statementTimeoutMs,
     // Unqualified names resolve in the deployment's schema, public as a fallback for extensions.
-    options: `-c search_path=${config.schema},public`,
+    // No JIT: our queries are short, and compiling one (PostgreSQL decides on the planner's
+    // estimates, which a range over months overestimates) cost more than running it —
+    // on the records bench (100,000 cases), 239 ms of JIT for a 110 ms indicator query.
+    options: `-c search_path=${config.schema},public -c jit=off`,
     application_name: 'cdap-triage',
   });
 }
