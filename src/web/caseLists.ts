@@ -1,7 +1,6 @@
 import type { CaseRecord } from '../cases/caseRecord.js';
 import type { SlaStatus } from '../cases/computeSla.js';
 import { isAwaiting } from '../cases/lifecycle.js';
-import type { OpenCaseRow } from '../cases/openCases.js';
 
 export function slaOf(dueAt: string, warnAt: string | null, now: Date): SlaStatus {
   if (now.getTime() > new Date(dueAt).getTime()) return 'overdue';
@@ -13,47 +12,6 @@ export function slaOf(dueAt: string, warnAt: string | null, now: Date): SlaStatu
 export function slaStatus(c: CaseRecord, now: Date): SlaStatus {
   if (!c.sla || !isAwaiting(c.status)) return 'none';
   return slaOf(c.sla.dueAt, c.sla.warnAt, now);
-}
-
-/** What a technician's list shows of a case: no personal data. */
-export interface CaseRow {
-  ref: string;
-  queue: 'priority' | 'standard';
-  receivedAt: string;
-  urgent: boolean;
-  urgencyCheck: CaseRecord['urgencyCheck'];
-  cdas: string | null;
-  prestations: string[];
-  motif: CaseRecord['motif'];
-  lintErrors: number;
-  lintWarnings: number;
-  unreadable: boolean;
-  dueAt: string | null;
-  sla: SlaStatus;
-  /** Whole hours left before the deadline (negative when overdue). */
-  hoursLeft: number | null;
-  followUps: number;
-}
-
-/** A row of an open-case list (the lists only read open cases). */
-export function caseRow(c: OpenCaseRow, now: Date): CaseRow {
-  return {
-    ref: c.ref,
-    queue: c.route,
-    receivedAt: c.receivedAt,
-    urgent: c.urgent,
-    urgencyCheck: c.urgencyCheck,
-    cdas: c.cdasName,
-    prestations: c.prestations,
-    motif: c.motif,
-    lintErrors: c.lintErrors,
-    lintWarnings: c.lintWarnings,
-    unreadable: c.unreadable,
-    dueAt: c.dueAt,
-    sla: c.dueAt ? slaOf(c.dueAt, c.warnAt, now) : 'none',
-    hoursLeft: c.dueAt ? Math.round((new Date(c.dueAt).getTime() - now.getTime()) / 3_600_000) : null,
-    followUps: c.followUps,
-  };
 }
 
 /**
